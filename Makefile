@@ -1,0 +1,46 @@
+# Boxoffice: `make run` serves a demo client on 127.0.0.1:8000; `make test` runs the suite.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_LINK_MODE := copy
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint typecheck format check serve bench soak load clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run boxoffice migrate
+	@key=$$($(UV) run boxoffice demo --client demo --scale small | tail -n 1); \
+	echo; \
+	echo "demo client ready. Its API key:"; \
+	echo "  $$key"; \
+	echo "Try:"; \
+	echo "  curl -s -X POST -H 'Authorization: $$key' http://$(HOST):$(PORT)/v1/demo/peppered/export/orders | head -c 2000"; \
+	echo
+	$(UV) run boxoffice serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(UV) run pytest -q
+
+lint: install
+	$(UV) run ruff format --check src tests migrations bench
+	$(UV) run ruff check src tests migrations bench
+
+typecheck: install
+	$(UV) run mypy
+
+format: install
+	$(UV) run ruff format src tests migrations bench
+	$(UV) run ruff check --fix src tests migrations bench
+
+check: lint typecheck test
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db*

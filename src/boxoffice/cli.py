@@ -1,0 +1,183 @@
+"""The one `boxoffice` command: options -> a call -> output."""
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from boxoffice.server.config import get_settings
+from boxoffice.server.db.engine import make_engine
+from boxoffice.server.db.transactions import read_transaction, write_transaction
+from boxoffice.server.errors import AppError
+from boxoffice.server.values import render_instant
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Boxoffice ticketing data service."
+)
+tenant_app = typer.Typer(no_args_is_help=True, help="Manage clients (tenants).")
+key_app = typer.Typer(no_args_is_help=True, help="Manage a client's API keys.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Load a client's catalog.")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(key_app, name="key")
+app.add_typer(catalog_app, name="catalog")
+
+err = Console(stderr=True)
+
+
+class Scale(StrEnum):
+    small = "small"
+    large = "large"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the current version."""
+    from boxoffice.server.db.migrate import upgrade
+
+    upgrade(_engine())
+    typer.echo("database schema is up to date")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: str,
+    timezone: Annotated[str, typer.Option(help="The client's time zone.")] = "Europe/Amsterdam",
+) -> None:
+    """Create a client and print its first API key (alone on the last line)."""
+    from boxoffice.server.tenancy.service import create_tenant
+
+    try:
+        with write_transaction(_engine()) as tx:
+            _tenant, key = create_tenant(tx.conn, name=name, timezone=timezone, now=tx.now)
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    typer.echo(f"created client {name}; its API key (shown once):")
+    typer.echo(key)
+
+
+@key_app.command("create")
+def key_create(name: str) -> None:
+    """Create another API key for a client and print it (alone on the last line)."""
+    from boxoffice.server.tenancy.service import create_key, get_tenant
+
+    try:
+        with write_transaction(_engine()) as tx:
+            tenant = get_tenant(tx.conn, name)
+            key = create_key(tx.conn, tenant_id=tenant.id, now=tx.now)
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    typer.echo(f"new API key for {name} (shown once):")
+    typer.echo(key)
+
+
+@key_app.command("revoke")
+def key_revoke(name: str, key_prefix: str) -> None:
+    """Revoke a client's key by its prefix (the 8 characters after `bo_`)."""
+    from boxoffice.server.tenancy.service import get_tenant, revoke_key
+
+    prefix = key_prefix.removeprefix("bo_")[:8]
+    try:
+        with write_transaction(_engine()) as tx:
+            tenant = get_tenant(tx.conn, name)
+            revoke_key(tx.conn, tenant_id=tenant.id, prefix=prefix, now=tx.now)
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    typer.echo(f"revoked key bo_{prefix}_… of {name}")
+
+
+@key_app.command("list")
+def key_list(name: str) -> None:
+    """List a client's keys: prefix, created, revoked."""
+    from boxoffice.server.tenancy.service import get_tenant, list_keys
+
+    try:
+        with read_transaction(_engine()) as conn:
+            tenant = get_tenant(conn, name)
+            keys = list_keys(conn, tenant_id=tenant.id)
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    table = Table("prefix", "created", "revoked")
+    for record in keys:
+        table.add_row(
+            f"bo_{record.prefix}_…",
+            render_instant(record.created_at, tenant.timezone),
+            render_instant(record.revoked_at, tenant.timezone) if record.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@catalog_app.command("load")
+def catalog_load(name: str, file: Path) -> None:
+    """Load halls, ranks, productions, events, prices, payment methods and client types."""
+    from boxoffice.server.catalog.loading import load_catalog
+    from boxoffice.server.tenancy.service import get_tenant
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}", 2) from None
+    try:
+        with write_transaction(_engine()) as tx:
+            tenant = get_tenant(tx.conn, name)
+            summary = load_catalog(tx, tenant=tenant, data=data)
+    except AppError as exc:
+        details = "".join(
+            f"\n  {field}: {problem}"
+            for field, problems in (exc.errors or {}).items()
+            for problem in problems
+        )
+        raise _fail(f"{exc.message}{details}", 2) from None
+    typer.echo(f"catalog loaded into {name}: {summary}")
+
+
+@app.command()
+def demo(
+    client: Annotated[str, typer.Option(help="Name of the demo client.")] = "demo",
+    scale: Annotated[Scale, typer.Option(help="small or large.")] = Scale.small,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+) -> None:
+    """Create a client with a realistic catalog, customers, orders and waiting list."""
+    from boxoffice.demo.generator import create_demo
+
+    try:
+        key = create_demo(_engine(), client=client, scale=scale.value, seed=seed)
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    typer.echo(key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    uvicorn.run(
+        "boxoffice.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=30,
+    )
+
+
+if __name__ == "__main__":
+    app()

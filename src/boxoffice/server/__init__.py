@@ -1,0 +1,1 @@
+"""The HTTP service: API, storage and the domain behind it."""

@@ -1,0 +1,96 @@
+"""create_app(): routers, middleware and error handlers."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from boxoffice import __version__
+from boxoffice.server.carts.routes import router as carts_router
+from boxoffice.server.catalog.routes import router as catalog_router
+from boxoffice.server.config import Settings, get_settings
+from boxoffice.server.customers.routes import router as customers_router
+from boxoffice.server.db.engine import make_engine
+from boxoffice.server.errors import AppError
+from boxoffice.server.exports.routes import router as exports_router
+from boxoffice.server.http import json_response
+from boxoffice.server.orders.routes import router as orders_router
+from boxoffice.server.tenancy.auth import AuthenticationMiddleware
+from boxoffice.server.waitinglist.routes import router as waitinglist_router
+
+API_PREFIX = "/v1/{client_name}/peppered"
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) if parts else "body"
+
+
+def _validation_errors(exc: RequestValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            field, problem = "body", "The body is not valid JSON."
+        elif kind == "missing":
+            field = _field_name(loc)
+            problem = f"The {field} field is required."
+        elif kind == "extra_forbidden":
+            field = _field_name(loc)
+            problem = f"The {field} field is not allowed."
+        else:
+            field = _field_name(loc)
+            problem = f"The {field} field is invalid: {error.get('msg', 'invalid value')}."
+        errors.setdefault(field, []).append(problem)
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> Response:
+        return json_response(exc.body(), exc.status_code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+        errors = _validation_errors(exc)
+        first = next(iter(errors.values()))[0]
+        return json_response({"message": first, "errors": errors}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Not found.", 405: "Method not allowed."}
+        message = messages.get(exc.status_code, str(exc.detail))
+        return json_response({"message": message}, exc.status_code, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _exc: Exception) -> Response:
+        # Never a stack trace in the response; the server log has it.
+        return json_response({"message": "Server error."}, 500)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="Boxoffice",
+        version=__version__,
+        description="Peppered-compatible ticketing data API with a bulk export API.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    for router in (
+        exports_router,
+        customers_router,
+        catalog_router,
+        carts_router,
+        orders_router,
+        waitinglist_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(AuthenticationMiddleware, engine=engine)
+    return app

@@ -1,0 +1,1 @@
+"""Carts: holds on places, seat picking, and checkout."""

@@ -1,0 +1,5 @@
+"""HTTP routes of carts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

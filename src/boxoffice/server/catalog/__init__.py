@@ -1,0 +1,1 @@
+"""The catalog: halls, ranks, productions, events, prices, payment methods, catalog loading."""

@@ -1,0 +1,5 @@
+"""HTTP routes of catalog."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

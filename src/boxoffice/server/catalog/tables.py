@@ -1,0 +1,177 @@
+"""Catalog tables. Ids come from the catalog file, so they are unique per client only."""
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from boxoffice.server.db.metadata import metadata
+from boxoffice.server.db.types import cents_column, instant_column, tenant_column
+
+client_types = Table(
+    "client_types",
+    metadata,
+    tenant_column(),
+    Column("name", String(64), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "name"),
+)
+
+ranks = Table(
+    "ranks",
+    metadata,
+    tenant_column(),
+    Column("rank_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "rank_id"),
+)
+
+payment_methods = Table(
+    "payment_methods",
+    metadata,
+    tenant_column(),
+    Column("payment_method_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    cents_column("fee_cents"),
+    PrimaryKeyConstraint("tenant_id", "payment_method_id"),
+)
+
+halls = Table(
+    "halls",
+    metadata,
+    tenant_column(),
+    Column("hall_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("address", String(255)),
+    Column("zip", String(20)),
+    Column("city", String(255)),
+    Column("phone", String(40)),
+    Column("url", String(1000)),
+    PrimaryKeyConstraint("tenant_id", "hall_id"),
+)
+
+hall_sections = Table(
+    "hall_sections",
+    metadata,
+    tenant_column(),
+    Column("hall_id", Integer, nullable=False),
+    Column("section_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "hall_id", "section_id"),
+    ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
+)
+
+# A physical seat. Its id is the public `seatId` of seating plans and cart items; it is
+# assigned on first load and kept on reload, keyed by (hall, section, row, seat).
+hall_seats = Table(
+    "hall_seats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("hall_id", Integer, nullable=False),
+    Column("section_id", Integer, nullable=False),
+    Column("row_nr", Integer, nullable=False),
+    Column("seat_nr", Integer, nullable=False),
+    Column("rank_id", Integer, nullable=False),
+    UniqueConstraint("tenant_id", "hall_id", "section_id", "row_nr", "seat_nr"),
+    ForeignKeyConstraint(
+        ["tenant_id", "hall_id", "section_id"],
+        ["hall_sections.tenant_id", "hall_sections.hall_id", "hall_sections.section_id"],
+    ),
+    ForeignKeyConstraint(["tenant_id", "rank_id"], ["ranks.tenant_id", "ranks.rank_id"]),
+)
+
+productions = Table(
+    "productions",
+    metadata,
+    tenant_column(),
+    Column("production_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "production_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    tenant_column(),
+    Column("event_id", Integer, nullable=False),
+    Column("production_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("event_type", String(64)),
+    # JSON array of strings, or NULL.
+    Column("event_tags", Text),
+    instant_column("start_at"),
+    instant_column("end_at"),
+    Column("hall_id", Integer, nullable=False),
+    Column("seating", String(16), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "event_id"),
+    ForeignKeyConstraint(
+        ["tenant_id", "production_id"], ["productions.tenant_id", "productions.production_id"]
+    ),
+    ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
+    CheckConstraint("seating IN ('reserved', 'unreserved')", name="seating"),
+)
+
+# Places per rank of an unreserved (general admission) event.
+event_capacities = Table(
+    "event_capacities",
+    metadata,
+    tenant_column(),
+    Column("event_id", Integer, nullable=False),
+    Column("rank_id", Integer, nullable=False),
+    Column("places", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "event_id", "rank_id"),
+    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+)
+
+# Places held back from sale: a hall seat (reserved events) or a number of units of a rank
+# (unreserved events).
+event_blocks = Table(
+    "event_blocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("event_id", Integer, nullable=False),
+    Column("block_type", String(16), nullable=False),
+    Column("hall_seat_id", Integer, nullable=True),
+    Column("rank_id", Integer, nullable=True),
+    Column("places", Integer, nullable=False, server_default="1"),
+    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    tenant_column(),
+    Column("price_id", String(32), nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("rank_id", Integer, nullable=False),
+    cents_column("amount_cents"),
+    PrimaryKeyConstraint("tenant_id", "price_id"),
+    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+)
+
+# Every place that is held by a cart or sold in a live order. The unique key makes it
+# impossible, whatever the concurrency, for one place to be taken twice: a reserved place is
+# "s<hall seat id>", an unreserved one "u<rank id>:<unit number>". An expired hold is
+# removed before its place is claimed again.
+place_claims = Table(
+    "place_claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("event_id", Integer, nullable=False),
+    Column("place_key", String(32), nullable=False),
+    Column("rank_id", Integer, nullable=False),
+    Column("cart_item_id", Integer, nullable=True, index=True),
+    Column("order_seat_id", Integer, nullable=True, index=True),
+    instant_column("expires_at", nullable=True),
+    UniqueConstraint("tenant_id", "event_id", "place_key"),
+)

@@ -1,0 +1,5 @@
+"""HTTP routes of customers."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

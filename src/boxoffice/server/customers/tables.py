@@ -1,0 +1,52 @@
+"""Tables of customers and customer tags."""
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from boxoffice.server.db.metadata import metadata
+from boxoffice.server.db.types import cents_column, instant_column, tenant_column
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("email", String(255)),
+    # Lower-cased email: unique per client; NULL once erased.
+    Column("email_key", String(255)),
+    Column("first_name", String(255)),
+    Column("last_name", String(255)),
+    Column("salutation", String(1)),
+    Column("preposition", String(255)),
+    Column("address", String(255)),
+    Column("house_nr", String(20)),
+    Column("zip", String(10)),
+    Column("city", String(255)),
+    Column("country", String(255)),
+    Column("phone", String(40)),
+    cents_column("credit_cents"),
+    instant_column("created_at"),
+    instant_column("last_changed_at"),
+    instant_column("erased_at", nullable=True),
+    UniqueConstraint("tenant_id", "email_key"),
+    Index("ix_customers_tenant_changed", "tenant_id", "last_changed_at", "id"),
+)
+
+customer_tags = Table(
+    "customer_tags",
+    metadata,
+    tenant_column(),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    PrimaryKeyConstraint("customer_id", "name"),
+    ForeignKeyConstraint(["tenant_id", "name"], ["client_types.tenant_id", "client_types.name"]),
+)

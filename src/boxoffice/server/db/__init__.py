@@ -1,0 +1,1 @@
+"""Storage: engine, metadata, portable types, transactions and keyset paging."""

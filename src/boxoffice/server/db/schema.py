@@ -1,0 +1,19 @@
+"""Imports every feature's tables so that `metadata` describes the whole schema."""
+
+from boxoffice.server.carts import tables as carts_tables
+from boxoffice.server.catalog import tables as catalog_tables
+from boxoffice.server.customers import tables as customers_tables
+from boxoffice.server.db.metadata import metadata
+from boxoffice.server.orders import tables as orders_tables
+from boxoffice.server.tenancy import tables as tenancy_tables
+from boxoffice.server.waitinglist import tables as waitinglist_tables
+
+__all__ = [
+    "carts_tables",
+    "catalog_tables",
+    "customers_tables",
+    "metadata",
+    "orders_tables",
+    "tenancy_tables",
+    "waitinglist_tables",
+]

@@ -1,0 +1,20 @@
+"""Portable column types: instants as UTC microseconds, money as integer cents."""
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+
+# Every instant is stored as integer microseconds since the Unix epoch (UTC). One type on
+# SQLite and PostgreSQL: exact ordering, exact keyset cursors, no driver time-zone games.
+Instant = BigInteger
+Cents = BigInteger
+
+
+def instant_column(name: str, *, nullable: bool = False) -> "Column[int]":
+    return Column(name, Instant, nullable=nullable)
+
+
+def cents_column(name: str) -> "Column[int]":
+    return Column(name, Cents, nullable=False, server_default="0")
+
+
+def tenant_column() -> "Column[int]":
+    return Column("tenant_id", Integer, ForeignKey("clients.id"), nullable=False)

@@ -1,0 +1,5 @@
+"""HTTP routes of exports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Orders: listing, reading, status changes and seat removal."""

@@ -1,0 +1,62 @@
+"""Tables of orders and their seats (current and removed)."""
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
+
+from boxoffice.server.db.metadata import metadata
+from boxoffice.server.db.types import cents_column, instant_column, tenant_column
+
+ORDER_STATUSES = ("ord", "cancel", "reemit", "reissue", "res", "pros", "trash")
+PAYMENT_STATUSES = ("none", "paid", "partial", "refund")
+ORDER_CHANNELS = ("www", "sp")
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("order_key", String(23), nullable=False, unique=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    Column("status", String(8), nullable=False),
+    Column("payment_status", String(8), nullable=False),
+    Column("channel", String(4), nullable=False),
+    instant_column("order_date_at"),
+    instant_column("time_out_at", nullable=True),
+    Column("payment_method_id", Integer, nullable=True),
+    Column("handling_text", String(255), nullable=True),
+    Column("discount_name", String(255), nullable=True),
+    # amount = current seats + donation + fee, kept in step by the order service.
+    cents_column("amount_cents"),
+    cents_column("fee_cents"),
+    cents_column("donation_cents"),
+    instant_column("created_at"),
+    instant_column("last_changed_at"),
+    CheckConstraint(
+        "status IN ('ord', 'cancel', 'reemit', 'reissue', 'res', 'pros', 'trash')", name="status"
+    ),
+    CheckConstraint(
+        "payment_status IN ('none', 'paid', 'partial', 'refund')", name="payment_status"
+    ),
+    CheckConstraint("channel IN ('www', 'sp')", name="channel"),
+    Index("ix_orders_tenant_changed", "tenant_id", "last_changed_at", "id"),
+    Index("ix_orders_customer", "customer_id"),
+)
+
+# One ticket line. Its id is the public `seatId` of orders; `deleted_at` set means it was
+# removed from the order and now shows under `deletedSeats`.
+order_seats = Table(
+    "order_seats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    tenant_column(),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Column("rank_id", Integer, nullable=False),
+    Column("hall_seat_id", Integer, nullable=True),
+    Column("row_nr", Integer, nullable=True),
+    Column("seat_nr", Integer, nullable=True),
+    Column("price_id", String(32), nullable=False),
+    Column("price_name", String(255), nullable=False),
+    cents_column("amount_cents"),
+    instant_column("deleted_at", nullable=True),
+    Index("ix_order_seats_order", "order_id", "id"),
+)

@@ -1,0 +1,1 @@
+"""Clients (tenants), their API keys, authentication and the tenant-scoping helper."""

@@ -1,0 +1,100 @@
+"""Authentication: every request under /v1/{client}/peppered/ is checked before routing.
+
+It runs as ASGI middleware, ahead of body parsing and routing, so that every failure (no
+key, bad key, revoked key, another client's key, unknown client, unknown path) gets the
+same 401 and the answer never reveals whether a client or a route exists.
+"""
+
+import base64
+import binascii
+import re
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from boxoffice.server.db.transactions import read_transaction
+from boxoffice.server.errors import Unauthenticated
+from boxoffice.server.http import json_response
+from boxoffice.server.tenancy import repository
+from boxoffice.server.tenancy.keys import key_prefix, verify_key
+from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant
+
+_API_PATH = re.compile(r"^/v1/([^/]*)/peppered(?:/|$)")
+
+
+def presented_key(authorization: str | None) -> str | None:
+    """The key from `Authorization`: raw, `Bearer <key>`, or Basic with the key as user name."""
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, _, _password = decoded.partition(":")
+        return user or None
+    return authorization.strip() if not rest else None
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def authenticate(engine: Engine, client_name: str, authorization: str | None) -> Tenant:
+    key = presented_key(authorization)
+    prefix = key_prefix(key) if key else None
+    if key is None or prefix is None or not CLIENT_NAME.match(client_name):
+        raise Unauthenticated()
+    with read_transaction(engine) as conn:
+        found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
+    if found is None or not verify_key(key, found[0]):
+        raise Unauthenticated()
+    return Tenant(id=found[1], name=client_name, timezone=_zone(found[2]))
+
+
+class AuthenticationMiddleware:
+    """Resolves the tenant of every API request, or answers 401 itself."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = _API_PATH.match(scope["path"])
+            if match is not None:
+                authorization = None
+                for name, value in scope["headers"]:
+                    if name == b"authorization":
+                        authorization = value.decode("latin-1")
+                        break
+                try:
+                    tenant = await run_in_threadpool(
+                        authenticate, self.engine, match.group(1), authorization
+                    )
+                except Unauthenticated as exc:
+                    response = json_response(exc.body(), exc.status_code, exc.headers)
+                    await response(scope, receive, send)
+                    return
+                scope.setdefault("state", {})["tenant"] = tenant
+        await self.app(scope, receive, send)
+
+
+def current_tenant(request: Request) -> Tenant:
+    """FastAPI dependency: the client the middleware authenticated for this request."""
+    tenant = getattr(request.state, "tenant", None)
+    if not isinstance(tenant, Tenant):
+        raise Unauthenticated()
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(current_tenant)]

@@ -1,0 +1,73 @@
+"""SQL for clients and API keys."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from boxoffice.server.tenancy.tables import api_keys, clients
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    prefix: str
+    created_at: int
+    revoked_at: int | None
+
+
+def get_client_by_name(conn: Connection, name: str) -> tuple[int, str, str] | None:
+    """(id, name, timezone) of the named client."""
+    stmt = select(clients.c.id, clients.c.name, clients.c.timezone).where(clients.c.name == name)
+    row = conn.execute(stmt).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def insert_client(conn: Connection, *, name: str, timezone: str, now: int) -> int:
+    stmt = insert(clients).values(name=name, timezone=timezone, created_at=now)
+    return int(conn.execute(stmt.returning(clients.c.id)).scalar_one())
+
+
+def insert_key(conn: Connection, *, tenant_id: int, prefix: str, key_hash: str, now: int) -> None:
+    conn.execute(
+        insert(api_keys).values(
+            tenant_id=tenant_id, prefix=prefix, key_hash=key_hash, created_at=now
+        )
+    )
+
+
+def get_active_key_hash(
+    conn: Connection, *, client_name: str, prefix: str
+) -> tuple[str, int, str] | None:
+    """The stored hash, tenant id and time zone of a live key of this client, if any."""
+    stmt = (
+        select(api_keys.c.key_hash, clients.c.id, clients.c.timezone)
+        .join(clients, clients.c.id == api_keys.c.tenant_id)
+        .where(
+            api_keys.c.prefix == prefix,
+            clients.c.name == client_name,
+            api_keys.c.revoked_at.is_(None),
+        )
+    )
+    row = conn.execute(stmt).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
+    stmt = (
+        select(api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at)
+        .where(api_keys.c.tenant_id == tenant_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return [KeyRecord(*row) for row in conn.execute(stmt)]
+
+
+def update_key_revoked(conn: Connection, *, tenant_id: int, prefix: str, now: int) -> int:
+    stmt = (
+        update(api_keys)
+        .where(
+            api_keys.c.tenant_id == tenant_id,
+            api_keys.c.prefix == prefix,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return conn.execute(stmt).rowcount

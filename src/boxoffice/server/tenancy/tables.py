@@ -1,0 +1,29 @@
+"""Tables of clients and their API keys."""
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+
+from boxoffice.server.db.metadata import metadata
+from boxoffice.server.db.types import instant_column
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="Europe/Amsterdam"),
+    instant_column("created_at"),
+    UniqueConstraint("name"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("clients.id"), nullable=False, index=True),
+    # The prefix is public (shown in listings, used to revoke); the hash is of the whole key.
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    instant_column("created_at"),
+    instant_column("revoked_at", nullable=True),
+    UniqueConstraint("prefix"),
+)

@@ -1,0 +1,1 @@
+"""The waiting list for sold-out events."""

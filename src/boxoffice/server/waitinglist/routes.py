@@ -1,0 +1,5 @@
+"""HTTP routes of waitinglist."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,143 @@
+"""Shared fixtures: every test that takes `engine` runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached at BOXOFFICE_TEST_POSTGRES_URL (default: the local server, user
+postgres). When it is unreachable its tests are skipped, except in CI (CI=true) or with
+BOXOFFICE_REQUIRE_POSTGRES=1, where that is an error: CI must never silently skip them.
+"""
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from boxoffice.server.app import create_app
+from boxoffice.server.config import Settings
+from boxoffice.server.db.engine import make_engine
+from boxoffice.server.db.migrate import upgrade
+from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.tenancy.service import Tenant, create_tenant
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOXOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = [
+    b.strip() for b in os.environ.get("BOXOFFICE_TEST_DATABASES", "sqlite,postgresql").split(",")
+]
+REQUIRE_POSTGRES = (
+    os.environ.get("CI") == "true" or os.environ.get("BOXOFFICE_REQUIRE_POSTGRES") == "1"
+)
+
+_names = itertools.count(1)
+
+
+def _postgres_database_url(tmp_name: str) -> str:
+    """Create a fresh, empty database for this test session and return its URL."""
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{tmp_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{tmp_name}"')
+    except psycopg.OperationalError as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required here but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{tmp_name}"
+
+
+def _drop_postgres_database(tmp_name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{tmp_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database of each backend, shared by the session's tests."""
+    backend = request.param
+    if backend == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "boxoffice.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    elif backend == "postgresql":
+        name = f"boxoffice_test_{os.getpid()}"
+        url = _postgres_database_url(name)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        _drop_postgres_database(name)
+    else:
+        raise ValueError(f"unknown test database backend {backend!r}")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def http(app: FastAPI) -> Iterator[TestClient]:
+    """The real app over HTTP (in-process ASGI transport)."""
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Client:
+    """A freshly created client (tenant): each test gets its own, so tests never collide."""
+
+    tenant: Tenant
+    key: str
+
+    @property
+    def name(self) -> str:
+        return self.tenant.name
+
+    @property
+    def base(self) -> str:
+        return f"/v1/{self.tenant.name}/peppered"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": self.key}
+
+
+def new_client(engine: Engine, timezone: str = "Europe/Amsterdam") -> Client:
+    name = f"t{next(_names)}-{uuid.uuid4().hex[:8]}"
+    with write_transaction(engine) as tx:
+        tenant, key = create_tenant(tx.conn, name=name, timezone=timezone, now=tx.now)
+    return Client(tenant=tenant, key=key)
+
+
+@pytest.fixture
+def client(engine: Engine) -> Client:
+    return new_client(engine)
+
+
+@pytest.fixture
+def other_client(engine: Engine) -> Client:
+    return new_client(engine)
