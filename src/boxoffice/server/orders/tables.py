@@ -60,3 +60,6 @@ order_seats = Table(
     instant_column("deleted_at", nullable=True),
     Index("ix_order_seats_order", "order_id", "id"),
 )
+
+# Orders in these states hold their places; `cancel` and `trash` release them.
+LIVE_STATUSES = ("ord", "reemit", "reissue", "res", "pros")
