@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format check serve bench soak load clean
+.PHONY: run test install lint typecheck format check openapi clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -44,3 +44,6 @@ check: lint typecheck test
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db*
+
+openapi: install
+	$(UV) run python -m boxoffice.server.openapi > docs/openapi.json

@@ -1,10 +1,11 @@
 """create_app(): routers, middleware and error handlers."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,11 +18,20 @@ from boxoffice.server.db.engine import make_engine
 from boxoffice.server.errors import AppError
 from boxoffice.server.exports.routes import router as exports_router
 from boxoffice.server.http import json_response
+from boxoffice.server.openapi import build_openapi
 from boxoffice.server.orders.routes import router as orders_router
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
+from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
 
 API_PREFIX = "/v1/{client_name}/peppered"
+
+
+def client_name_parameter(
+    client_name: Annotated[str, Path(pattern=CLIENT_NAME.pattern, max_length=64)],
+) -> str:
+    """Declares `client_name` in the OpenAPI document; the middleware has checked it already."""
+    return client_name
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -75,7 +85,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    app = FastAPI(
+    # FastAPIOffline serves the /docs page's assets itself: it works with no internet access.
+    app = FastAPIOffline(
         title="Boxoffice",
         version=__version__,
         description="Peppered-compatible ticketing data API with a bulk export API.",
@@ -91,6 +102,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         orders_router,
         waitinglist_router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(client_name_parameter)])
     app.add_middleware(AuthenticationMiddleware, engine=engine)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,85 @@
+"""The OpenAPI document: generated from the routes, committed as docs/openapi.json.
+
+`python -m boxoffice.server.openapi > docs/openapi.json` regenerates it; a test fails when
+the committed file and the code drift apart.
+"""
+
+import sys
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["message"],
+}
+
+_COMMON_ERRORS = {
+    "401": "Missing, malformed, revoked or unknown key, or a key of another or unknown client.",
+    "422": "Invalid input; `errors` names each offending field.",
+}
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus what the middleware does: authentication and common errors."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    components["securitySchemes"] = {
+        "apiKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "The raw API key as the whole Authorization header value.",
+        },
+        "basic": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The API key as user name, empty password.",
+        },
+        "bearer": {"type": "http", "scheme": "bearer", "description": "Extension."},
+    }
+    schema["security"] = [{"apiKey": []}, {"basic": []}, {"bearer": []}]
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _COMMON_ERRORS.items():
+                responses[status] = {"description": description, "content": error_content}
+    app.openapi_schema = schema
+    return schema
+
+
+def render_openapi(app: FastAPI) -> bytes:
+    return (
+        orjson.dumps(build_openapi(app), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+
+
+def main() -> None:
+    from boxoffice.server.app import create_app
+    from boxoffice.server.config import Settings
+    from boxoffice.server.db.engine import make_engine
+
+    app = create_app(Settings(), engine=make_engine("sqlite://"))
+    sys.stdout.buffer.write(render_openapi(app))
+
+
+if __name__ == "__main__":
+    main()
