@@ -65,6 +65,9 @@ def parse_money(value: object, field: str, *, minimum: int | None = 0) -> int:
         amount = Decimal(text)
     except InvalidOperation:
         raise InvalidInput.field(field, f"The {field} must be a number.") from None
+    # Checked before quantize(), which raises InvalidOperation beyond 28 significant digits.
+    if amount.is_finite() and abs(amount) >= 10**9:
+        raise InvalidInput.field(field, f"The {field} is too large.")
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
         raise InvalidInput.field(field, f"The {field} must have at most two decimals.")
     cents = int(amount * 100)

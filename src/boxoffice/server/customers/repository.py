@@ -1,11 +1,15 @@
 """SQL for customers and their tags. Every function is scoped by a keyword-only tenant_id."""
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.tables import customer_tags, customers
+from boxoffice.server.db.changes import advanced
 
 
 def get_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
@@ -50,3 +54,102 @@ def get_tags(conn: Connection, *, tenant_id: int, customer_id: int) -> list[str]
     return list_tags_by_customer(conn, tenant_id=tenant_id, customer_ids=[customer_id]).get(
         customer_id, []
     )
+
+
+def lock_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
+    """The customer row, locked until commit on PostgreSQL (SQLite's writer lock suffices)."""
+    stmt = (
+        select(customers)
+        .where(customers.c.tenant_id == tenant_id, customers.c.id == customer_id)
+        .with_for_update()
+    )
+    return conn.execute(stmt).mappings().first()
+
+
+def get_customer_by_email_key(
+    conn: Connection, *, tenant_id: int, email_key: str
+) -> RowMapping | None:
+    stmt = select(customers).where(
+        customers.c.tenant_id == tenant_id, customers.c.email_key == email_key
+    )
+    return conn.execute(stmt).mappings().first()
+
+
+def _is_email_conflict(exc: IntegrityError) -> bool:
+    # Both backends name the column or the constraint uq_customers_tenant_id_email_key.
+    return "email_key" in str(exc.orig)
+
+
+def insert_customer(
+    conn: Connection, *, tenant_id: int, values: Mapping[str, Any], now: int
+) -> int | None:
+    """Insert a customer; None when its email_key is taken (also by a concurrent insert).
+
+    The savepoint keeps the transaction usable after the unique violation on PostgreSQL.
+    """
+    stmt = insert(customers).values(
+        tenant_id=tenant_id, created_at=now, last_changed_at=now, **values
+    )
+    try:
+        with conn.begin_nested():
+            key = conn.execute(stmt).inserted_primary_key
+    except IntegrityError as exc:
+        if _is_email_conflict(exc):
+            return None
+        raise
+    assert key is not None
+    return int(key[0])
+
+
+def update_customer(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    customer_id: int,
+    values: Mapping[str, Any],
+    now: int,
+) -> bool:
+    """Set `values` and move last_changed_at; False when the new email_key is taken."""
+    stmt = (
+        update(customers)
+        .where(customers.c.tenant_id == tenant_id, customers.c.id == customer_id)
+        .values(last_changed_at=advanced(customers.c.last_changed_at, now), **values)
+    )
+    try:
+        with conn.begin_nested():
+            conn.execute(stmt)
+    except IntegrityError as exc:
+        if _is_email_conflict(exc):
+            return False
+        raise
+    return True
+
+
+def list_client_type_names(conn: Connection, *, tenant_id: int) -> set[str]:
+    """The client's tag vocabulary (small: a catalog list)."""
+    stmt = select(client_types.c.name).where(client_types.c.tenant_id == tenant_id)
+    return set(conn.execute(stmt).scalars())
+
+
+def insert_tags(
+    conn: Connection, *, tenant_id: int, customer_id: int, names: Collection[str]
+) -> None:
+    if names:
+        conn.execute(
+            insert(customer_tags),
+            [{"tenant_id": tenant_id, "customer_id": customer_id, "name": n} for n in names],
+        )
+
+
+def delete_tags(
+    conn: Connection, *, tenant_id: int, customer_id: int, names: Collection[str] | None = None
+) -> None:
+    """Delete the given tags of a customer, or all of them when `names` is None."""
+    stmt = delete(customer_tags).where(
+        customer_tags.c.tenant_id == tenant_id, customer_tags.c.customer_id == customer_id
+    )
+    if names is not None:
+        if not names:
+            return
+        stmt = stmt.where(customer_tags.c.name.in_(list(names)))
+    conn.execute(stmt)

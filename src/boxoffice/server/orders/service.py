@@ -1,0 +1,182 @@
+"""Order rules: listing for sync, status changes that release or re-claim places, seat removal."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, RowMapping
+
+from boxoffice.server.catalog.service import seat_key, unit_key
+from boxoffice.server.customers import service as customers_service
+from boxoffice.server.customers.service import CustomerRecord
+from boxoffice.server.db.transactions import Tx
+from boxoffice.server.errors import Conflict, NotFound
+from boxoffice.server.orders import repository
+from boxoffice.server.orders.tables import LIVE_STATUSES
+
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """What OrderExportResource renders: the order, all its seats and its customer."""
+
+    row: Mapping[str, Any]
+    seats: list[Mapping[str, Any]]
+    customer: CustomerRecord | None
+
+
+def _mapping(row: RowMapping) -> Mapping[str, Any]:
+    # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
+    return cast("Mapping[str, Any]", row)
+
+
+def stream_orders(
+    conn: Connection, *, tenant_id: int, changed_since: int | None, watermark: int
+) -> Iterator[Mapping[str, Any]]:
+    """Orders changed in [changed_since, watermark), in (last_changed_at, id) order.
+
+    Read in keyset pages so that memory stays flat whatever the number of orders.
+    """
+    after: tuple[int, int] | None = None
+    while True:
+        page = repository.list_orders_page(
+            conn,
+            tenant_id=tenant_id,
+            changed_since=changed_since,
+            changed_before=watermark,
+            after=after,
+            limit=PAGE_SIZE,
+        )
+        for row in page:
+            yield _mapping(row)
+        if len(page) < PAGE_SIZE:
+            return
+        after = (page[-1]["last_changed_at"], page[-1]["id"])
+
+
+def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
+    row = repository.get_order(conn, tenant_id=tenant_id, order_id=order_id)
+    if row is None:
+        raise NotFound("Order")
+    return _mapping(row)
+
+
+def get_order_detail(conn: Connection, *, tenant_id: int, order_id: int) -> OrderDetail:
+    row = get_order(conn, tenant_id=tenant_id, order_id=order_id)
+    seats = repository.list_seats_by_order(conn, tenant_id=tenant_id, order_ids=[order_id])
+    customer = (
+        None
+        if row["customer_id"] is None
+        else customers_service.get_customer(
+            conn, tenant_id=tenant_id, customer_id=row["customer_id"]
+        )
+    )
+    return OrderDetail(
+        row=row, seats=[_mapping(s) for s in seats.get(order_id, [])], customer=customer
+    )
+
+
+def _locked(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping:
+    row = repository.lock_order(conn, tenant_id=tenant_id, order_id=order_id)
+    if row is None:
+        raise NotFound("Order")
+    return row
+
+
+def update_order(
+    tx: Tx, *, tenant_id: int, order_id: int, changes: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """Change status, payment status or discount; nothing is written if nothing differs.
+
+    Leaving the live statuses releases the order's places; coming back re-claims them, or
+    fails with 409 (and writes nothing) if any of them has been taken meanwhile.
+    """
+    row = _locked(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    values = {column: value for column, value in changes.items() if row[column] != value}
+    if not values:
+        return _mapping(row)
+    was_live = row["status"] in LIVE_STATUSES
+    is_live = values.get("status", row["status"]) in LIVE_STATUSES
+    if was_live and not is_live:
+        seats = repository.list_current_seats(tx.conn, tenant_id=tenant_id, order_id=order_id)
+        repository.delete_claims_of_seats(
+            tx.conn, tenant_id=tenant_id, seat_ids=[s["id"] for s in seats]
+        )
+    elif is_live and not was_live:
+        _claim_places(tx, tenant_id=tenant_id, order_id=order_id)
+    repository.update_order(
+        tx.conn, tenant_id=tenant_id, order_id=order_id, values=values, now=tx.now
+    )
+    return get_order(tx.conn, tenant_id=tenant_id, order_id=order_id)
+
+
+def _claim_places(tx: Tx, *, tenant_id: int, order_id: int) -> None:
+    for seat in repository.list_current_seats(tx.conn, tenant_id=tenant_id, order_id=order_id):
+        if not _claim_place(tx, tenant_id=tenant_id, seat=seat):
+            raise Conflict(
+                f"The place of seat {seat['id']} (event {seat['event_id']}) is no longer "
+                "available; the order keeps its status."
+            )
+
+
+def _claim_place(tx: Tx, *, tenant_id: int, seat: RowMapping) -> bool:
+    """Claim the seat's place again: its own hall seat, or any free unit of its rank."""
+    event_id = seat["event_id"]
+    if seat["hall_seat_id"] is not None:
+        key = seat_key(seat["hall_seat_id"])
+        if repository.is_hall_seat_blocked(
+            tx.conn, tenant_id=tenant_id, event_id=event_id, hall_seat_id=seat["hall_seat_id"]
+        ):
+            return False
+        repository.delete_expired_hold(
+            tx.conn, tenant_id=tenant_id, event_id=event_id, place_key=key, now=tx.now
+        )
+        return repository.insert_claim(
+            tx.conn,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            place_key=key,
+            rank_id=seat["rank_id"],
+            order_seat_id=seat["id"],
+        )
+    # An unreserved seat never owned a particular unit: any free one will do.
+    prefix = f"u{seat['rank_id']}:"  # the start of every unit_key() of this rank
+    repository.delete_expired_holds_with_prefix(
+        tx.conn, tenant_id=tenant_id, event_id=event_id, place_key_prefix=prefix, now=tx.now
+    )
+    taken = repository.list_claimed_place_keys(
+        tx.conn, tenant_id=tenant_id, event_id=event_id, place_key_prefix=prefix
+    )
+    units = repository.count_sellable_units(
+        tx.conn, tenant_id=tenant_id, event_id=event_id, rank_id=seat["rank_id"]
+    )
+    for unit in range(1, units + 1):
+        key = unit_key(seat["rank_id"], unit)
+        # insert_claim can still lose a race for this unit on PostgreSQL: try the next one.
+        if key not in taken and repository.insert_claim(
+            tx.conn,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            place_key=key,
+            rank_id=seat["rank_id"],
+            order_seat_id=seat["id"],
+        ):
+            return True
+    return False
+
+
+def remove_seat(tx: Tx, *, tenant_id: int, order_id: int, seat_id: int) -> OrderDetail:
+    """Move a seat to deletedSeats, release its place and recompute the order's amount."""
+    order = _locked(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    seat = repository.get_seat(tx.conn, tenant_id=tenant_id, order_id=order_id, seat_id=seat_id)
+    if seat is None or seat["deleted_at"] is not None:
+        raise NotFound("Seat")
+    repository.update_seat_deleted(tx.conn, tenant_id=tenant_id, seat_id=seat_id, now=tx.now)
+    repository.delete_claims_of_seats(tx.conn, tenant_id=tenant_id, seat_ids=[seat_id])
+    seats_cents = repository.sum_current_seat_cents(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    amount = seats_cents + order["donation_cents"] + order["fee_cents"]
+    repository.update_order(
+        tx.conn, tenant_id=tenant_id, order_id=order_id, values={"amount_cents": amount}, now=tx.now
+    )
+    return get_order_detail(tx.conn, tenant_id=tenant_id, order_id=order_id)
