@@ -4,7 +4,6 @@ import re
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,12 +15,15 @@ from tests.conftest import Client
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path template) of every API operation, with {client_name} left in."""
+    """(method, path template) of every API operation, with {client_name} left in.
+
+    Taken from the OpenAPI document, which lists every operation the routers serve.
+    """
     found = []
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path.startswith(API_PREFIX):
-            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-                found.append((method, route.path))
+    for path, item in app.openapi()["paths"].items():
+        for method in item:
+            found.append((method.upper(), path))
+    assert all(path.startswith(API_PREFIX) for _, path in found), found
     return found
 
 
@@ -33,7 +35,7 @@ def concrete(path: str, client_name: str) -> str:
 
 def test_every_route_is_under_the_api_prefix_and_there_are_many(app: FastAPI) -> None:
     routes = api_routes(app)
-    assert len(routes) >= 4
+    assert len(routes) >= 30
     assert ("GET", f"{API_PREFIX}/export/clienttypes") in routes
 
 

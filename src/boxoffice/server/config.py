@@ -1,7 +1,9 @@
 """Settings of the server, read from BOXOFFICE_* environment variables."""
 
 from functools import lru_cache
+from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,8 +17,21 @@ class Settings(BaseSettings):
     # so that the server behaves like the reference API; used to test sync clients.
     extensions: bool = True
     export_batch_size: int = 2000
+    # Keys the tag that makes export paging cursors (X-Next-Cursor) tamper-evident. A forged
+    # cursor could only position a read within the caller's own data, so the fixed default
+    # is safe; set a random value to make cursors unforgeable. Every worker must share it, and
+    # changing it invalidates outstanding cursors (their next page is a 422). docs/exports.md
+    cursor_secret: str = "boxoffice-export-cursor-v1"
     cart_hold_minutes: int = 15
     max_body_bytes: int = 1_048_576
+    # Operations (docs/operations.md). Rate limits count per worker process; 0 switches one off.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    auth_failure_limit_per_minute: int = Field(default=20, ge=0)
+    metrics: bool = True
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto `boxoffice serve` believes: a local proxy.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    shutdown_timeout_seconds: int = Field(default=30, ge=0)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,59 @@
+"""Production operations: health checks, metrics, access logs, request ids, body and rate limits."""
+
+from fastapi import FastAPI, Response
+from sqlalchemy import Engine
+from starlette.middleware import Middleware
+
+from boxoffice.server.config import Settings
+from boxoffice.server.ops.access import AccessMiddleware
+from boxoffice.server.ops.bodylimit import BodyLimitMiddleware
+from boxoffice.server.ops.health import install_health_routes
+from boxoffice.server.ops.logs import ensure_logging
+from boxoffice.server.ops.metrics import render_metrics
+from boxoffice.server.ops.ratelimit import (
+    Budget,
+    FailedAuthenticationMiddleware,
+    KeyRateLimitMiddleware,
+)
+from boxoffice.server.tenancy.auth import AuthenticationMiddleware
+
+__all__ = ["install_operations"]
+
+
+def install_operations(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Add the operations routes and middleware; call it after AuthenticationMiddleware is added.
+
+    Middleware, outermost first: access (request id, log line, metrics) -> failed-authentication
+    budget per address -> body limit -> what create_app added before this call (gzip,
+    authentication) -> request budget per key, directly inside authentication -> routes.
+    """
+    ensure_logging()
+    install_health_routes(app, engine)
+    if settings.metrics:
+        app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    if settings.rate_limit_per_minute > 0:
+        _add_inside_authentication(
+            app,
+            Middleware(KeyRateLimitMiddleware, budget=Budget(settings.rate_limit_per_minute)),
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.auth_failure_limit_per_minute > 0:
+        budget = Budget(settings.auth_failure_limit_per_minute)
+        app.add_middleware(FailedAuthenticationMiddleware, budget=budget)
+    app.add_middleware(AccessMiddleware, routes=app.router.routes)
+
+
+def _metrics() -> Response:
+    body, content_type = render_metrics()
+    return Response(body, media_type=content_type)
+
+
+def _add_inside_authentication(app: FastAPI, middleware: Middleware) -> None:
+    """Place `middleware` directly inside AuthenticationMiddleware (user_middleware lists the
+    outermost first), so that it sees only requests whose key has been verified."""
+    for index, entry in enumerate(app.user_middleware):
+        factory: object = entry.cls
+        if factory is AuthenticationMiddleware:
+            app.user_middleware.insert(index + 1, middleware)
+            return
+    raise RuntimeError("install_operations() must run after AuthenticationMiddleware is added")
