@@ -1,5 +1,132 @@
-"""HTTP routes of carts."""
+"""HTTP routes of carts: create, add and remove items, read, empty, and check out."""
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Body, Response
+
+from boxoffice.server.carts import resources, service
+from boxoffice.server.carts.schemas import (
+    CartId,
+    CartItemInput,
+    CartResource,
+    CartSummaryResource,
+    CheckoutInput,
+    ItemId,
+)
+from boxoffice.server.db.transactions import read_transaction, write_transaction
+from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.http import json_response
+from boxoffice.server.orders.schemas import OrderExportResource
+from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.values import now_micros
+
+router = APIRouter(tags=["cart"])
+
+
+def _error(description: str) -> dict[str, Any]:
+    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_NOT_FOUND = _error("Cart not found (never created, checked out or deleted).")
+_EXPIRED = _error("Cart expired: its timeOut has passed.")
+_READ: dict[int | str, dict[str, Any]] = {404: _NOT_FOUND, 410: _EXPIRED}
+_HOLD: dict[int | str, dict[str, Any]] = {
+    404: _NOT_FOUND,
+    409: _error("Not enough places, or a named seat is taken, blocked or of another rank."),
+    410: _EXPIRED,
+}
+
+
+@router.post("/cart", status_code=201, response_model=CartResource)
+def create_cart(tenant: CurrentTenant, engine: AppEngine, settings: AppSettings) -> Response:
+    """Create an empty cart (extension); it lasts `timeOut`, moved on by every change."""
+    with write_transaction(engine) as tx:
+        view = service.create_cart(tx, tenant=tenant, hold_minutes=settings.cart_hold_minutes)
+    return json_response(resources.cart_resource(view, tenant.timezone), 201)
+
+
+@router.post("/cart/{cartId}", response_model=CartResource, responses=_HOLD)
+def add_items(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    cart_id: CartId,
+    items: Annotated[list[CartItemInput], Body()],
+) -> Response:
+    """Hold places: all lines or none (409 when not enough places are available)."""
+    with write_transaction(engine) as tx:
+        view = service.add_items(
+            tx,
+            tenant=tenant,
+            cart_id=cart_id,
+            lines=items,
+            hold_minutes=settings.cart_hold_minutes,
+        )
+    return json_response(resources.cart_resource(view, tenant.timezone))
+
+
+@router.get("/cart/{cartId}", response_model=CartResource, responses=_READ)
+def get_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
+    with read_transaction(engine) as conn:
+        view = service.get_cart(conn, tenant=tenant, cart_id=cart_id, now=now_micros())
+    return json_response(resources.cart_resource(view, tenant.timezone))
+
+
+@router.get("/cart/{cartId}/summary", response_model=CartSummaryResource, responses=_READ)
+def get_cart_summary(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
+    with read_transaction(engine) as conn:
+        view = service.get_cart(conn, tenant=tenant, cart_id=cart_id, now=now_micros())
+    return json_response(resources.cart_summary_resource(view, tenant.timezone))
+
+
+@router.delete(
+    "/cart/{cartId}/{itemId}",
+    response_model=CartResource,
+    responses={404: _error("Cart or cart item not found."), 410: _EXPIRED},
+)
+def remove_item(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    cart_id: CartId,
+    item_id: ItemId,
+) -> Response:
+    with write_transaction(engine) as tx:
+        view = service.remove_item(
+            tx,
+            tenant=tenant,
+            cart_id=cart_id,
+            item_id=item_id,
+            hold_minutes=settings.cart_hold_minutes,
+        )
+    return json_response(resources.cart_resource(view, tenant.timezone))
+
+
+@router.delete(
+    "/cart/{cartId}", status_code=204, response_class=Response, responses={404: _NOT_FOUND}
+)
+def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
+    """Release every place and close the cart; afterwards it is not found."""
+    with write_transaction(engine) as tx:
+        service.discard_cart(tx, tenant=tenant, cart_id=cart_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/cart/{cartId}/checkout",
+    status_code=201,
+    response_model=OrderExportResource,
+    responses={404: _NOT_FOUND, 410: _error("Cart expired; its places have been released.")},
+)
+def check_out(
+    tenant: CurrentTenant, engine: AppEngine, cart_id: CartId, body: CheckoutInput
+) -> Response:
+    """Place one order from the cart; 410 (and its places released) when it expired."""
+    with write_transaction(engine) as tx:
+        placed = service.check_out(tx, tenant=tenant, cart_id=cart_id, request=body)
+    if placed is None:
+        # Raised after the commit, so that releasing the expired cart's places sticks.
+        raise service.CartExpired()
+    return json_response(resources.placed_order_resource(placed, tenant.timezone), 201)

@@ -1,5 +1,108 @@
-"""HTTP routes of catalog."""
+"""HTTP routes of the catalog: events, productions, halls, seating plans, payment methods."""
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Path, Query, Response
+
+from boxoffice.server.catalog import resources, service
+from boxoffice.server.catalog.schemas import (
+    EventDetailResource,
+    EventResource,
+    HallResource,
+    PaymentMethodResource,
+    ProductionResource,
+    SeatPlanResource,
+)
+from boxoffice.server.db.transactions import read_transaction
+from boxoffice.server.deps import AppEngine
+from boxoffice.server.http import json_response
+from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.values import now_micros
+
+router = APIRouter(tags=["catalog"])
+
+
+def _error(description: str) -> dict[str, Any]:
+    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_NO_EVENT: dict[int | str, dict[str, Any]] = {404: _error("Event not found.")}
+
+
+@router.get("/event", response_model=list[EventResource])
+def list_events(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    start_date: Annotated[str | None, Query(alias="startDate")] = None,
+    end_date: Annotated[str | None, Query(alias="endDate")] = None,
+) -> Response:
+    """Events starting on or after `startDate` and on or before `endDate` (a bare date
+    includes that whole day), in start order."""
+    with read_transaction(engine) as conn:
+        views = service.list_events(conn, tenant=tenant, start_date=start_date, end_date=end_date)
+        body = [resources.event_resource(v, tenant.timezone) for v in views]
+    return json_response(body)
+
+
+@router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
+def get_event(
+    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
+) -> Response:
+    with read_transaction(engine) as conn:
+        places = service.get_event_places(conn, tenant=tenant, event_id=event_id, now=now_micros())
+        body = resources.event_detail_resource(places, tenant.timezone)
+    return json_response(body)
+
+
+@router.get(
+    "/production/{productionId}",
+    response_model=ProductionResource,
+    responses={404: _error("Production not found.")},
+)
+def get_production(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    production_id: Annotated[int, Path(alias="productionId")],
+) -> Response:
+    with read_transaction(engine) as conn:
+        view = service.get_production(conn, tenant=tenant, production_id=production_id)
+        body = resources.production_resource(view, tenant.timezone)
+    return json_response(body)
+
+
+@router.get("/hall", response_model=list[HallResource])
+def list_halls(tenant: CurrentTenant, engine: AppEngine) -> Response:
+    with read_transaction(engine) as conn:
+        body = [resources.hall_resource(h) for h in service.list_halls(conn, tenant=tenant)]
+    return json_response(body)
+
+
+@router.get(
+    "/hall/{hallId}", response_model=HallResource, responses={404: _error("Hall not found.")}
+)
+def get_hall(
+    tenant: CurrentTenant, engine: AppEngine, hall_id: Annotated[int, Path(alias="hallId")]
+) -> Response:
+    with read_transaction(engine) as conn:
+        body = resources.hall_resource(service.get_hall(conn, tenant=tenant, hall_id=hall_id))
+    return json_response(body)
+
+
+@router.get("/seating/{eventId}", response_model=SeatPlanResource, responses=_NO_EVENT)
+def get_seat_plan(
+    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
+) -> Response:
+    """The hall plan with each seat's live availability (sections empty when unreserved)."""
+    with read_transaction(engine) as conn:
+        view = service.get_seat_plan(conn, tenant=tenant, event_id=event_id, now=now_micros())
+        body = resources.seat_plan_resource(view)
+    return json_response(body)
+
+
+@router.get("/paymentmethods", response_model=list[PaymentMethodResource])
+def list_payment_methods(tenant: CurrentTenant, engine: AppEngine) -> Response:
+    with read_transaction(engine) as conn:
+        body = resources.payment_methods_resource(service.list_payment_methods(conn, tenant=tenant))
+    return json_response(body)

@@ -1,5 +1,79 @@
-"""HTTP routes of waitinglist."""
+"""HTTP routes of the waiting list (extension)."""
 
-from fastapi import APIRouter
+from collections.abc import Mapping
+from typing import Annotated, Any, cast
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Response
+
+from boxoffice.server.customers.resources import user_resource
+from boxoffice.server.customers.schemas import MAX_ID
+from boxoffice.server.db.transactions import read_transaction, write_transaction
+from boxoffice.server.deps import AppEngine
+from boxoffice.server.http import json_response
+from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.waitinglist import service
+from boxoffice.server.waitinglist.resources import waiting_resource
+from boxoffice.server.waitinglist.schemas import (
+    WaitingCreate,
+    WaitingId,
+    WaitingResource,
+    WaitingUpdate,
+)
+from boxoffice.server.waitinglist.service import WaitingView
+
+router = APIRouter(tags=["waitinglist"])
+
+
+def _error(description: str) -> dict[str, Any]:
+    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _render(view: WaitingView, tenant: Tenant) -> dict[str, Any]:
+    # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
+    customer = cast("Mapping[str, Any] | None", view.customer)
+    user = None if customer is None else user_resource(customer, view.tags, tenant.timezone)
+    return waiting_resource(cast("Mapping[str, Any]", view.entry), user, tenant.timezone)
+
+
+@router.post(
+    "/waitinglist",
+    status_code=201,
+    response_model=WaitingResource,
+    responses={409: _error("The customer is on this list already, or the event has ended.")},
+)
+def join_waiting_list(tenant: CurrentTenant, engine: AppEngine, body: WaitingCreate) -> Response:
+    with write_transaction(engine) as tx:
+        view = service.join_waiting_list(tx, tenant=tenant, request=body)
+    return json_response(_render(view, tenant), 201)
+
+
+@router.get(
+    "/waitinglist",
+    response_model=list[WaitingResource],
+    responses={404: _error("Event not found.")},
+)
+def list_waiting_list(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    event_id: Annotated[int | None, Query(alias="eventId", gt=0, le=MAX_ID)] = None,
+) -> Response:
+    """The entries of `eventId` (all events without it), first come first served."""
+    with read_transaction(engine) as conn:
+        views = service.list_entries(conn, tenant=tenant, event_id=event_id)
+    return json_response([_render(v, tenant) for v in views])
+
+
+@router.put(
+    "/waitinglist/{waitingId}",
+    response_model=WaitingResource,
+    responses={404: _error("Waiting list entry not found.")},
+)
+def change_waiting_entry(
+    tenant: CurrentTenant, engine: AppEngine, waiting_id: WaitingId, body: WaitingUpdate
+) -> Response:
+    with write_transaction(engine) as tx:
+        view = service.change_entry(tx, tenant=tenant, waiting_id=waiting_id, request=body)
+    return json_response(_render(view, tenant))

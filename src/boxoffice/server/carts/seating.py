@@ -1,0 +1,88 @@
+"""Best-available seat picking: pure functions over the free seats of one rank.
+
+"Best" (docs/carts-and-catalog.md): the lowest section id (catalogs list sections front to
+back), then the lowest row number (nearest the stage), then the seats nearest the middle of
+their row, then the lowest seat number. A party sits together when it can: N seats in one
+section and row with consecutive seat numbers. When no such run exists anywhere, the party
+is split into as few groups as possible, each placed by the same rules.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from boxoffice.server.catalog.service import HallSeat
+
+RowKey = tuple[int, int]
+
+
+def row_centres(seats: Iterable[HallSeat]) -> dict[RowKey, float]:
+    """The middle of each (section, row), from all of its seats whatever their state."""
+    bounds: dict[RowKey, tuple[int, int]] = {}
+    for seat in seats:
+        key = (seat.section_id, seat.row_nr)
+        low, high = bounds.get(key, (seat.seat_nr, seat.seat_nr))
+        bounds[key] = (min(low, seat.seat_nr), max(high, seat.seat_nr))
+    return {key: (low + high) / 2 for key, (low, high) in bounds.items()}
+
+
+def _runs(free: Iterable[HallSeat]) -> list[list[HallSeat]]:
+    """Maximal runs of free seats with consecutive numbers in one section and row."""
+    ordered = sorted(free, key=lambda s: (s.section_id, s.row_nr, s.seat_nr))
+    runs: list[list[HallSeat]] = []
+    for seat in ordered:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and (last.section_id, last.row_nr) == (seat.section_id, seat.row_nr)
+            and seat.seat_nr == last.seat_nr + 1
+        ):
+            runs[-1].append(seat)
+        else:
+            runs.append([seat])
+    return runs
+
+
+def _window_score(
+    window: Sequence[HallSeat], centres: Mapping[RowKey, float]
+) -> tuple[int, int, float, int]:
+    first, last = window[0], window[-1]
+    centre = centres.get((first.section_id, first.row_nr), (first.seat_nr + last.seat_nr) / 2)
+    offset = abs((first.seat_nr + last.seat_nr) / 2 - centre)
+    return (first.section_id, first.row_nr, offset, first.seat_nr)
+
+
+def _best_window(
+    runs: Iterable[Sequence[HallSeat]], size: int, centres: Mapping[RowKey, float]
+) -> list[HallSeat] | None:
+    best: list[HallSeat] | None = None
+    best_score: tuple[int, int, float, int] | None = None
+    for run in runs:
+        for start in range(len(run) - size + 1):
+            window = list(run[start : start + size])
+            score = _window_score(window, centres)
+            if best_score is None or score < best_score:
+                best, best_score = window, score
+    return best
+
+
+def pick_best(
+    free: Sequence[HallSeat], count: int, centres: Mapping[RowKey, float]
+) -> list[HallSeat] | None:
+    """`count` best free seats, adjacent where possible; None if fewer are free."""
+    if count < 1 or len(free) < count:
+        return None
+    picked: list[HallSeat] = []
+    remaining = list(free)
+    while len(picked) < count:
+        need = count - len(picked)
+        runs = _runs(remaining)
+        window = _best_window(runs, need, centres)
+        if window is None:
+            # No run holds the rest of the party: take the longest run whole (fewest
+            # groups); among runs of that length, the best-placed one.
+            longest = max(len(r) for r in runs)
+            window = _best_window([r for r in runs if len(r) == longest], longest, centres)
+        assert window is not None  # a run of `longest` seats is itself a window
+        picked.extend(window)
+        taken = {s.id for s in window}
+        remaining = [s for s in remaining if s.id not in taken]
+    return sorted(picked, key=lambda s: (s.section_id, s.row_nr, s.seat_nr))

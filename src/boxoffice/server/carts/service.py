@@ -1,0 +1,438 @@
+"""Carts: holding places, picking the best seats, and checking a cart out into an order.
+
+A place is held by one `place_claims` row per ticket item (docs/development.md). Holds
+expire with their cart; an expired hold no longer counts and is deleted before its event's
+places are claimed again. Claims per event are serialised by a row lock on the event, and
+the unique key of `place_claims` stays the guarantee: a concurrent loser picks again a
+bounded number of times, then gets a 409. docs/carts-and-catalog.md has the rules.
+"""
+
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, RowMapping
+
+from boxoffice.server.carts import repository
+from boxoffice.server.carts.repository import NewItem, NewOrder
+from boxoffice.server.carts.schemas import CartItemInput, CheckoutInput
+from boxoffice.server.carts.seating import pick_best, row_centres
+from boxoffice.server.catalog import repository as catalog_repository
+from boxoffice.server.catalog import service as catalog
+from boxoffice.server.catalog.service import EventPlaces, HallSeat, seat_key, unit_key
+from boxoffice.server.customers import repository as customers_repository
+from boxoffice.server.db.transactions import Tx
+from boxoffice.server.errors import Conflict, Gone, InvalidInput, NotFound
+from boxoffice.server.orders import repository as orders_repository
+from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.values import micros_to_instant
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+CART_ID_LENGTH = 32
+DONATION = "donation"
+# At most this many ticket items in one cart, so that one cart cannot hold a whole hall.
+MAX_TICKETS_PER_CART = 100
+# Lines in one POST /cart/{cartId} request.
+MAX_LINES_PER_REQUEST = 50
+# Picks of one line after a concurrent claim took a picked place (unique violation).
+MAX_CLAIM_ATTEMPTS = 5
+MICROS_PER_MINUTE = 60_000_000
+
+
+class CartExpired(Gone):
+    def __init__(self) -> None:
+        super().__init__("Cart expired.")
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    cart: RowMapping
+    items: Sequence[RowMapping]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: RowMapping
+    seats: Sequence[RowMapping]
+    customer: RowMapping | None
+    tags: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _TicketLine:
+    index: int
+    price: RowMapping
+    count: int
+    seat_id: int | None
+
+
+def new_cart_id() -> str:
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(CART_ID_LENGTH))
+
+
+def new_order_key() -> str:
+    """Four groups of five letters and digits: XgFca-QmBxG-9WhAj-Osszb."""
+    return "-".join("".join(secrets.choice(_ALPHANUMERIC) for _ in range(5)) for _ in range(4))
+
+
+def _find_cart(conn: Connection, tenant: Tenant, cart_id: str, *, lock: bool) -> RowMapping:
+    """The cart if it exists for this client and is not closed (checked out or emptied)."""
+    cart = (
+        repository.get_cart(conn, tenant_id=tenant.id, cart_id=cart_id, lock=lock)
+        if len(cart_id) == CART_ID_LENGTH
+        else None
+    )
+    if cart is None or cart["closed_at"] is not None:
+        raise NotFound("Cart")
+    return cart
+
+
+def _live_cart(conn: Connection, tenant: Tenant, cart_id: str, now: int) -> RowMapping:
+    """The open, unexpired cart, row-locked so that changes to one cart are serialised."""
+    cart = _find_cart(conn, tenant, cart_id, lock=True)
+    if cart["expires_at"] <= now:
+        raise CartExpired()
+    return cart
+
+
+def _view(conn: Connection, tenant: Tenant, cart_id: str) -> CartView:
+    cart = repository.get_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
+    assert cart is not None
+    return CartView(
+        cart=cart, items=repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    )
+
+
+def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> None:
+    """After any change, the cart and every hold of it last `hold_minutes` from now."""
+    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    repository.update_cart_expiry(
+        tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
+    )
+    held = repository.update_hold_expiry(
+        tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
+    )
+    tickets = sum(
+        1
+        for item in repository.list_items(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
+        if item["item_type"] == "ticket"
+    )
+    if held != tickets:
+        # A concurrent claimer, whose clock had passed the cart's expiry, deleted some of its
+        # holds: the cart did expire, and this request must not revive it half-empty.
+        raise CartExpired()
+
+
+def create_cart(tx: Tx, *, tenant: Tenant, hold_minutes: int) -> CartView:
+    cart_id = new_cart_id()
+    repository.insert_cart(
+        tx.conn,
+        tenant_id=tenant.id,
+        cart_id=cart_id,
+        now=tx.now,
+        expires_at=tx.now + hold_minutes * MICROS_PER_MINUTE,
+    )
+    return _view(tx.conn, tenant, cart_id)
+
+
+def get_cart(conn: Connection, *, tenant: Tenant, cart_id: str, now: int) -> CartView:
+    cart = _find_cart(conn, tenant, cart_id, lock=False)
+    if cart["expires_at"] <= now:
+        raise CartExpired()
+    return _view(conn, tenant, cart_id)
+
+
+def _donation_item(index: int, line: CartItemInput) -> NewItem:
+    if line.rank_id != 0:
+        raise InvalidInput.field(f"{index}.rankId", "A donation has rankId 0.")
+    if line.seat_id is not None:
+        raise InvalidInput.field(f"{index}.seatId", "A donation has no seat.")
+    if line.number_of_tickets != 1:
+        raise InvalidInput.field(f"{index}.numberOfTickets", "A donation has no tickets.")
+    if line.amount is None:
+        raise InvalidInput.field(f"{index}.amount", "A donation needs an amount.")
+    if line.amount < 1:
+        raise InvalidInput.field(f"{index}.amount", "A donation must be at least 0.01.")
+    return NewItem(
+        item_type="donation",
+        event_id=None,
+        price_id=DONATION,
+        price_name="Donation",
+        rank_id=0,
+        hall_seat_id=None,
+        row_nr=None,
+        seat_nr=None,
+        description="Donation",
+        amount_cents=line.amount,
+        place_key=None,
+    )
+
+
+def _ticket_line(index: int, line: CartItemInput, prices: dict[str, RowMapping]) -> _TicketLine:
+    price = prices.get(line.price_id)
+    if price is None:
+        raise InvalidInput.field(f"{index}.priceId", f"Price {line.price_id!r} does not exist.")
+    if line.rank_id != price["rank_id"]:
+        raise InvalidInput.field(
+            f"{index}.rankId", f"Price {line.price_id!r} is of rank {price['rank_id']}."
+        )
+    if line.event_id is not None and line.event_id != price["event_id"]:
+        raise InvalidInput.field(
+            f"{index}.eventId", f"Price {line.price_id!r} is of event {price['event_id']}."
+        )
+    if line.amount is not None:
+        raise InvalidInput.field(f"{index}.amount", "Only a donation has an amount.")
+    if line.seat_id is not None and line.number_of_tickets != 1:
+        raise InvalidInput.field(
+            f"{index}.numberOfTickets", "A line with a seatId is for exactly one ticket."
+        )
+    return _TicketLine(index=index, price=price, count=line.number_of_tickets, seat_id=line.seat_id)
+
+
+def _describe(event: RowMapping, tenant: Tenant, price: RowMapping, place: str | None) -> str:
+    start = micros_to_instant(event["start_at"], tenant.timezone).strftime("%Y-%m-%d %H:%M")
+    parts = [event["name"], start, price["name"]]
+    if place is not None:
+        parts.append(place)
+    return ", ".join(parts)
+
+
+def _pick(
+    places: EventPlaces, line: _TicketLine, tenant: Tenant, section_names: dict[int, str]
+) -> list[NewItem]:
+    """The places for one line, or a 409 (422 for a seat that is not in the hall)."""
+    price, event = line.price, places.event
+    rank_id = int(price["rank_id"])
+    field = f"{line.index}.seatId"
+
+    def ticket(place_key: str, seat: HallSeat | None) -> NewItem:
+        where = (
+            None
+            if seat is None
+            else f"{section_names.get(seat.section_id, '')} row {seat.row_nr} seat {seat.seat_nr}"
+        )
+        return NewItem(
+            item_type="ticket",
+            event_id=int(event["event_id"]),
+            price_id=price["price_id"],
+            price_name=price["name"],
+            rank_id=rank_id,
+            hall_seat_id=None if seat is None else seat.id,
+            row_nr=None if seat is None else seat.row_nr,
+            seat_nr=None if seat is None else seat.seat_nr,
+            description=_describe(event, tenant, price, where),
+            amount_cents=int(price["amount_cents"]),
+            place_key=place_key,
+        )
+
+    if not places.reserved:
+        if line.seat_id is not None:
+            raise InvalidInput.field(field, "The event has unreserved seating: omit seatId.")
+        units = places.free_units(rank_id)
+        if len(units) < line.count:
+            raise _not_enough(line, len(units))
+        return [ticket(unit_key(rank_id, u), None) for u in units[: line.count]]
+
+    if line.seat_id is not None:
+        chosen = places.seat(line.seat_id)
+        if chosen is None:
+            raise InvalidInput.field(
+                field, f"Seat {line.seat_id} is not a seat of the event's hall."
+            )
+        if chosen.rank_id != rank_id:
+            raise Conflict(
+                f"Seat {line.seat_id} is of rank {chosen.rank_id}, not sold at price "
+                f"{price['price_id']!r} (rank {rank_id})."
+            )
+        if not places.seat_is_free(chosen):
+            raise Conflict(f"Seat {line.seat_id} is not available.")
+        picked = [chosen]
+    else:
+        free = places.free_seats(rank_id)
+        best = pick_best(free, line.count, row_centres(places.seats))
+        if best is None:
+            raise _not_enough(line, len(free))
+        picked = best
+    return [ticket(seat_key(s.id), s) for s in picked]
+
+
+def _not_enough(line: _TicketLine, available: int) -> Conflict:
+    return Conflict(
+        f"Not enough places available for price {line.price['price_id']!r}: "
+        f"{line.count} requested, {available} available."
+    )
+
+
+def add_items(
+    tx: Tx, *, tenant: Tenant, cart_id: str, lines: Sequence[CartItemInput], hold_minutes: int
+) -> CartView:
+    """Hold the places of every line, or none of them (any refusal rolls the request back)."""
+    conn = tx.conn
+    if not lines:
+        raise InvalidInput.field("body", "At least one item is required.")
+    if len(lines) > MAX_LINES_PER_REQUEST:
+        raise InvalidInput.field("body", f"At most {MAX_LINES_PER_REQUEST} items per request.")
+    _live_cart(conn, tenant, cart_id, tx.now)
+
+    prices = catalog_repository.list_prices_by_ids(
+        conn, tenant_id=tenant.id, price_ids={line.price_id for line in lines}
+    )
+    donations: list[NewItem] = []
+    tickets: list[_TicketLine] = []
+    for index, line in enumerate(lines):
+        if line.price_id == DONATION:
+            donations.append(_donation_item(index, line))
+        else:
+            tickets.append(_ticket_line(index, line, prices))
+
+    held = sum(
+        1
+        for item in repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+        if item["item_type"] == "ticket"
+    )
+    if held + sum(t.count for t in tickets) > MAX_TICKETS_PER_CART:
+        raise InvalidInput.field(
+            "body", f"A cart holds at most {MAX_TICKETS_PER_CART} tickets; it has {held}."
+        )
+
+    event_ids = {int(t.price["event_id"]) for t in tickets}
+    repository.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
+    events = catalog_repository.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids)
+    section_names: dict[int, dict[int, str]] = {}
+    for event_id in sorted(event_ids):
+        event = events[event_id]
+        if event["end_at"] <= tx.now:
+            raise Conflict(f"Event {event_id} has ended; its tickets are no longer on sale.")
+        repository.delete_expired_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
+        section_names[event_id] = {
+            s["section_id"]: s["name"]
+            for s in catalog_repository.list_sections(
+                conn, tenant_id=tenant.id, hall_id=event["hall_id"]
+            )
+        }
+
+    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    # Named seats first, so that a best-available pick in the same request cannot take them.
+    for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
+        event = events[int(ticket_line.price["event_id"])]
+        for _attempt in range(MAX_CLAIM_ATTEMPTS):
+            places = catalog.load_event_places(conn, tenant_id=tenant.id, event=event, now=tx.now)
+            new_items = _pick(places, ticket_line, tenant, section_names[int(event["event_id"])])
+            if repository.insert_held_tickets(
+                conn, tenant_id=tenant.id, cart_id=cart_id, items=new_items, expires_at=expires_at
+            ):
+                break
+        else:
+            raise Conflict(
+                f"The places for price {ticket_line.price['price_id']!r} were taken concurrently; "
+                "please try again."
+            )
+    for donation in donations:
+        repository.insert_donation(conn, tenant_id=tenant.id, cart_id=cart_id, item=donation)
+    _extend(tx, tenant, cart_id, hold_minutes)
+    return _view(conn, tenant, cart_id)
+
+
+def remove_item(
+    tx: Tx, *, tenant: Tenant, cart_id: str, item_id: int, hold_minutes: int
+) -> CartView:
+    _live_cart(tx.conn, tenant, cart_id, tx.now)
+    item = repository.get_item(tx.conn, tenant_id=tenant.id, cart_id=cart_id, item_id=item_id)
+    if item is None:
+        raise NotFound("Cart item")
+    repository.delete_hold_of_item(tx.conn, tenant_id=tenant.id, item_id=item_id)
+    # Cart items are not exported (only orders are), so a removed item can simply go.
+    repository.delete_item(tx.conn, tenant_id=tenant.id, item_id=item_id)
+    _extend(tx, tenant, cart_id, hold_minutes)
+    return _view(tx.conn, tenant, cart_id)
+
+
+def discard_cart(tx: Tx, *, tenant: Tenant, cart_id: str) -> None:
+    """Release every place and close the cart; an expired cart can be discarded too."""
+    _find_cart(tx.conn, tenant, cart_id, lock=True)
+    repository.delete_holds_of_cart(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
+    repository.update_cart_closed(tx.conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+
+
+def _checkout_customer(
+    conn: Connection, tenant: Tenant, customer_id: int | None
+) -> RowMapping | None:
+    if customer_id is None:
+        return None
+    customer = customers_repository.get_customer(conn, tenant_id=tenant.id, customer_id=customer_id)
+    if customer is None:
+        raise InvalidInput.field("customerId", f"Customer {customer_id} does not exist.")
+    if customer["erased_at"] is not None:
+        raise InvalidInput.field("customerId", f"Customer {customer_id} has been erased.")
+    return customer
+
+
+def check_out(
+    tx: Tx, *, tenant: Tenant, cart_id: str, request: CheckoutInput
+) -> PlacedOrder | None:
+    """Turn the cart into one order and its holds into sales; close the cart.
+
+    None when the cart has expired: its remaining holds are deleted then, and the caller
+    commits that release before answering 410 (a raised error would roll it back).
+    """
+    conn = tx.conn
+    cart = _find_cart(conn, tenant, cart_id, lock=True)
+    if cart["expires_at"] <= tx.now:
+        repository.delete_holds_of_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
+        return None
+    method = catalog.get_payment_method(
+        conn, tenant=tenant, payment_method_id=request.payment_method_id
+    )
+    customer = _checkout_customer(conn, tenant, request.customer_id)
+    extra_donation = request.donation or 0
+    items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    if not items:
+        raise InvalidInput.field("cart", "The cart is empty.")
+    tickets = [i for i in items if i["item_type"] == "ticket"]
+    holds = repository.lock_live_holds(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+    if set(holds) != {t["id"] for t in tickets}:
+        # Some holds were taken as expired by a claimer whose clock had passed the expiry.
+        repository.delete_holds_of_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
+        return None
+
+    donation = extra_donation + sum(i["amount_cents"] for i in items if i["item_type"] == DONATION)
+    seats_total = sum(int(t["amount_cents"]) for t in tickets)
+    fee = int(method["fee_cents"])
+    order_id = repository.insert_order(
+        conn,
+        tenant_id=tenant.id,
+        order=NewOrder(
+            order_key=new_order_key(),
+            customer_id=None if customer is None else int(customer["id"]),
+            payment_status="paid" if request.paid else "none",
+            channel=request.order_channel,
+            payment_method_id=int(method["payment_method_id"]),
+            handling_text=method["name"],
+            amount_cents=seats_total + donation + fee,
+            fee_cents=fee,
+            donation_cents=donation,
+        ),
+        now=tx.now,
+    )
+    seat_ids = repository.insert_order_seats(
+        conn, tenant_id=tenant.id, order_id=order_id, tickets=tickets
+    )
+    repository.update_claims_sold(
+        conn,
+        tenant_id=tenant.id,
+        sales=[(holds[t["id"]], seat_id) for t, seat_id in zip(tickets, seat_ids, strict=True)],
+    )
+    repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+
+    order = orders_repository.get_order(conn, tenant_id=tenant.id, order_id=order_id)
+    assert order is not None
+    seats = orders_repository.list_seats_by_order(conn, tenant_id=tenant.id, order_ids=[order_id])
+    tags = (
+        []
+        if customer is None
+        else customers_repository.get_tags(
+            conn, tenant_id=tenant.id, customer_id=int(customer["id"])
+        )
+    )
+    return PlacedOrder(order=order, seats=seats.get(order_id, []), customer=customer, tags=tags)

@@ -1,0 +1,173 @@
+"""SQL for catalog reads and live availability. Every function takes a keyword-only tenant_id."""
+
+from collections import defaultdict
+from collections.abc import Collection
+
+from sqlalchemy import Connection, RowMapping, or_, select
+
+from boxoffice.server.catalog.tables import (
+    event_blocks,
+    event_capacities,
+    events,
+    hall_seats,
+    hall_sections,
+    halls,
+    payment_methods,
+    place_claims,
+    prices,
+    productions,
+)
+
+
+def list_events(
+    conn: Connection, *, tenant_id: int, start_min: int | None, start_max: int | None
+) -> list[RowMapping]:
+    """Events starting within [start_min, start_max] (either bound optional), by start."""
+    stmt = select(events).where(events.c.tenant_id == tenant_id)
+    if start_min is not None:
+        stmt = stmt.where(events.c.start_at >= start_min)
+    if start_max is not None:
+        stmt = stmt.where(events.c.start_at <= start_max)
+    stmt = stmt.order_by(events.c.start_at, events.c.event_id)
+    return list(conn.execute(stmt).mappings())
+
+
+def list_events_by_production(
+    conn: Connection, *, tenant_id: int, production_id: int
+) -> list[RowMapping]:
+    stmt = (
+        select(events)
+        .where(events.c.tenant_id == tenant_id, events.c.production_id == production_id)
+        .order_by(events.c.start_at, events.c.event_id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
+    stmt = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def list_events_by_ids(
+    conn: Connection, *, tenant_id: int, event_ids: Collection[int]
+) -> dict[int, RowMapping]:
+    if not event_ids:
+        return {}
+    stmt = select(events).where(
+        events.c.tenant_id == tenant_id, events.c.event_id.in_(list(event_ids))
+    )
+    return {row["event_id"]: row for row in conn.execute(stmt).mappings()}
+
+
+def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
+    stmt = select(productions).where(
+        productions.c.tenant_id == tenant_id, productions.c.production_id == production_id
+    )
+    return conn.execute(stmt).mappings().first()
+
+
+def list_prices_by_event(
+    conn: Connection, *, tenant_id: int, event_ids: Collection[int]
+) -> dict[int, list[RowMapping]]:
+    """Prices per event id: by rank, the dearest first, then by price id."""
+    if not event_ids:
+        return {}
+    stmt = (
+        select(prices)
+        .where(prices.c.tenant_id == tenant_id, prices.c.event_id.in_(list(event_ids)))
+        .order_by(
+            prices.c.event_id, prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id
+        )
+    )
+    found: dict[int, list[RowMapping]] = defaultdict(list)
+    for row in conn.execute(stmt).mappings():
+        found[row["event_id"]].append(row)
+    return dict(found)
+
+
+def list_prices_by_ids(
+    conn: Connection, *, tenant_id: int, price_ids: Collection[str]
+) -> dict[str, RowMapping]:
+    if not price_ids:
+        return {}
+    stmt = select(prices).where(
+        prices.c.tenant_id == tenant_id, prices.c.price_id.in_(list(price_ids))
+    )
+    return {row["price_id"]: row for row in conn.execute(stmt).mappings()}
+
+
+def list_halls(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
+    stmt = select(halls).where(halls.c.tenant_id == tenant_id).order_by(halls.c.hall_id)
+    return list(conn.execute(stmt).mappings())
+
+
+def get_hall(conn: Connection, *, tenant_id: int, hall_id: int) -> RowMapping | None:
+    stmt = select(halls).where(halls.c.tenant_id == tenant_id, halls.c.hall_id == hall_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
+    stmt = (
+        select(hall_sections)
+        .where(hall_sections.c.tenant_id == tenant_id, hall_sections.c.hall_id == hall_id)
+        .order_by(hall_sections.c.section_id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
+    """Every seat of a hall, in plan order: section, row, seat number."""
+    stmt = (
+        select(hall_seats)
+        .where(hall_seats.c.tenant_id == tenant_id, hall_seats.c.hall_id == hall_id)
+        .order_by(hall_seats.c.section_id, hall_seats.c.row_nr, hall_seats.c.seat_nr)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[int, int]:
+    """Places per rank of an unreserved event."""
+    stmt = select(event_capacities.c.rank_id, event_capacities.c.places).where(
+        event_capacities.c.tenant_id == tenant_id, event_capacities.c.event_id == event_id
+    )
+    return {rank_id: places for rank_id, places in conn.execute(stmt)}
+
+
+def list_blocks(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
+    stmt = (
+        select(event_blocks)
+        .where(event_blocks.c.tenant_id == tenant_id, event_blocks.c.event_id == event_id)
+        .order_by(event_blocks.c.id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def list_live_claims(
+    conn: Connection, *, tenant_id: int, event_id: int, now: int
+) -> list[tuple[str, int]]:
+    """(place_key, rank_id) of every place sold or held by an unexpired hold."""
+    stmt = select(place_claims.c.place_key, place_claims.c.rank_id).where(
+        place_claims.c.tenant_id == tenant_id,
+        place_claims.c.event_id == event_id,
+        or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+    )
+    return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
+
+
+def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
+    stmt = (
+        select(payment_methods)
+        .where(payment_methods.c.tenant_id == tenant_id)
+        .order_by(payment_methods.c.payment_method_id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def get_payment_method(
+    conn: Connection, *, tenant_id: int, payment_method_id: int
+) -> RowMapping | None:
+    stmt = select(payment_methods).where(
+        payment_methods.c.tenant_id == tenant_id,
+        payment_methods.c.payment_method_id == payment_method_id,
+    )
+    return conn.execute(stmt).mappings().first()

@@ -1,0 +1,51 @@
+"""Request parsing and response schemas of the waiting-list endpoints (camelCase on the wire)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Path
+from pydantic import ConfigDict, Field
+
+from boxoffice.server.customers.schemas import MAX_ID, UserResource
+from boxoffice.server.schemas import ApiModel
+
+WaitingId = Annotated[int, Path(alias="waitingId", gt=0, le=MAX_ID)]
+WaitingType = Literal["waiting", "notified", "converted", "cancelled", "expired"]
+
+Id = Annotated[int, Field(strict=True, gt=0, le=MAX_ID)]
+NumberOfTickets = Annotated[int, Field(strict=True, ge=1, le=20)]
+
+
+class _Request(ApiModel):
+    # Only the camelCase names of the contract; a snake_case name is an unknown field.
+    model_config = ConfigDict(validate_by_name=False)
+
+
+class WaitingCreate(_Request):
+    """Body of POST /waitinglist."""
+
+    customer_id: Id
+    event_id: Id
+    number_of_tickets: NumberOfTickets
+
+
+class WaitingUpdate(_Request):
+    """Body of PUT /waitinglist/{waitingId}: a new `type`, and/or (extension) a new
+    `numberOfTickets` while the entry is waiting or notified."""
+
+    type: WaitingType | None = None
+    number_of_tickets: NumberOfTickets | None = None
+
+
+class WaitingResource(ApiModel):
+    """A waiting-list entry (WaitinglistExportResource) with its customer inline."""
+
+    waiting_id: int
+    customer_id: int
+    event_id: int
+    number_of_tickets: int
+    type: WaitingType
+    created_at: datetime
+    notified_at: datetime | None
+    last_changed: datetime
+    user: UserResource | None

@@ -1,0 +1,223 @@
+"""Checkout: one order from a cart, holds turned into sales, and every refusal."""
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from boxoffice.server.carts.tables import carts
+from boxoffice.server.orders.tables import order_seats, orders
+from tests.carts.conftest import Shop, claims_of, snapshot
+from tests.catalog_fixture import (
+    PARKET,
+    RESERVED,
+    UNRESERVED,
+    Catalog,
+    add_customer,
+    erase_customer,
+)
+from tests.conftest import Client
+
+ORDER_KEY = re.compile(r"[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}")
+
+
+def filled_cart(shop: Shop) -> str:
+    cart = shop.new_cart()
+    response = shop.add(
+        cart,
+        [
+            {"priceId": "STD", "rankId": 1, "numberOfTickets": 2},
+            {"priceId": "FREE", "rankId": 2},
+            {"priceId": "donation", "rankId": 0, "amount": "5.00"},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    return cart
+
+
+def test_anonymous_checkout(shop: Shop, engine: Engine, client: Client, catalog: Catalog) -> None:
+    cart = filled_cart(shop)
+    response = shop.checkout(cart, {"paymentMethodId": 1})
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert list(order) == [
+        "orderId",
+        "orderKey",
+        "customerId",
+        "orderStatus",
+        "orderPaymentStatus",
+        "orderChannel",
+        "orderDate",
+        "timeOut",
+        "lastChanged",
+        "amount",
+        "fee",
+        "donation",
+        "handlingTextPayment",
+        "discountName",
+        "seats",
+        "deletedSeats",
+        "user",
+    ]
+    assert ORDER_KEY.fullmatch(order["orderKey"])
+    assert order["customerId"] is None and order["user"] is None
+    assert (order["orderStatus"], order["orderPaymentStatus"], order["orderChannel"]) == (
+        "ord",
+        "none",
+        "www",
+    )
+    assert order["timeOut"] is None and order["discountName"] is None
+    assert order["orderDate"] == order["lastChanged"]
+    assert order["handlingTextPayment"] == "iDEAL"
+    # 2 x 24.50 + 15.00 + donation 5.00 + fee 0.00
+    assert '"amount":69.00,"fee":0.00,"donation":5.00' in response.text
+    assert order["deletedSeats"] == []
+    assert [
+        (s["eventId"], s["rankId"], s["rowNr"], s["seatNr"], s["priceId"], s["priceName"])
+        for s in order["seats"]
+    ] == [
+        (RESERVED, 1, 1, 5, "STD", "Standard"),
+        (RESERVED, 1, 1, 6, "STD", "Standard"),
+        (UNRESERVED, 2, None, None, "FREE", "Vrije plaats"),
+    ]
+    assert [s["amount"] for s in order["seats"]] == [24.5, 24.5, 15.0]
+
+    # Every hold became a sale of one of the order's seats; the cart is closed.
+    claims = claims_of(engine, client.tenant.id)
+    seat_ids = [s["seatId"] for s in order["seats"]]
+    assert sorted(c["order_seat_id"] for c in claims) == sorted(seat_ids)
+    assert all(c["cart_item_id"] is None and c["expires_at"] is None for c in claims)
+    with engine.connect() as conn:
+        seats = conn.execute(
+            select(order_seats).where(order_seats.c.order_id == order["orderId"])
+        ).mappings()
+        hall_seats = [s["hall_seat_id"] for s in seats]
+        stored = conn.execute(select(orders).where(orders.c.id == order["orderId"])).mappings()
+        row = stored.one()
+        closed = conn.execute(select(carts.c.closed_at).where(carts.c.id == cart)).scalar_one()
+    assert hall_seats == [catalog.seat[(PARKET, 1, 5)], catalog.seat[(PARKET, 1, 6)], None]
+    assert row["payment_method_id"] == 1
+    assert row["created_at"] == row["order_date_at"] == row["last_changed_at"]
+    assert closed == row["created_at"]
+    assert shop.get(f"/cart/{cart}").status_code == 404
+    assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 404
+    # Sold places stay unavailable.
+    assert shop.available(RESERVED)[1] == 25
+    assert shop.available(UNRESERVED) == {2: 44}
+
+
+def test_customer_box_office_paid_with_fee_and_extra_donation(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    customer_id = add_customer(engine, client, tags=["vip", "friend"])
+    cart = filled_cart(shop)
+    response = shop.checkout(
+        cart,
+        {
+            "customerId": customer_id,
+            "paymentMethodId": 2,
+            "orderChannel": "sp",
+            "donation": "2.50",
+            "paid": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["customerId"] == customer_id
+    assert (order["orderPaymentStatus"], order["orderChannel"]) == ("paid", "sp")
+    assert order["handlingTextPayment"] == "Invoice"
+    # 64.00 of seats + donation (5.00 in the cart + 2.50 at checkout) + fee 2.50
+    assert '"amount":74.00,"fee":2.50,"donation":7.50' in response.text
+    user = order["user"]
+    assert user["customerId"] == customer_id and user["email"] == "ada@example.org"
+    assert user["clientTypes"] == ["friend", "vip"]
+
+
+def test_numeric_donation_and_null_customer(shop: Shop, catalog: Catalog) -> None:
+    cart = shop.new_cart()
+    shop.add(cart, [{"priceId": "R2", "rankId": 2}])
+    response = shop.checkout(cart, {"customerId": None, "paymentMethodId": 2, "donation": 1.5})
+    assert response.status_code == 201, response.text
+    assert '"amount":19.00,"fee":2.50,"donation":1.50' in response.text
+
+
+def test_donation_only_cart_can_be_checked_out(shop: Shop, catalog: Catalog) -> None:
+    cart = shop.new_cart()
+    shop.add(cart, [{"priceId": "donation", "rankId": 0, "amount": 10}])
+    response = shop.checkout(cart, {"paymentMethodId": 1})
+    assert response.status_code == 201
+    assert response.json()["seats"] == []
+    assert '"amount":10.00,"fee":0.00,"donation":10.00' in response.text
+
+
+def test_sold_places_cannot_be_held_again(shop: Shop, catalog: Catalog) -> None:
+    seat = catalog.seat[(PARKET, 2, 2)]
+    cart = shop.new_cart()
+    shop.add(cart, [{"priceId": "STD", "rankId": 1, "seatId": seat}])
+    assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 201
+    response = shop.add(shop.new_cart(), [{"priceId": "RED", "rankId": 1, "seatId": seat}])
+    assert response.status_code == 409
+    assert response.json() == {"message": f"Seat {seat} is not available."}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "paymentMethodId"),
+        ({"paymentMethodId": 9}, "paymentMethodId"),
+        ({"paymentMethodId": "1"}, "paymentMethodId"),
+        ({"paymentMethodId": 1, "customerId": 999999}, "customerId"),
+        ({"paymentMethodId": 1, "customerId": 0}, "customerId"),
+        ({"paymentMethodId": 1, "orderChannel": "shop"}, "orderChannel"),
+        ({"paymentMethodId": 1, "paid": "yes"}, "paid"),
+        ({"paymentMethodId": 1, "donation": "-1.00"}, "donation"),
+        ({"paymentMethodId": 1, "donation": "1.001"}, "donation"),
+        ({"paymentMethodId": 1, "discount": "x"}, "discount"),
+    ],
+)
+def test_invalid_checkout_is_422_and_writes_nothing(
+    shop: Shop,
+    engine: Engine,
+    client: Client,
+    catalog: Catalog,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    cart = filled_cart(shop)
+    before = snapshot(engine, client.tenant.id)
+    response = shop.checkout(cart, body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["errors"]
+    assert snapshot(engine, client.tenant.id) == before
+
+
+def test_customer_of_another_client_or_erased_is_422(
+    shop: Shop, engine: Engine, client: Client, other_client: Client, catalog: Catalog
+) -> None:
+    foreign = add_customer(engine, other_client)
+    erased = add_customer(engine, client, email="gone@example.org")
+    erase_customer(engine, client, erased)
+    cart = filled_cart(shop)
+    before = snapshot(engine, client.tenant.id)
+    for customer_id, problem in ((foreign, "does not exist"), (erased, "has been erased")):
+        response = shop.checkout(cart, {"paymentMethodId": 1, "customerId": customer_id})
+        assert response.status_code == 422
+        assert problem in response.json()["errors"]["customerId"][0]
+    assert snapshot(engine, client.tenant.id) == before
+
+
+def test_empty_cart_is_422(shop: Shop, engine: Engine, client: Client, catalog: Catalog) -> None:
+    cart = shop.new_cart()
+    before = snapshot(engine, client.tenant.id)
+    response = shop.checkout(cart, {"paymentMethodId": 1})
+    assert response.status_code == 422
+    assert response.json() == {
+        "message": "The cart is empty.",
+        "errors": {"cart": ["The cart is empty."]},
+    }
+    assert snapshot(engine, client.tenant.id) == before
+    # Emptied by removing its only item: still empty.
+    item = shop.add(cart, [{"priceId": "R2", "rankId": 2}]).json()["cartItems"][0]["itemId"]
+    shop.delete(f"/cart/{cart}/{item}")
+    assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 422
