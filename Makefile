@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format check openapi clean
+.PHONY: run test install lint typecheck format check openapi soak clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -47,3 +47,7 @@ clean:
 
 openapi: install
 	$(UV) run python -m boxoffice.server.openapi > docs/openapi.json
+
+soak: install
+	$(UV) run python bench/soak.py --database sqlite --seconds $${SOAK_SECONDS:-60}
+	$(UV) run python bench/soak.py --database postgresql --seconds $${SOAK_SECONDS:-60}
