@@ -1,0 +1,1 @@
+"""The realistic demo data generator behind `boxoffice demo`."""
