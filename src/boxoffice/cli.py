@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from boxoffice.client.cli import sync_app
 from boxoffice.server.config import get_settings
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.transactions import read_transaction, write_transaction
@@ -25,6 +26,7 @@ catalog_app = typer.Typer(no_args_is_help=True, help="Load a client's catalog.")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(key_app, name="key")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(sync_app, name="sync")
 
 err = Console(stderr=True)
 
@@ -164,19 +166,12 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the HTTP API."""
-    import uvicorn
+    """Run the HTTP API (see docs/operations.md)."""
+    from boxoffice.server.ops.serve import run_server
 
-    uvicorn.run(
-        "boxoffice.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=30,
-    )
+    run_server(host=host, port=port, workers=workers, settings=get_settings())
 
 
 if __name__ == "__main__":
