@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,15 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     """A record without its inline `user`: that is the customer's own record, synced through
     the customers export, and does not move the order's or entry's `lastChanged`."""
     return {k: v for k, v in record.items() if k != "user"}
+
+
+def cents(value: Any) -> int:
+    return int(Decimal(str(value)) * 100)
+
+
+def adds_up(order: dict[str, Any]) -> bool:
+    seats = sum(cents(seat["amount"]) for seat in order["seats"])
+    return cents(order["amount"]) == seats + cents(order["donation"]) + cents(order["fee"])
 
 
 def free_port() -> int:
@@ -298,6 +308,7 @@ class Reader(threading.Thread):
         self.syncs = 0
         self.received = 0
         self.duplicates = 0
+        self.inconsistent = 0
         self.failures: list[str] = []
 
     def sync_once(self) -> None:
@@ -310,6 +321,9 @@ class Reader(threading.Thread):
                 continue
             records = response.json()
             copy = self.copies[dataset]
+            if dataset == "orders":
+                # One export is one snapshot: an order never disagrees with its own seats.
+                self.inconsistent += sum(1 for order in records if not adds_up(order))
             for record in map(comparable, records):
                 record_id = record[ID_FIELDS[dataset]]
                 if copy.get(record_id) == record:
@@ -395,6 +409,7 @@ def soak(database: str, seconds: float, writers: int, workers: int) -> dict[str,
                 "duplicates_received": reader.duplicates,
                 "records_compared": compared,
                 "records_missed": missed,
+                "orders_not_adding_up": reader.inconsistent,
             }
         return report
 
@@ -442,6 +457,7 @@ def main() -> int:
     (args.output / f"soak-{args.database}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     missed = sum(r["records_missed"] for r in report["readers"].values())
+    missed += sum(r["orders_not_adding_up"] for r in report["readers"].values())
     if missed or report["unexpected_errors"]:
         print(
             f"FAILED: {missed} records missed, {len(report['unexpected_errors'])} unexpected errors"
