@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from boxoffice.server.errors import AppError
 from boxoffice.server.exports.routes import router as exports_router
 from boxoffice.server.http import json_response
 from boxoffice.server.openapi import build_openapi
+from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
@@ -104,5 +106,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(client_name_parameter)])
     app.add_middleware(AuthenticationMiddleware, engine=engine)
+    if settings.extensions:
+        # Accept-Encoding: gzip (an extension). It streams: each chunk of an export is
+        # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.
+        app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    install_operations(app, settings, engine)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

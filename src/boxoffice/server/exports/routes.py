@@ -1,5 +1,163 @@
-"""HTTP routes of exports."""
+"""HTTP routes of exports: parse the body, start the export, return the streaming response."""
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request, Response
+
+from boxoffice.server.customers.schemas import UserResource
+from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.exports import service
+from boxoffice.server.exports.exporters import CUSTOMERS, ORDERS, WAITINGLIST, Exporter
+from boxoffice.server.exports.request import MAX_LIMIT, parse_export_body
+from boxoffice.server.exports.writers import choose_writer
+from boxoffice.server.http import json_response
+from boxoffice.server.orders.schemas import OrderExportResource
+from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.waitinglist.schemas import WaitingResource
+
+router = APIRouter(tags=["exports"])
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body as bytes, whatever its Content-Type (curl -d sends a form type).
+
+    It is read here, in the event loop, so that the route itself can be a plain `def` that
+    runs in the thread pool. Its size is already bounded by the app's body-limit middleware.
+    """
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "changedSince": {
+            "type": "string",
+            "description": "Inclusive lower bound on lastChanged: YYYY-MM-DD (midnight in the "
+            "client's time zone) or an ISO 8601 date-time (without offset: client's zone).",
+        },
+        "changedUntil": {
+            "type": "string",
+            "description": "Extension: exclusive upper bound on lastChanged, same formats.",
+        },
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_LIMIT,
+            "description": "Extension: at most this many records; X-Next-Cursor when more remain.",
+        },
+        "cursor": {
+            "type": "string",
+            "description": "Extension: the X-Next-Cursor of the previous page (same body).",
+        },
+    },
+}
+_EXPORT_DOC: dict[str, Any] = {
+    "requestBody": {"required": False, "content": {"application/json": {"schema": _BODY_SCHEMA}}}
+}
+# The response models below are for the OpenAPI document only: the routes stream bytes.
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The records in ascending (lastChanged, id) order, streamed.",
+        "content": {
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "Extension: one record per line."}
+            }
+        },
+        "headers": {
+            "X-Sync-Watermark": {
+                "description": "Extension: pass back as changedSince to miss and repeat nothing.",
+                "schema": {"type": "string", "format": "date-time"},
+            },
+            "X-Next-Cursor": {
+                "description": "Extension: present when more records remain after `limit`.",
+                "schema": {"type": "string"},
+            },
+        },
+    }
+}
+
+
+def _export(
+    exporter: Exporter,
+    tenant: Tenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    body: bytes,
+    accept: str | None,
+) -> Response:
+    export_request = parse_export_body(
+        body, dataset=exporter.cursor_code, tenant=tenant, settings=settings
+    )
+    writer = choose_writer(accept, extensions=settings.extensions)
+    return service.start_export(
+        engine,
+        settings,
+        tenant=tenant,
+        exporter=exporter,
+        request=export_request,
+        writer=writer,
+    )
+
+
+@router.get(
+    "/export/clienttypes",
+    summary="Every client type (tag name) of the client, sorted",
+    response_model=list[str],
+)
+def export_client_types(tenant: CurrentTenant, engine: AppEngine) -> Response:
+    return json_response(service.list_client_types(engine, tenant=tenant))
+
+
+@router.post(
+    "/export/customers",
+    summary="Customers (UserResource)",
+    response_model=list[UserResource],
+    responses=_EXPORT_RESPONSES,
+    openapi_extra=_EXPORT_DOC,
+)
+def export_customers(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    body: RawBody,
+    request: Request,
+) -> Response:
+    return _export(CUSTOMERS, tenant, engine, settings, body, request.headers.get("accept"))
+
+
+@router.post(
+    "/export/orders",
+    summary="Orders (OrderExportResource)",
+    response_model=list[OrderExportResource],
+    responses=_EXPORT_RESPONSES,
+    openapi_extra=_EXPORT_DOC,
+)
+def export_orders(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    body: RawBody,
+    request: Request,
+) -> Response:
+    return _export(ORDERS, tenant, engine, settings, body, request.headers.get("accept"))
+
+
+@router.post(
+    "/export/waitinglist",
+    summary="Waiting-list entries (WaitinglistExportResource)",
+    response_model=list[WaitingResource],
+    responses=_EXPORT_RESPONSES,
+    openapi_extra=_EXPORT_DOC,
+)
+def export_waitinglist(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    body: RawBody,
+    request: Request,
+) -> Response:
+    return _export(WAITINGLIST, tenant, engine, settings, body, request.headers.get("accept"))

@@ -1,0 +1,63 @@
+"""Streaming writers: a JSON array (the default) or NDJSON, built one batch of records at a time.
+
+Compression is not done here: the app's GZipMiddleware compresses each chunk as it passes
+and flushes it (Z_SYNC_FLUSH), so a gzip stream leaves batch by batch too.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+NDJSON = "application/x-ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """How records become bytes: what opens and closes the stream, and what joins batches."""
+
+    media_type: str
+    head: bytes
+    tail: bytes
+    ndjson: bool
+
+    def batch(self, records: Sequence[dict[str, Any]], *, first: bool) -> bytes:
+        if self.ndjson:
+            option = orjson.OPT_APPEND_NEWLINE
+            return b"".join([orjson.dumps(record, option=option) for record in records])
+        # One orjson call renders the whole batch as an array; its brackets are dropped so
+        # that consecutive batches join into the one array the response opened.
+        body = orjson.dumps(records)[1:-1]
+        return body if first else b"," + body
+
+
+JSON_ARRAY = Writer(media_type="application/json", head=b"[", tail=b"]", ndjson=False)
+NDJSON_LINES = Writer(media_type=NDJSON, head=b"", tail=b"", ndjson=True)
+
+
+def choose_writer(accept: str | None, *, extensions: bool) -> Writer:
+    """NDJSON when Accept prefers application/x-ndjson over application/json; else JSON.
+
+    Ties (both listed with the same quality) go to the JSON array, the reference format.
+    An Accept that lists neither still gets JSON rather than a 406: the export has only
+    these two forms, and old clients send `*/*` or nothing at all.
+    """
+    if not extensions or not accept:
+        return JSON_ARRAY
+    quality = {"application/json": 0.0, NDJSON: 0.0}
+    for item in accept.split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        media_type = media_type.lower()
+        if media_type not in quality:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media_type] = max(quality[media_type], q)
+    return NDJSON_LINES if quality[NDJSON] > quality["application/json"] else JSON_ARRAY

@@ -1,0 +1,159 @@
+"""Streaming: an export is read, rendered and sent batch by batch, and always lets go of its
+snapshot: when done, when abandoned mid-way, and when never started."""
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import QueuePool
+
+from boxoffice.server.db.paging import Window
+from boxoffice.server.db.transactions import open_export_snapshot
+from boxoffice.server.exports.exporters import CUSTOMERS, ORDERS
+from boxoffice.server.exports.streaming import ExportStream
+from boxoffice.server.exports.writers import JSON_ARRAY
+from boxoffice.server.values import now_micros
+from tests.builders import Seat, at, building
+from tests.conftest import Client
+from tests.exports.conftest import MakeHttp
+
+STAMP = at("2026-02-01T12:00:00+01:00")
+_FROM = re.compile(r"\bFROM (\w+)", re.IGNORECASE)
+
+
+@contextmanager
+def statements_by_table(engine: Engine) -> Iterator[Counter[str]]:
+    """Counts the SELECT statements run on the engine, by the first table they read."""
+    seen: Counter[str] = Counter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        match = _FROM.search(statement)
+        if statement.lstrip().upper().startswith("SELECT") and match:
+            seen[match.group(1)] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def connections_in_use(engine: Engine) -> int:
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+def test_the_first_bytes_leave_before_the_last_batch_is_read(
+    make_http: MakeHttp, engine: Engine, client: Client
+) -> None:
+    http = make_http(export_batch_size=10)
+    with building(engine, client.tenant.id) as b:
+        b.many_customers(75, changed_at=STAMP)
+    headers = {**client.auth, "Accept-Encoding": "identity"}
+    with (
+        statements_by_table(engine) as read,
+        http.stream("POST", f"{client.base}/export/customers", headers=headers) as response,
+    ):
+        chunks = response.iter_raw()
+        first = next(chunks)
+        # The response has started and carries one batch; at most the next one is being
+        # read while this one is in flight (the test transport buffers nothing).
+        assert first.startswith(b"[{") and first.count(b'"customerId"') == 10
+        assert read["customers"] <= 2
+        rest = list(chunks)
+    assert read["customers"] == 8  # seven full batches and a short last one
+    assert len(rest) == 7
+    assert len(orjson.loads(first + b"".join(rest))) == 75
+
+
+def test_a_client_that_goes_away_frees_the_snapshot(
+    make_http: MakeHttp, engine: Engine, client: Client
+) -> None:
+    http = make_http(export_batch_size=10)
+    with building(engine, client.tenant.id) as b:
+        b.many_customers(75, changed_at=STAMP)
+    in_use = connections_in_use(engine)
+    headers = {**client.auth, "Accept-Encoding": "identity"}
+    with (
+        statements_by_table(engine) as read,
+        http.stream("POST", f"{client.base}/export/customers", headers=headers) as response,
+    ):
+        chunks = response.iter_raw()
+        next(chunks)
+        assert connections_in_use(engine) == in_use + 1
+    assert connections_in_use(engine) == in_use
+    assert read["customers"] <= 2
+
+
+def stream(engine: Engine, client: Client, batch_size: int, exporter: Any = CUSTOMERS) -> Any:
+    snapshot = open_export_snapshot(engine)
+    return ExportStream(
+        snapshot,
+        exporter,
+        tenant_id=client.tenant.id,
+        tz=client.tenant.timezone,
+        window=Window(until=snapshot.watermark),
+        writer=JSON_ARRAY,
+        batch_size=batch_size,
+    )
+
+
+def test_a_stream_releases_its_snapshot_however_it_ends(engine: Engine, client: Client) -> None:
+    with building(engine, client.tenant.id) as b:
+        b.many_customers(25, changed_at=STAMP)
+    in_use = connections_in_use(engine)
+
+    never_started = stream(engine, client, 10)
+    assert connections_in_use(engine) == in_use + 1
+    never_started.close()
+    assert connections_in_use(engine) == in_use
+
+    abandoned = stream(engine, client, 10)
+    with statements_by_table(engine) as read:
+        next(iter(abandoned))
+        abandoned.close()
+        abandoned.close()  # closing twice is harmless
+        assert list(abandoned) == []
+    assert read["customers"] == 1
+    assert connections_in_use(engine) == in_use
+
+    finished = stream(engine, client, 10)
+    chunks = list(finished)
+    assert [c.count(b'"customerId"') for c in chunks] == [10, 10, 5]
+    assert connections_in_use(engine) == in_use
+
+
+def test_related_rows_are_read_once_per_batch(engine: Engine, client: Client) -> None:
+    """No N+1: seats, customers and tags cost one query per batch, not one per record."""
+    with building(engine, client.tenant.id) as b:
+        b.client_types("vip")
+        buyers = [b.customer(changed_at=STAMP, tags=["vip"]) for _ in range(5)]
+        b.many_orders(35, changed_at=STAMP, customer_ids=buyers, seats=[Seat(), Seat()])
+    with statements_by_table(engine) as read:
+        body = b"".join(stream(engine, client, 10, ORDERS))
+    orders = orjson.loads(body)
+    assert len(orders) == 35 and all(o["user"]["clientTypes"] == ["vip"] for o in orders)
+    batches = 4
+    assert read["orders"] == batches
+    assert read["order_seats"] == batches
+    assert read["customers"] == batches
+    assert read["customer_tags"] == batches
+
+
+def test_the_snapshot_is_consistent_while_writes_go_on(engine: Engine, client: Client) -> None:
+    """Rows written after the snapshot was taken are not seen, even by later batches."""
+    with building(engine, client.tenant.id) as b:
+        made = b.many_customers(30, changed_at=STAMP)
+    export = stream(engine, client, 10)
+    chunks = iter(export)
+    first = next(chunks)
+    with building(engine, client.tenant.id) as b:
+        b.many_customers(5, changed_at=STAMP)  # would sort after the first batch
+        b.customer(changed_at=now_micros() - 1)
+    body = first + b"".join(chunks)
+    assert [c["customerId"] for c in orjson.loads(body)] == made
