@@ -367,15 +367,17 @@ class WriteSideMachine(RuleBasedStateMachine):
             self.last_changed[key] = seen
 
 
+WriteSideMachine.TestCase.settings = settings(
+    max_examples=8,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
 @pytest.mark.slow
 def test_write_side_invariants(app: FastAPI, engine: Engine) -> None:
     with TestClient(app, base_url="http://127.0.0.1") as http:
         WriteSideMachine.http = http
         WriteSideMachine.engine = engine
-        run = settings(
-            max_examples=8,
-            stateful_step_count=20,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        )(WriteSideMachine)
-        run.TestCase().runTest()
+        WriteSideMachine.TestCase().runTest()
