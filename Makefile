@@ -51,3 +51,9 @@ openapi: install
 soak: install
 	$(UV) run python bench/soak.py --database sqlite --seconds $${SOAK_SECONDS:-60}
 	$(UV) run python bench/soak.py --database postgresql --seconds $${SOAK_SECONDS:-60}
+
+.PHONY: load
+# Load test (bench/load.py): a scratch PostgreSQL database with the small demo, a 2-worker
+# server, a mix of exports, catalog reads and checkouts. LOAD_SECONDS=60, LOAD_ARGS=--sqlite.
+load: install
+	$(UV) run python bench/load.py --seconds $${LOAD_SECONDS:-60} $(LOAD_ARGS)

@@ -27,6 +27,7 @@ from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
 
 API_PREFIX = "/v1/{client_name}/peppered"
+_UNPARSEABLE_BODY = "There was an error parsing the body"
 
 
 def client_name_parameter(
@@ -74,6 +75,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+            # FastAPI refuses a body it cannot parse at all (not UTF-8, nested too deeply)
+            # with a 400 of its own; the contract's answer to malformed JSON is a 422.
+            problem = "The body is not valid JSON."
+            return json_response({"message": problem, "errors": {"body": [problem]}}, 422)
         messages = {404: "Not found.", 405: "Method not allowed."}
         message = messages.get(exc.status_code, str(exc.detail))
         return json_response({"message": message}, exc.status_code, exc.headers)

@@ -37,7 +37,8 @@ def presented_key(authorization: str | None) -> str | None:
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):
+            # ValueError: non-ASCII characters in the base64 text (UnicodeDecodeError is one).
             return None
         user, _, _password = decoded.partition(":")
         return user or None
