@@ -28,10 +28,7 @@ import json
 import os
 import platform
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -42,15 +39,11 @@ from typing import Any
 
 import httpx
 import psutil
-import psycopg
+from harness import ROOT, Scratch, Server, boxoffice
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BOXOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 SCRATCH_DATABASE = "boxoffice_load"
 CLIENT = "load"
 DATASETS = ("customers", "orders", "waitinglist")
@@ -65,104 +58,9 @@ KINDS = (
     "POST /cart/{id}",
     "POST /cart/{id}/checkout",
 )
-STARTUP_SECONDS = 120
 REQUEST_SECONDS = 60
 # A wide table also when the output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 120)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def boxoffice(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    return result.stdout
-
-
-class Scratch:
-    """A fresh database of either kind, dropped (or deleted) afterwards."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.url = ""
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> Scratch:
-        if self.kind == "sqlite":
-            self._tmp = tempfile.TemporaryDirectory(prefix="boxoffice-load-")
-            self.url = f"sqlite:///{self._tmp.name}/load.db"
-        else:
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-            self.url = POSTGRES_ADMIN_URL.rpartition("/")[0] + f"/{SCRATCH_DATABASE}"
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-        else:
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-
-
-class Server:
-    """`boxoffice serve --workers N` on 127.0.0.1 in its own process group, stopped on exit."""
-
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "boxoffice.cli", "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--workers", str(workers)]
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def __enter__(self) -> Server:
-        try:
-            deadline = time.monotonic() + STARTUP_SECONDS
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError("the server exited during start-up")
-                try:
-                    if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            raise RuntimeError("the server did not become ready")
-        except BaseException:
-            self.__exit__()
-            raise
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def processes(self) -> list[psutil.Process]:
-        """The supervisor and its workers."""
-        parent = psutil.Process(self.process.pid)
-        return [parent, *parent.children(recursive=True)]
 
 
 @dataclass
@@ -329,7 +227,7 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
 
 
 def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, Any]:
-    with Scratch(database) as scratch:
+    with Scratch(database, SCRATCH_DATABASE) as scratch:
         env = {
             **os.environ,
             "BOXOFFICE_DATABASE_URL": scratch.url,

@@ -18,10 +18,7 @@ import argparse
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -32,14 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
+from harness import ROOT, Scratch, Server, boxoffice
 
-ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ("customers", "orders", "waitinglist")
 ID_FIELDS = {"customers": "customerId", "orders": "orderId", "waitinglist": "waitingId"}
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BOXOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 WAITING_NEXT = {
     "waiting": ["notified", "cancelled"],
     "notified": ["converted", "expired", "cancelled"],
@@ -59,99 +52,6 @@ def cents(value: Any) -> int:
 def adds_up(order: dict[str, Any]) -> bool:
     seats = sum(cents(seat["amount"]) for seat in order["seats"])
     return cents(order["amount"]) == seats + cents(order["donation"]) + cents(order["fee"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def boxoffice(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    return result.stdout
-
-
-@dataclass
-class Scratch:
-    """A scratch database of either kind, removed afterwards."""
-
-    kind: str
-    url: str = ""
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> Scratch:
-        if self.kind == "sqlite":
-            self._tmp = tempfile.TemporaryDirectory(prefix="boxoffice-soak-")
-            self.url = f"sqlite:///{self._tmp.name}/soak.db"
-        else:
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS boxoffice_soak WITH (FORCE)")
-                conn.execute("CREATE DATABASE boxoffice_soak")
-            self.url = POSTGRES_ADMIN_URL.rpartition("/")[0] + "/boxoffice_soak"
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-        elif self.kind == "postgresql":
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS boxoffice_soak WITH (FORCE)")
-
-
-class Server:
-    """`boxoffice serve --workers 2` on 127.0.0.1, stopped on exit."""
-
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "boxoffice.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def __enter__(self) -> Server:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited during start-up")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the server did not become ready")
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass
@@ -350,7 +250,7 @@ class Reader(threading.Thread):
 
 
 def soak(database: str, seconds: float, writers: int, workers: int) -> dict[str, Any]:
-    with Scratch(database) as scratch:
+    with Scratch(database, "boxoffice_soak") as scratch:
         env = {
             **os.environ,
             "BOXOFFICE_DATABASE_URL": scratch.url,

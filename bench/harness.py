@@ -1,0 +1,117 @@
+"""What the soak, load and benchmark harnesses share: scratch databases and a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOXOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def boxoffice(env: dict[str, str], *args: str) -> str:
+    """Run a `boxoffice` command and return its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "boxoffice.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return result.stdout
+
+
+class Scratch:
+    """A fresh database of either kind (`sqlite` or `postgresql`), removed afterwards."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.url = ""
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> Scratch:
+        if self.kind == "sqlite":
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{self.name}-")
+            self.url = f"sqlite:///{self._tmp.name}/{self.name}.db"
+        else:
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = POSTGRES_ADMIN_URL.rpartition("/")[0] + f"/{self.name}"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        else:
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class Server:
+    """`boxoffice serve --workers N` on 127.0.0.1, ready on enter, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "boxoffice.cli", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--workers", str(workers)]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> Server:
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError("the server exited during start-up")
+                try:
+                    if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            raise RuntimeError("the server did not become ready")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def processes(self) -> list[psutil.Process]:
+        """The supervisor and its workers."""
+        parent = psutil.Process(self.process.pid)
+        return [parent, *parent.children(recursive=True)]
