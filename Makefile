@@ -57,3 +57,10 @@ soak: install
 # server, a mix of exports, catalog reads and checkouts. LOAD_SECONDS=60, LOAD_ARGS=--sqlite.
 load: install
 	$(UV) run python bench/load.py --seconds $${LOAD_SECONDS:-60} $(LOAD_ARGS)
+
+.PHONY: bench
+# Export benchmark (bench/bench.py, docs/benchmarks.md): the large demo client on SQLite and
+# PostgreSQL (built once into bench/data/ and boxoffice_bench), HTTP vs the in-process floor.
+# BENCH_ARGS="--runs 1 --databases sqlite" for a quicker look.
+bench: install
+	$(UV) run python bench/bench.py --chart docs/benchmarks.png $(BENCH_ARGS)

@@ -28,9 +28,50 @@ def micros_to_instant(micros: int, tz: ZoneInfo | None = None) -> datetime:
     return value.astimezone(tz) if tz is not None else value
 
 
-def render_instant(micros: int, tz: ZoneInfo) -> str:
-    """ISO 8601 with seconds and the client's UTC offset: 2026-04-22T13:08:55+02:00."""
+def _render_instant_slowly(micros: int, tz: ZoneInfo) -> str:
     return (EPOCH + timedelta(microseconds=micros)).astimezone(tz).isoformat(timespec="seconds")
+
+
+# "MM:SS" for each second of an hour.
+_MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+# Per zone, per UTC hour (seconds since the epoch // 3600): the local "YYYY-MM-DDTHH:" and the
+# offset ("+02:00"), or None when the offset changes within that hour or is not whole hours
+# (those instants take the slow path). Bounded: cleared when it grows past _HOURS_KEPT.
+_HOURS: dict[tuple[ZoneInfo, int], tuple[str, str] | None] = {}
+_HOURS_KEPT = 500_000
+
+
+def _hour_of(tz: ZoneInfo, hour: int) -> tuple[str, str] | None:
+    start = (EPOCH + timedelta(hours=hour)).astimezone(tz)
+    end = (EPOCH + timedelta(hours=hour + 1, microseconds=-1)).astimezone(tz)
+    offset = start.utcoffset()
+    entry: tuple[str, str] | None = None
+    if offset is not None and offset == end.utcoffset() and not offset.total_seconds() % 3600:
+        text = start.isoformat(timespec="seconds")
+        # With a whole-hour offset, local minutes and seconds are the UTC ones.
+        entry = (text[:14], text[19:])
+    if len(_HOURS) >= _HOURS_KEPT:
+        _HOURS.clear()
+    _HOURS[tz, hour] = entry
+    return entry
+
+
+def render_instant(micros: int, tz: ZoneInfo) -> str:
+    """ISO 8601 with seconds and the client's UTC offset: 2026-04-22T13:08:55+02:00.
+
+    Exports render millions of these, so the zone's offset and the local date and hour are
+    looked up once per UTC hour and the minutes and seconds come from a table: the same
+    text as datetime.isoformat (which the slow path uses) at a fraction of the cost.
+    """
+    seconds = micros // 1_000_000
+    hour = seconds // 3600
+    try:
+        entry = _HOURS[tz, hour]
+    except KeyError:
+        entry = _hour_of(tz, hour)
+    if entry is None:
+        return _render_instant_slowly(micros, tz)
+    return entry[0] + _MINUTES_SECONDS[seconds - hour * 3600] + entry[1]
 
 
 def render_optional_instant(micros: int | None, tz: ZoneInfo) -> str | None:
@@ -43,9 +84,22 @@ def money_text(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+# Rendered amounts, shared: a client's prices repeat, and a Fragment is immutable.
+_MONEY: dict[int, orjson.Fragment] = {}
+_MONEY_KEPT = 100_000
+
+
 def render_money(cents: int) -> orjson.Fragment:
     """A JSON number with exactly two decimals (49.00), which a float cannot carry."""
-    return orjson.Fragment(money_text(cents).encode())
+    try:
+        return _MONEY[cents]
+    except KeyError:
+        pass
+    fragment = orjson.Fragment(money_text(cents).encode())
+    if len(_MONEY) >= _MONEY_KEPT:
+        _MONEY.clear()
+    _MONEY[cents] = fragment
+    return fragment
 
 
 def parse_money(value: object, field: str, *, minimum: int | None = 0) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.exports import repository
 from boxoffice.server.exports.repository import Batch
-from boxoffice.server.orders.resources import order_export_resource
+from boxoffice.server.orders.resources import order_export_resource_of_seat_rows
 from boxoffice.server.waitinglist.resources import waiting_resource
 
 Renderer = Callable[[Connection, Batch, Sequence[dict[str, Any]], ZoneInfo], list[dict[str, Any]]]
@@ -51,7 +51,7 @@ def _render_orders(
     seats = repository.list_seats_of(conn, batch)
     users = _users(conn, batch, tz)
     return [
-        order_export_resource(
+        order_export_resource_of_seat_rows(
             row,
             seats.get(row["id"], ()),
             None if row["customer_id"] is None else users.get(row["customer_id"]),
