@@ -3,9 +3,11 @@
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from boxoffice.server.ops.metrics import record_export
-from tests.conftest import Client
+from tests.builders import at, building
+from tests.conftest import Client, new_client
 from tests.ops.conftest import Connect, MakeApp, sample
 
 PATH = "/export/clienttypes"
@@ -49,3 +51,20 @@ def test_record_export_adds_rows_and_bytes_by_dataset(http: TestClient) -> None:
 def test_metrics_can_be_switched_off(make_app: MakeApp, connect: Connect) -> None:
     http = connect(make_app(metrics=False))
     assert http.get("/metrics").status_code == 404
+
+
+def test_an_export_counts_its_rows_and_bytes(http: TestClient, engine: Engine) -> None:
+    client = new_client(engine)
+    with building(engine, client.tenant.id) as build:
+        build.many_customers(3, changed_at=at("2026-05-01T12:00:00+02:00"))
+    before = http.get("/metrics").text
+    response = http.post(f"{client.base}/export/customers", headers=client.auth)
+    assert response.status_code == 200 and len(response.json()) == 3
+    after = http.get("/metrics").text
+    rows = "boxoffice_export_rows_total"
+    size = "boxoffice_export_bytes_total"
+    counted = sample(after, rows, dataset="customers") - sample(before, rows, dataset="customers")
+    assert counted == 3
+    written = sample(after, size, dataset="customers") - sample(before, size, dataset="customers")
+    # The batch's bytes; the closing bracket of the array comes with the last batch.
+    assert written == len(response.content)

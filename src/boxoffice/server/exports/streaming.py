@@ -21,6 +21,7 @@ from boxoffice.server.db.transactions import Snapshot, close_snapshot
 from boxoffice.server.exports import repository
 from boxoffice.server.exports.exporters import Exporter
 from boxoffice.server.exports.writers import Writer
+from boxoffice.server.ops.metrics import record_export
 
 _gc_lock = threading.Lock()
 _gc_pausers = 0
@@ -106,6 +107,7 @@ class ExportStream:
                 else:
                     end = rows[-1]
                     window = window.continued_after(Position(end["last_changed_at"], end["id"]))
+                record_export(self._exporter.name, len(rows), len(chunk))
                 del rows
                 yield chunk
                 if last:
