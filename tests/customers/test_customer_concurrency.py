@@ -1,8 +1,5 @@
 """Concurrent writers: a duplicate email loses with a 422 whatever the interleaving."""
 
-import threading
-from collections.abc import Callable
-
 from sqlalchemy import Engine
 
 from boxoffice.server.customers import service
@@ -10,28 +7,7 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import InvalidInput
 from tests.conftest import Client
 from tests.customers.conftest import stored
-
-WRITERS = 6
-
-
-def run_together(work: Callable[[int], None]) -> list[BaseException | None]:
-    """Run work(i) in WRITERS threads released at once; each outcome is None or the error."""
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[BaseException | None] = [None] * WRITERS
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            work(i)
-        except BaseException as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+from tests.threads import WRITERS, run_together
 
 
 def fields(email: str, last_name: str) -> dict[str, object]:

@@ -1,36 +1,12 @@
 """Concurrent order writes: one place is never re-claimed twice, amounts never lose an update."""
 
-import threading
-from collections.abc import Callable
-
 from sqlalchemy import Engine
 
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import Conflict
 from boxoffice.server.orders import service
 from tests.orders.conftest import World, claims, make_order, order_row
-
-WRITERS = 6
-
-
-def run_together(work: Callable[[int], None]) -> list[BaseException | None]:
-    """Run work(i) in WRITERS threads released at once; each outcome is None or the error."""
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[BaseException | None] = [None] * WRITERS
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            work(i)
-        except BaseException as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+from tests.threads import WRITERS, run_together
 
 
 def test_orders_reopened_together_get_one_place_once(engine: Engine, world: World) -> None:
