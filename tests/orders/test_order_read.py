@@ -11,7 +11,6 @@ from sqlalchemy import Engine, insert, select
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
-from boxoffice.server.orders.service import PAGE_SIZE
 from boxoffice.server.orders.tables import ORDER_STATUSES, PAYMENT_STATUSES, orders
 from boxoffice.server.values import instant_to_micros, now_micros
 from tests.conftest import Client
@@ -158,10 +157,10 @@ def test_the_list_stops_at_its_watermark(http: TestClient, engine: Engine, world
 
 
 def test_a_long_list_with_shared_stamps_is_complete_and_ordered(
-    http: TestClient, engine: Engine, world: World
+    http: TestClient, engine: Engine, world: World, settings: Settings
 ) -> None:
-    """More than one keyset page, with many orders sharing one lastChanged."""
-    count = PAGE_SIZE * 2 + 37
+    """More than one keyset batch, with many orders sharing one lastChanged."""
+    count = settings.export_batch_size * 2 + 37
     base = now_micros() - HOUR
     with engine.begin() as conn:
         conn.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.exports import repository
 from boxoffice.server.exports.repository import Batch
-from boxoffice.server.orders.resources import order_export_resource_of_seat_rows
+from boxoffice.server.orders.resources import order_export_resource_of_seat_rows, order_resource
 from boxoffice.server.waitinglist.resources import waiting_resource
 
 Renderer = Callable[[Connection, Batch, Sequence[dict[str, Any]], ZoneInfo], list[dict[str, Any]]]
@@ -68,6 +68,14 @@ def _render_waiting(
     return [waiting_resource(row, users.get(row["customer_id"]), tz) for row in rows]
 
 
+def _render_order_list(
+    _conn: Connection, _batch: Batch, rows: Sequence[dict[str, Any]], tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    return [order_resource(row, tz) for row in rows]
+
+
 CUSTOMERS = Exporter(name="customers", cursor_code=1, render=_render_customers)
 ORDERS = Exporter(name="orders", cursor_code=2, render=_render_orders)
 WAITINGLIST = Exporter(name="waitinglist", cursor_code=3, render=_render_waiting)
+# `GET /order`: the orders of the export, in the shorter OrderResource shape.
+ORDER_LIST = Exporter(name="orders", cursor_code=4, render=_render_order_list)

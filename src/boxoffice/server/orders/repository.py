@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog.tables import event_blocks, event_capacities, place_claims
@@ -42,27 +42,6 @@ def lock_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping
         .with_for_update()
     )
     return conn.execute(stmt).mappings().first()
-
-
-def list_orders_page(
-    conn: Connection,
-    *,
-    tenant_id: int,
-    changed_since: int | None,
-    changed_before: int,
-    after: tuple[int, int] | None,
-    limit: int,
-) -> list[RowMapping]:
-    """One keyset page in (last_changed_at, id) order, strictly after `after`."""
-    stmt = select(orders).where(
-        orders.c.tenant_id == tenant_id, orders.c.last_changed_at < changed_before
-    )
-    if changed_since is not None:
-        stmt = stmt.where(orders.c.last_changed_at >= changed_since)
-    if after is not None:
-        stmt = stmt.where(tuple_(orders.c.last_changed_at, orders.c.id) > tuple_(*after))
-    stmt = stmt.order_by(orders.c.last_changed_at, orders.c.id).limit(limit)
-    return list(conn.execute(stmt).mappings())
 
 
 def update_order(

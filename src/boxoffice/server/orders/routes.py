@@ -1,23 +1,19 @@
 """HTTP routes of orders: parse, one service call, render with orders/resources.py."""
 
-from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-import orjson
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.db.transactions import (
-    Snapshot,
-    close_snapshot,
-    open_export_snapshot,
     read_transaction,
     write_transaction,
 )
 from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.exports.exporters import ORDER_LIST
+from boxoffice.server.exports.request import ExportRequest
+from boxoffice.server.exports.service import start_export
+from boxoffice.server.exports.writers import JSON_ARRAY
 from boxoffice.server.http import json_response
 from boxoffice.server.orders import service
 from boxoffice.server.orders.resources import order_export_resource, order_resource
@@ -32,7 +28,6 @@ from boxoffice.server.orders.schemas import (
 from boxoffice.server.orders.service import OrderDetail
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.values import micros_to_instant
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -44,37 +39,6 @@ def _error(description: str) -> dict[str, Any]:
 router = APIRouter(tags=["orders"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("Order not found.")}
-_CHUNK_BYTES = 64 * 1024
-
-
-class _SnapshotCloser:
-    """Closes the snapshot exactly once: after the stream, or after a broken stream."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot: Snapshot | None = snapshot
-
-    def __call__(self) -> None:
-        snapshot, self.snapshot = self.snapshot, None
-        if snapshot is not None:
-            close_snapshot(snapshot)
-
-
-def _json_array(
-    rows: Iterator[Mapping[str, Any]], tz: ZoneInfo, close: _SnapshotCloser
-) -> Iterator[bytes]:
-    try:
-        buffer = bytearray(b"[")
-        separator = b""
-        for row in rows:
-            buffer += separator + orjson.dumps(order_resource(row, tz))
-            separator = b","
-            if len(buffer) >= _CHUNK_BYTES:
-                yield bytes(buffer)
-                buffer.clear()
-        buffer += b"]"
-        yield bytes(buffer)
-    finally:
-        close()
 
 
 @router.get(
@@ -94,28 +58,15 @@ def list_orders(
     ] = None,
 ) -> Response:
     since = parse_changed_since(changed_since, tenant.timezone)
-    # The export snapshot: every order stamped before the watermark is in it, so passing
-    # the watermark (or the largest lastChanged seen) back never misses a change.
-    snapshot = open_export_snapshot(engine)
-    close = _SnapshotCloser(snapshot)
-    try:
-        rows = service.stream_orders(
-            snapshot.conn, tenant_id=tenant.id, changed_since=since, watermark=snapshot.watermark
-        )
-        headers = {}
-        if settings.extensions:
-            # Rendered like the exports' watermark: with microseconds.
-            watermark = micros_to_instant(snapshot.watermark, tenant.timezone)
-            headers["X-Sync-Watermark"] = watermark.isoformat(timespec="microseconds")
-        return StreamingResponse(
-            _json_array(rows, tenant.timezone, close),
-            media_type="application/json",
-            headers=headers,
-            background=BackgroundTask(close),
-        )
-    except BaseException:
-        close()
-        raise
+    # The orders export's snapshot, watermark and streaming, in the OrderResource shape.
+    return start_export(
+        engine,
+        settings,
+        tenant=tenant,
+        exporter=ORDER_LIST,
+        request=ExportRequest(changed_since=since),
+        writer=JSON_ARRAY,
+    )
 
 
 @router.get("/order/{orderId}", response_model=OrderResource, responses=_NOT_FOUND)

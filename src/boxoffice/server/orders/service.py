@@ -1,6 +1,6 @@
 """Order rules: listing for sync, status changes that release or re-claim places, seat removal."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,8 +13,6 @@ from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, NotFound
 from boxoffice.server.orders import repository
 from boxoffice.server.orders.tables import LIVE_STATUSES
-
-PAGE_SIZE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +27,6 @@ class OrderDetail:
 def _mapping(row: RowMapping) -> Mapping[str, Any]:
     # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
     return cast("Mapping[str, Any]", row)
-
-
-def stream_orders(
-    conn: Connection, *, tenant_id: int, changed_since: int | None, watermark: int
-) -> Iterator[Mapping[str, Any]]:
-    """Orders changed in [changed_since, watermark), in (last_changed_at, id) order.
-
-    Read in keyset pages so that memory stays flat whatever the number of orders.
-    """
-    after: tuple[int, int] | None = None
-    while True:
-        page = repository.list_orders_page(
-            conn,
-            tenant_id=tenant_id,
-            changed_since=changed_since,
-            changed_before=watermark,
-            after=after,
-            limit=PAGE_SIZE,
-        )
-        for row in page:
-            yield _mapping(row)
-        if len(page) < PAGE_SIZE:
-            return
-        after = (page[-1]["last_changed_at"], page[-1]["id"])
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
