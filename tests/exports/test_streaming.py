@@ -62,11 +62,14 @@ def test_the_first_bytes_leave_before_the_last_batch_is_read(
         chunks = response.iter_raw()
         first = next(chunks)
         # The response has started and carries one batch; at most the next one is being
-        # read while this one is in flight (the test transport buffers nothing).
+        # read while this one is in flight (the test transport buffers nothing). One query
+        # reads the customers, fetched a batch at a time; each batch reads its tags.
         assert first.startswith(b"[{") and first.count(b'"customerId"') == 10
-        assert read["customers"] <= 2
+        assert read["customers"] == 1
+        assert read["customer_tags"] <= 2
         rest = list(chunks)
-    assert read["customers"] == 8  # seven full batches and a short last one
+    assert read["customers"] == 1
+    assert read["customer_tags"] == 8  # seven full batches and a short last one
     assert len(rest) == 7
     assert len(orjson.loads(first + b"".join(rest))) == 75
 
@@ -90,7 +93,13 @@ def test_a_client_that_goes_away_frees_the_snapshot(
     assert read["customers"] <= 2
 
 
-def stream(engine: Engine, client: Client, batch_size: int, exporter: Any = CUSTOMERS) -> Any:
+def stream(
+    engine: Engine,
+    client: Client,
+    batch_size: int,
+    exporter: Any = CUSTOMERS,
+    user_cache_bytes: int = 1 << 20,
+) -> Any:
     snapshot = open_export_snapshot(engine)
     return ExportStream(
         snapshot,
@@ -100,6 +109,7 @@ def stream(engine: Engine, client: Client, batch_size: int, exporter: Any = CUST
         window=Window(until=snapshot.watermark),
         writer=JSON_ARRAY,
         batch_size=batch_size,
+        user_cache_bytes=user_cache_bytes,
     )
 
 
@@ -129,7 +139,8 @@ def test_a_stream_releases_its_snapshot_however_it_ends(engine: Engine, client: 
 
 
 def test_related_rows_are_read_once_per_batch(engine: Engine, client: Client) -> None:
-    """No N+1: seats, customers and tags cost one query per batch, not one per record."""
+    """No N+1: seats cost one query per batch, not one per record; the orders are one query
+    fetched batch by batch; customers met in an earlier batch are not read again."""
     with building(engine, client.tenant.id) as b:
         b.client_types("vip")
         buyers = [b.customer(changed_at=STAMP, tags=["vip"]) for _ in range(5)]
@@ -139,10 +150,24 @@ def test_related_rows_are_read_once_per_batch(engine: Engine, client: Client) ->
     orders = orjson.loads(body)
     assert len(orders) == 35 and all(o["user"]["clientTypes"] == ["vip"] for o in orders)
     batches = 4
-    assert read["orders"] == batches
+    assert read["orders"] == 1
     assert read["order_seats"] == batches
-    assert read["customers"] == batches
-    assert read["customer_tags"] == batches
+    assert read["customers"] == 1  # all five buyers are in the first batch
+    assert read["customer_tags"] == 1
+
+
+def test_customers_past_the_cache_budget_are_read_again_and_exported_the_same(
+    engine: Engine, client: Client
+) -> None:
+    with building(engine, client.tenant.id) as b:
+        b.client_types("vip")
+        buyers = [b.customer(changed_at=STAMP, tags=["vip"]) for _ in range(5)]
+        b.many_orders(35, changed_at=STAMP, customer_ids=buyers, seats=[Seat()])
+    cached = b"".join(stream(engine, client, 10, ORDERS))
+    with statements_by_table(engine) as read:
+        uncached = b"".join(stream(engine, client, 10, ORDERS, user_cache_bytes=0))
+    assert uncached == cached
+    assert read["customers"] == 4 and read["customer_tags"] == 4  # once per batch
 
 
 def test_the_snapshot_is_consistent_while_writes_go_on(engine: Engine, client: Client) -> None:

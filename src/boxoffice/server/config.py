@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     # so that the server behaves like the reference API; used to test sync clients.
     extensions: bool = True
     export_batch_size: int = 2000
+    # Per running export: how many MiB of serialized customers it keeps so that a customer
+    # met in several batches is read and rendered once (docs/operations.md). 0 keeps none.
+    export_user_cache_mib: int = Field(default=32, ge=0)
     # Keys the tag that makes export paging cursors (X-Next-Cursor) tamper-evident. A forged
     # cursor could only position a read within the caller's own data, so the fixed default
     # is safe; set a random value to make cursors unforgeable. Every worker must share it, and

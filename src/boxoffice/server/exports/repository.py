@@ -1,89 +1,41 @@
 """SQL of the exports. Every function is scoped by the client's tenant_id.
 
-Each query selects only the columns the resources render and returns plain dicts (built
-from tuples: as fast as row mappings to read, and what the resources' type asks for). A
-batch of records costs one query for the batch and one for each kind of related row
-(seats, customers, tags), never one per record.
-
-Related rows are selected with `IN (<the batch's own keyset query>)` rather than with a list
-of the batch's ids. The SQL text is then the same for every batch, so the drivers' prepared
-statement caches hold a handful of statements instead of one per distinct list length
-(on SQLite those cached IN-lists of 2000 parameters grew the server by tens of MiB), and no
-ids travel back to the database. The subquery reads the same index range as the batch
-itself, in the same snapshot, so it names exactly the batch's rows.
+An export's own rows (customers, orders, waiting-list entries) are one keyset-ordered
+query over the export's window, fetched a batch at a time. A batch's related rows (seats,
+customers, tags) cost one query per kind, never one per record, selected by the batch's
+ids passed as a single bound value (see `_one_of`). Rows are the drivers' plain tuples, in
+the column order the resources' `*_of_row` functions read them.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Generator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Select, Table, select
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 
 from boxoffice.server.catalog.tables import client_types
+from boxoffice.server.customers.resources import USER_ROW_COLUMNS
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
-from boxoffice.server.orders.resources import SEAT_ROW_COLUMNS
+from boxoffice.server.orders.resources import ORDER_ROW_COLUMNS, SEAT_ROW_COLUMNS
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS
 from boxoffice.server.waitinglist.tables import waiting_list_entries
-
-_CUSTOMER_COLUMNS = [
-    customers.c[name]
-    for name in (
-        "id",
-        "email",
-        "first_name",
-        "last_name",
-        "salutation",
-        "preposition",
-        "address",
-        "house_nr",
-        "zip",
-        "city",
-        "country",
-        "phone",
-        "credit_cents",
-        "created_at",
-        "last_changed_at",
-    )
-]
-
-_ORDER_COLUMNS = [
-    orders.c[name]
-    for name in (
-        "id",
-        "order_key",
-        "customer_id",
-        "status",
-        "payment_status",
-        "channel",
-        "order_date_at",
-        "time_out_at",
-        "last_changed_at",
-        "amount_cents",
-        "fee_cents",
-        "donation_cents",
-        "handling_text",
-        "discount_name",
-    )
-]
-
-_WAITING_COLUMNS = [
-    waiting_list_entries.c[name]
-    for name in (
-        "id",
-        "customer_id",
-        "event_id",
-        "number_of_tickets",
-        "type",
-        "created_at",
-        "notified_at",
-        "last_changed_at",
-    )
-]
-
-# In the order order_export_resource_of_seat_rows reads them.
-_SEAT_COLUMNS = [order_seats.c[name] for name in SEAT_ROW_COLUMNS]
 
 # The table each export reads, by export name; all three have the keyset index
 # (tenant_id, last_changed_at, id).
@@ -92,11 +44,18 @@ EXPORT_TABLES: dict[str, Table] = {
     "orders": orders,
     "waitinglist": waiting_list_entries,
 }
-_COLUMNS = {
-    "customers": _CUSTOMER_COLUMNS,
-    "orders": _ORDER_COLUMNS,
-    "waitinglist": _WAITING_COLUMNS,
+# The columns of each export's rows, in the order its resources' *_of_row functions read them.
+ROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": USER_ROW_COLUMNS,
+    "orders": ORDER_ROW_COLUMNS,
+    "waitinglist": WAITING_ROW_COLUMNS,
 }
+_COLUMNS = {
+    export: [EXPORT_TABLES[export].c[name] for name in names]
+    for export, names in ROW_COLUMNS.items()
+}
+_CUSTOMER_COLUMNS = _COLUMNS["customers"]
+_SEAT_COLUMNS = [order_seats.c[name] for name in SEAT_ROW_COLUMNS]
 
 
 def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
@@ -104,24 +63,26 @@ def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
     return [name for (name,) in conn.execute(stmt)]
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """One batch of an export: the first `size` rows of `window` in the export's table."""
+def stream_rows(
+    conn: Connection, export: str, *, tenant_id: int, window: Window, size: int
+) -> Generator[Sequence[Any], None, None]:
+    """The window's rows, `size` at a time, as tuples in ROW_COLUMNS order, in
+    (last_changed_at, id) order.
 
-    export: str
-    tenant_id: int
-    window: Window
-    size: int
-
-    def select(self, *columns: Column[Any]) -> Select[Any]:
-        table = EXPORT_TABLES[self.export]
-        return keyset_select(table, columns, tenant_id=self.tenant_id, window=self.window).limit(
-            self.size
-        )
-
-    def column(self, name: str) -> Select[Any]:
-        """The batch's values of one column, as a subquery for IN (...)."""
-        return self.select(EXPORT_TABLES[self.export].c[name])
+    One query reads the whole window, and its rows are fetched batch by batch as the
+    export goes: through a server-side cursor on PostgreSQL, a statement stepped row by row
+    on SQLite. Related rows are read between two fetches on the same connection, in the
+    same snapshot.
+    """
+    table = EXPORT_TABLES[export]
+    stmt = keyset_select(table, _COLUMNS[export], tenant_id=tenant_id, window=window)
+    # yield_per: a server-side cursor on PostgreSQL, `size` rows per fetch on both. The rows
+    # are SQLAlchemy's Row objects, which unpack and index like the driver's tuples.
+    result = conn.execute(stmt.execution_options(yield_per=size))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
 
 
 def _tuples(conn: Connection, stmt: Select[Any]) -> Sequence[Any]:
@@ -141,36 +102,39 @@ def _tuples(conn: Connection, stmt: Select[Any]) -> Sequence[Any]:
     return rows
 
 
-def _dicts(
-    conn: Connection, stmt: Select[Any], columns: Sequence[Column[Any]]
-) -> list[dict[str, Any]]:
-    keys = [column.name for column in columns]
-    # The select names exactly these columns, so zip() needs no strict check (a third faster).
-    return [dict(zip(keys, row)) for row in _tuples(conn, stmt)]  # noqa: B905
+def _one_of(conn: Connection, column: Column[Any], ids: Collection[int]) -> ColumnElement[bool]:
+    """`column` is one of `ids`, with the ids in a single bound value.
+
+    One value rather than one parameter per id keeps the SQL text the same for every
+    batch, so the drivers' prepared-statement caches hold one statement instead of one per
+    distinct list length (on SQLite those cached IN-lists of 2,000 parameters grew the
+    server by tens of MiB): an array on PostgreSQL (`= ANY(...)`, one index scan in key
+    order), a JSON array read by json_each on SQLite.
+    """
+    if conn.dialect.name == "postgresql":
+        # As the text of an array literal: psycopg would adapt a list of ints element by
+        # element in Python, which costs more than the query.
+        literal = "{" + ",".join(map(str, ids)) + "}"
+        return column == any_(cast(bindparam("ids", literal, type_=Text), ARRAY(BigInteger)))
+    values = func.json_each(bindparam("ids", orjson.dumps(list(ids)).decode()))
+    return column.in_(select(values.table_valued("value").c.value))
 
 
-def list_batch(conn: Connection, batch: Batch) -> list[dict[str, Any]]:
-    """The batch's rows, in (last_changed_at, id) order."""
-    columns = _COLUMNS[batch.export]
-    return _dicts(conn, batch.select(*columns), columns)
-
-
-def list_customers_of(conn: Connection, batch: Batch, column: str) -> dict[int, dict[str, Any]]:
-    """The customers named in `column` of the batch's rows, by id."""
+def list_customers(conn: Connection, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
+    """The client's customers with these ids, as tuples in USER_ROW_COLUMNS order."""
     # `tenant_id + 0` keeps the scoping but not as an index term: otherwise SQLite, knowing no
-    # statistics, scans the client's every customer by the (tenant_id, ...) index instead of
-    # looking the batch's customers up by primary key (three times slower per batch).
+    # statistics, may scan the client's every customer by the (tenant_id, ...) index instead
+    # of looking the customers up by primary key.
     stmt = select(*_CUSTOMER_COLUMNS).where(
-        customers.c.tenant_id + 0 == batch.tenant_id, customers.c.id.in_(batch.column(column))
+        customers.c.tenant_id + 0 == tenant_id, _one_of(conn, customers.c.id, ids)
     )
-    return {row["id"]: row for row in _dicts(conn, stmt, _CUSTOMER_COLUMNS)}
+    return _tuples(conn, stmt)
 
 
-def list_tags_of(conn: Connection, batch: Batch, column: str) -> dict[int, list[str]]:
-    """Tag names per customer named in `column` of the batch (customers without tags absent)."""
+def list_tags(conn: Connection, tenant_id: int, ids: Collection[int]) -> dict[int, list[str]]:
+    """Tag names of these customers of the client (customers without tags absent)."""
     stmt = select(customer_tags.c.customer_id, customer_tags.c.name).where(
-        customer_tags.c.tenant_id == batch.tenant_id,
-        customer_tags.c.customer_id.in_(batch.column(column)),
+        customer_tags.c.tenant_id == tenant_id, _one_of(conn, customer_tags.c.customer_id, ids)
     )
     tags: dict[int, list[str]] = defaultdict(list)
     for customer_id, name in _tuples(conn, stmt):
@@ -178,14 +142,16 @@ def list_tags_of(conn: Connection, batch: Batch, column: str) -> dict[int, list[
     return tags
 
 
-def list_seats_of(conn: Connection, batch: Batch) -> dict[int, list[Any]]:
-    """All seats (current and removed) of the batch's orders, per order id, in seat id order:
-    tuples of SEAT_ROW_COLUMNS."""
+def list_seats(
+    conn: Connection, tenant_id: int, order_ids: Collection[int]
+) -> dict[int, list[Any]]:
+    """All seats (current and removed) of these orders of the client, per order id, in seat
+    id order: tuples in SEAT_ROW_COLUMNS order."""
     stmt = (
         select(*_SEAT_COLUMNS)
         .where(
-            order_seats.c.tenant_id == batch.tenant_id,
-            order_seats.c.order_id.in_(batch.column("id")),
+            order_seats.c.tenant_id + 0 == tenant_id,
+            _one_of(conn, order_seats.c.order_id, order_ids),
         )
         .order_by(order_seats.c.order_id, order_seats.c.id)
     )

@@ -115,6 +115,7 @@ def start_export(
         window=page.window,
         writer=writer,
         batch_size=settings.export_batch_size,
+        user_cache_bytes=settings.export_user_cache_mib * 1024 * 1024,
     )
     return ExportResponse(stream, media_type=writer.media_type, headers=headers)
 

@@ -16,10 +16,10 @@ import anyio.to_thread
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from boxoffice.server.db.paging import Position, Window
+from boxoffice.server.db.paging import Window
 from boxoffice.server.db.transactions import Snapshot, close_snapshot
 from boxoffice.server.exports import repository
-from boxoffice.server.exports.exporters import Exporter
+from boxoffice.server.exports.exporters import Exporter, export_context
 from boxoffice.server.exports.writers import Writer
 from boxoffice.server.ops.metrics import record_export
 
@@ -71,6 +71,7 @@ class ExportStream:
         window: Window,
         writer: Writer,
         batch_size: int,
+        user_cache_bytes: int,
     ) -> None:
         self._snapshot: Snapshot | None = snapshot
         self._exporter = exporter
@@ -79,43 +80,48 @@ class ExportStream:
         self._window = window
         self._writer = writer
         self._batch_size = max(1, batch_size)
-        self._chunks = self._generate(snapshot)
+        self._context = export_context(
+            snapshot.conn, tenant_id=tenant_id, tz=tz, budget=user_cache_bytes
+        )
+        self._chunks = self._generate()
 
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
 
-    def _generate(self, snapshot: Snapshot) -> Generator[bytes, None, None]:
-        conn, writer, size = snapshot.conn, self._writer, self._batch_size
-        window, first = self._window, True
+    def _generate(self) -> Generator[bytes, None, None]:
+        context, exporter, writer, first = self._context, self._exporter, self._writer, True
+        batches = repository.stream_rows(
+            context.conn,
+            exporter.name,
+            tenant_id=self._tenant_id,
+            window=self._window,
+            size=self._batch_size,
+        )
         try:
             while True:
-                batch = repository.Batch(self._exporter.name, self._tenant_id, window, size)
                 with _cyclic_gc_paused():
-                    rows = repository.list_batch(conn, batch)
-                    if not rows:
+                    rows = next(batches, None)
+                    if rows is None:
                         break
-                    records = self._exporter.render(conn, batch, rows, self._tz)
+                    records = exporter.render(context, rows)
                     chunk = writer.batch(records, first=first)
                     del records
-                if first:
-                    chunk = writer.head + chunk
-                    first = False
-                # A short batch is the last one: the window is fixed, the snapshot frozen.
-                last = len(rows) < size
+                # A short batch is the last one: it carries the end of the stream with it.
+                last = len(rows) < self._batch_size
                 if last:
                     chunk += writer.tail
-                else:
-                    end = rows[-1]
-                    window = window.continued_after(Position(end["last_changed_at"], end["id"]))
-                record_export(self._exporter.name, len(rows), len(chunk))
+                record_export(exporter.name, len(rows), len(chunk))
                 del rows
+                first = False
                 yield chunk
                 if last:
                     return
             closing = writer.head + writer.tail if first else writer.tail
             if closing:
+                record_export(exporter.name, 0, len(closing))
                 yield closing
         finally:
+            batches.close()
             self._release()
 
     def _release(self) -> None:

@@ -23,13 +23,15 @@ class Writer:
     ndjson: bool
 
     def batch(self, records: Sequence[dict[str, Any]], *, first: bool) -> bytes:
+        """The bytes of one batch; the first batch's start with what opens the stream."""
         if self.ndjson:
             option = orjson.OPT_APPEND_NEWLINE
             return b"".join([orjson.dumps(record, option=option) for record in records])
         # One orjson call renders the whole batch as an array; its brackets are dropped so
-        # that consecutive batches join into the one array the response opened.
-        body = orjson.dumps(records)[1:-1]
-        return body if first else b"," + body
+        # that consecutive batches join into the one array the response opened (the head
+        # opens it before the first batch, a comma joins every other one).
+        body = memoryview(orjson.dumps(records))[1:-1]
+        return b"".join((self.head if first else b",", body))
 
 
 JSON_ARRAY = Writer(media_type="application/json", head=b"[", tail=b"]", ndjson=False)

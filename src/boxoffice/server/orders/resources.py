@@ -56,8 +56,26 @@ def order_export_resource(
     deleted: list[dict[str, Any]] = []
     for seat in seats:
         (current if seat["deleted_at"] is None else deleted).append(seat_resource(seat, tz))
-    return _order_export(row, current, deleted, user, tz)
+    return _order_export([row[name] for name in ORDER_ROW_COLUMNS], current, deleted, user, tz)
 
+
+# The columns of an order row given to order_export_resource_of_rows, in this order.
+ORDER_ROW_COLUMNS = (
+    "id",
+    "order_key",
+    "customer_id",
+    "status",
+    "payment_status",
+    "channel",
+    "order_date_at",
+    "time_out_at",
+    "last_changed_at",
+    "amount_cents",
+    "fee_cents",
+    "donation_cents",
+    "handling_text",
+    "discount_name",
+)
 
 # The columns of a seat row given to order_export_resource_of_seat_rows, in this order. The
 # export reads its million seats as plain tuples: a dict per seat cost more than rendering it.
@@ -103,39 +121,57 @@ def seat_resources_of_rows(
     return current, deleted
 
 
-def order_export_resource_of_seat_rows(
-    row: Mapping[str, Any],
+def order_export_resource_of_rows(
+    row: Sequence[Any],
     seat_rows: Iterable[Sequence[Any]],
-    user: dict[str, Any] | None,
+    user: Any,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
-    """order_export_resource, with the seats given as tuples in SEAT_ROW_COLUMNS order."""
+    """order_export_resource, with the order as a tuple in ORDER_ROW_COLUMNS order and its
+    seats as tuples in SEAT_ROW_COLUMNS order. `user` is the rendered UserResource (a dict,
+    or the same already serialized as an orjson.Fragment) or None."""
     current, deleted = seat_resources_of_rows(seat_rows, tz)
     return _order_export(row, current, deleted, user, tz)
 
 
 def _order_export(
-    row: Mapping[str, Any],
+    row: Sequence[Any],
     current: list[dict[str, Any]],
     deleted: list[dict[str, Any]],
-    user: dict[str, Any] | None,
+    user: Any,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
+    (
+        order_id,
+        order_key,
+        customer_id,
+        status,
+        payment_status,
+        channel,
+        order_date_at,
+        time_out_at,
+        last_changed_at,
+        amount_cents,
+        fee_cents,
+        donation_cents,
+        handling_text,
+        discount_name,
+    ) = row
     return {
-        "orderId": row["id"],
-        "orderKey": row["order_key"],
-        "customerId": row["customer_id"],
-        "orderStatus": row["status"],
-        "orderPaymentStatus": row["payment_status"],
-        "orderChannel": row["channel"],
-        "orderDate": render_instant(row["order_date_at"], tz),
-        "timeOut": render_optional_instant(row["time_out_at"], tz),
-        "lastChanged": render_instant(row["last_changed_at"], tz),
-        "amount": render_money(row["amount_cents"]),
-        "fee": render_money(row["fee_cents"]),
-        "donation": render_money(row["donation_cents"]),
-        "handlingTextPayment": row["handling_text"],
-        "discountName": row["discount_name"],
+        "orderId": order_id,
+        "orderKey": order_key,
+        "customerId": customer_id,
+        "orderStatus": status,
+        "orderPaymentStatus": payment_status,
+        "orderChannel": channel,
+        "orderDate": render_instant(order_date_at, tz),
+        "timeOut": None if time_out_at is None else render_instant(time_out_at, tz),
+        "lastChanged": render_instant(last_changed_at, tz),
+        "amount": render_money(amount_cents),
+        "fee": render_money(fee_cents),
+        "donation": render_money(donation_cents),
+        "handlingTextPayment": handling_text,
+        "discountName": discount_name,
         "seats": current,
         "deletedSeats": deleted,
         "user": user,

@@ -1,23 +1,40 @@
 """WaitinglistExportResource: the one rendering of a waiting-list entry."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values import render_instant, render_optional_instant
+from boxoffice.server.values import render_instant
+
+# The columns of an entry row given to waiting_resource_of_row, in this order.
+WAITING_ROW_COLUMNS = (
+    "id",
+    "customer_id",
+    "event_id",
+    "number_of_tickets",
+    "type",
+    "created_at",
+    "notified_at",
+    "last_changed_at",
+)
 
 
-def waiting_resource(
-    row: Mapping[str, Any], user: dict[str, Any] | None, tz: ZoneInfo
-) -> dict[str, Any]:
+def waiting_resource(row: Mapping[str, Any], user: Any, tz: ZoneInfo) -> dict[str, Any]:
+    """An entry and its customer's UserResource (a dict, an orjson.Fragment of one, or None)."""
+    return waiting_resource_of_row([row[name] for name in WAITING_ROW_COLUMNS], user, tz)
+
+
+def waiting_resource_of_row(row: Sequence[Any], user: Any, tz: ZoneInfo) -> dict[str, Any]:
+    """waiting_resource of a row given as a tuple in WAITING_ROW_COLUMNS order."""
+    entry_id, customer_id, event_id, tickets, kind, created_at, notified_at, changed_at = row
     return {
-        "waitingId": row["id"],
-        "customerId": row["customer_id"],
-        "eventId": row["event_id"],
-        "numberOfTickets": row["number_of_tickets"],
-        "type": row["type"],
-        "createdAt": render_instant(row["created_at"], tz),
-        "notifiedAt": render_optional_instant(row["notified_at"], tz),
-        "lastChanged": render_instant(row["last_changed_at"], tz),
+        "waitingId": entry_id,
+        "customerId": customer_id,
+        "eventId": event_id,
+        "numberOfTickets": tickets,
+        "type": kind,
+        "createdAt": render_instant(created_at, tz),
+        "notifiedAt": None if notified_at is None else render_instant(notified_at, tz),
+        "lastChanged": render_instant(changed_at, tz),
         "user": user,
     }
