@@ -1,4 +1,4 @@
-"""The body of an export: keyset batches read from one snapshot, rendered and written as they go.
+"""The body of an export: batches fetched from one snapshot, rendered and written as they go.
 
 The stream owns the snapshot (a connection in an open read transaction) from the moment the
 route hands it over, and releases it exactly once: when the last batch is written, when
