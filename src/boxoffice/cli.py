@@ -42,7 +42,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    return make_engine(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
 
 
 @app.command()

@@ -1,5 +1,7 @@
 """/healthz answers while the process lives; /readyz only when the database is usable."""
 
+import socket
+import threading
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -69,3 +71,23 @@ def test_readyz_refuses_an_unreachable_database_without_details(connect: Connect
     assert response.json() == {"status": "unavailable", "reason": "The database does not answer."}
     assert http.get("/healthz").json() == {"status": "ok"}
     engine.dispose()
+
+
+def test_readyz_fails_instead_of_hanging_when_postgresql_never_answers(
+    connect: Connect,
+) -> None:
+    """A peer that accepts the TCP connection and never says a word (a stuck database or a
+    black-holing firewall): without a connect timeout the probe would wait forever."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshakes; nobody ever reads
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/nowhere"
+        settings = Settings(database_url=url, database_connect_timeout_seconds=1)
+        http = connect(create_app(settings))
+        answers: list[int] = []
+        probe = threading.Thread(
+            target=lambda: answers.append(http.get("/readyz").status_code), daemon=True
+        )
+        probe.start()
+        probe.join(120)  # a bound for a hung probe, not a speed assertion
+        assert answers == [503]

@@ -92,7 +92,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
     # FastAPIOffline serves the /docs page's assets itself: it works with no internet access.
     app = FastAPIOffline(
         title="Boxoffice",

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
 
     database_url: str = "sqlite:///./boxoffice.db"
+    # PostgreSQL: seconds a connection attempt may take before it fails (a `connect_timeout`
+    # in the URL wins).
+    database_connect_timeout_seconds: int = Field(default=10, ge=1)
     # Off switches the sync extensions (watermark, cursor paging, NDJSON, gzip, changedUntil)
     # so that the server behaves like the reference API; used to test sync clients.
     extensions: bool = True

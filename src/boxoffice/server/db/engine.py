@@ -18,7 +18,10 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine:
+    """An engine for the URL. On PostgreSQL a connection attempt gives up after
+    `connect_timeout` seconds (unless the URL sets its own `connect_timeout`), so that a
+    database that does not answer makes requests and /readyz fail instead of hang."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -26,7 +29,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
+    return create_engine(
+        parsed,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        **kwargs,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
