@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -45,7 +46,8 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "serve.log"
     env = {**os.environ, "BOXOFFICE_DATABASE_URL": database_url}
-    command = ["uv", "run", "boxoffice", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "boxoffice.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
     with log_path.open("wb") as log:
         # Its own process group, so that stopping it also stops its worker processes.
         process = subprocess.Popen(
