@@ -1,13 +1,13 @@
 """Keyset paging over (last_changed_at, id): positions, windows and the SQL that reads them.
 
-Incremental reads never use OFFSET on the data: a batch continues strictly after the
-(last_changed_at, id) of the previous batch's last row, so the cost of a batch does not
-grow with its distance from the start, and rows that share one last_changed_at (thousands,
-after a bulk change) are still read exactly once, in id order.
+Incremental reads never use OFFSET on the data: a page continues strictly after the
+(last_changed_at, id) of the previous page's last row, so the cost of a page does not grow
+with its distance from the start, and rows that share one last_changed_at (thousands, after
+a bulk change) are still read exactly once, in id order.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, select, tuple_
@@ -33,9 +33,6 @@ class Window:
     since: int | None = None
     after: Position | None = None
     through: Position | None = None
-
-    def continued_after(self, position: Position) -> "Window":
-        return replace(self, after=position)
 
 
 def window_filter(table: Table, *, tenant_id: int, window: Window) -> list[ColumnElement[bool]]:
