@@ -25,23 +25,6 @@ def order_resource(row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def seat_resource(row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """One `order_seats` row; a removed seat also carries `deletedAt`."""
-    seat: dict[str, Any] = {
-        "seatId": row["id"],
-        "eventId": row["event_id"],
-        "rankId": row["rank_id"],
-        "rowNr": row["row_nr"],
-        "seatNr": row["seat_nr"],
-        "amount": render_money(row["amount_cents"]),
-        "priceId": row["price_id"],
-        "priceName": row["price_name"],
-    }
-    if row["deleted_at"] is not None:
-        seat["deletedAt"] = render_instant(row["deleted_at"], tz)
-    return seat
-
-
 def order_export_resource(
     row: Mapping[str, Any],
     seats: Sequence[Mapping[str, Any]],
@@ -52,11 +35,12 @@ def order_export_resource(
 
     `seats` holds all of the order's `order_seats` rows in id order; they are split here.
     """
-    current: list[dict[str, Any]] = []
-    deleted: list[dict[str, Any]] = []
-    for seat in seats:
-        (current if seat["deleted_at"] is None else deleted).append(seat_resource(seat, tz))
-    return _order_export([row[name] for name in ORDER_ROW_COLUMNS], current, deleted, user, tz)
+    return order_export_resource_of_rows(
+        [row[name] for name in ORDER_ROW_COLUMNS],
+        [[seat[name] for name in SEAT_ROW_COLUMNS] for seat in seats],
+        user,
+        tz,
+    )
 
 
 # The columns of an order row given to order_export_resource_of_rows, in this order.
@@ -77,7 +61,7 @@ ORDER_ROW_COLUMNS = (
     "discount_name",
 )
 
-# The columns of a seat row given to order_export_resource_of_seat_rows, in this order. The
+# The columns of a seat row given to order_export_resource_of_rows, in this order. The
 # export reads its million seats as plain tuples: a dict per seat cost more than rendering it.
 SEAT_ROW_COLUMNS = (
     "order_id",
@@ -96,10 +80,8 @@ SEAT_ROW_COLUMNS = (
 def seat_resources_of_rows(
     rows: Iterable[Sequence[Any]], tz: ZoneInfo
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """seat_resource of each row (SEAT_ROW_COLUMNS order), split into current and removed.
-
-    The same shape as seat_resource, keys in the same order (the export tests compare bytes).
-    """
+    """The SeatResource of each row (SEAT_ROW_COLUMNS order), split into current and
+    removed; a removed seat also carries `deletedAt`."""
     current: list[dict[str, Any]] = []
     deleted: list[dict[str, Any]] = []
     for _order, seat_id, event, rank, row_nr, seat_nr, cents, price, name, removed in rows:
