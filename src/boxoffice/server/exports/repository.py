@@ -66,8 +66,8 @@ def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
 def stream_rows(
     conn: Connection, export: str, *, tenant_id: int, window: Window, size: int
 ) -> Generator[Sequence[Any], None, None]:
-    """The window's rows, `size` at a time, as tuples in ROW_COLUMNS order, in
-    (last_changed_at, id) order.
+    """The window's rows, `size` at a time, in ROW_COLUMNS order (SQLAlchemy Rows, which
+    unpack and index like tuples), in (last_changed_at, id) order.
 
     One query reads the whole window, and its rows are fetched batch by batch as the
     export goes: through a server-side cursor on PostgreSQL, a statement stepped row by row
@@ -76,8 +76,7 @@ def stream_rows(
     """
     table = EXPORT_TABLES[export]
     stmt = keyset_select(table, _COLUMNS[export], tenant_id=tenant_id, window=window)
-    # yield_per: a server-side cursor on PostgreSQL, `size` rows per fetch on both. The rows
-    # are SQLAlchemy's Row objects, which unpack and index like the driver's tuples.
+    # yield_per: a server-side cursor on PostgreSQL, `size` rows per fetch on both.
     result = conn.execute(stmt.execution_options(yield_per=size))
     try:
         yield from result.partitions()
