@@ -12,6 +12,11 @@ from sqlalchemy import Engine
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
+from boxoffice.server.db.paging import Window
+from boxoffice.server.db.transactions import open_export_snapshot
+from boxoffice.server.exports.exporters import CUSTOMERS, Exporter
+from boxoffice.server.exports.streaming import ExportStream
+from boxoffice.server.exports.writers import JSON_ARRAY, Writer
 from boxoffice.server.values import now_micros
 from tests.builders import at
 from tests.conftest import Client
@@ -66,3 +71,25 @@ def records(response: httpx2.Response) -> list[dict[str, Any]]:
 
 def ids(response: httpx2.Response, key: str) -> list[int]:
     return [record[key] for record in records(response)]
+
+
+def export_stream(
+    engine: Engine,
+    client: Client,
+    batch_size: int,
+    exporter: Exporter = CUSTOMERS,
+    user_cache_bytes: int = 1 << 20,
+    writer: Writer = JSON_ARRAY,
+) -> ExportStream:
+    """An export of all of the client's records, straight from the stream (no HTTP)."""
+    snapshot = open_export_snapshot(engine)
+    return ExportStream(
+        snapshot,
+        exporter,
+        tenant_id=client.tenant.id,
+        tz=client.tenant.timezone,
+        window=Window(until=snapshot.watermark),
+        writer=writer,
+        batch_size=batch_size,
+        user_cache_bytes=user_cache_bytes,
+    )

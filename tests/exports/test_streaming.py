@@ -11,29 +11,25 @@ import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import QueuePool
 
-from boxoffice.server.db.paging import Window
-from boxoffice.server.db.transactions import open_export_snapshot
-from boxoffice.server.exports.exporters import CUSTOMERS, ORDERS
-from boxoffice.server.exports.streaming import ExportStream
-from boxoffice.server.exports.writers import JSON_ARRAY
+from boxoffice.server.exports.exporters import ORDERS
 from boxoffice.server.values import now_micros
 from tests.builders import Seat, at, building
 from tests.conftest import Client
-from tests.exports.conftest import MakeHttp
+from tests.exports.conftest import MakeHttp, export_stream
 
 STAMP = at("2026-02-01T12:00:00+01:00")
-_FROM = re.compile(r"\bFROM (\w+)", re.IGNORECASE)
+# A table a statement reads (not the FROM of `extract(timezone FROM ...)`).
+_FROM = re.compile(r"(?<!timezone )\b(?:FROM|JOIN) (\w+)", re.IGNORECASE)
 
 
 @contextmanager
 def statements_by_table(engine: Engine) -> Iterator[Counter[str]]:
-    """Counts the SELECT statements run on the engine, by the first table they read."""
+    """Counts the SELECT statements run on the engine, by each table they read."""
     seen: Counter[str] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        match = _FROM.search(statement)
-        if statement.lstrip().upper().startswith("SELECT") and match:
-            seen[match.group(1)] += 1
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.update(set(_FROM.findall(statement)))
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -93,37 +89,17 @@ def test_a_client_that_goes_away_frees_the_snapshot(
     assert read["customers"] <= 2
 
 
-def stream(
-    engine: Engine,
-    client: Client,
-    batch_size: int,
-    exporter: Any = CUSTOMERS,
-    user_cache_bytes: int = 1 << 20,
-) -> Any:
-    snapshot = open_export_snapshot(engine)
-    return ExportStream(
-        snapshot,
-        exporter,
-        tenant_id=client.tenant.id,
-        tz=client.tenant.timezone,
-        window=Window(until=snapshot.watermark),
-        writer=JSON_ARRAY,
-        batch_size=batch_size,
-        user_cache_bytes=user_cache_bytes,
-    )
-
-
 def test_a_stream_releases_its_snapshot_however_it_ends(engine: Engine, client: Client) -> None:
     with building(engine, client.tenant.id) as b:
         b.many_customers(25, changed_at=STAMP)
     in_use = connections_in_use(engine)
 
-    never_started = stream(engine, client, 10)
+    never_started = export_stream(engine, client, 10)
     assert connections_in_use(engine) == in_use + 1
     never_started.close()
     assert connections_in_use(engine) == in_use
 
-    abandoned = stream(engine, client, 10)
+    abandoned = export_stream(engine, client, 10)
     with statements_by_table(engine) as read:
         next(iter(abandoned))
         abandoned.close()
@@ -132,26 +108,26 @@ def test_a_stream_releases_its_snapshot_however_it_ends(engine: Engine, client: 
     assert read["customers"] == 1
     assert connections_in_use(engine) == in_use
 
-    finished = stream(engine, client, 10)
+    finished = export_stream(engine, client, 10)
     chunks = list(finished)
     assert [c.count(b'"customerId"') for c in chunks] == [10, 10, 5]
     assert connections_in_use(engine) == in_use
 
 
 def test_related_rows_are_read_once_per_batch(engine: Engine, client: Client) -> None:
-    """No N+1: seats cost one query per batch, not one per record; the orders are one query
-    fetched batch by batch; customers met in an earlier batch are not read again."""
+    """No N+1: the orders are one query that renders their seats too, fetched batch by batch;
+    customers cost one query per batch, and those met in an earlier batch are not read again."""
     with building(engine, client.tenant.id) as b:
         b.client_types("vip")
         buyers = [b.customer(changed_at=STAMP, tags=["vip"]) for _ in range(5)]
         b.many_orders(35, changed_at=STAMP, customer_ids=buyers, seats=[Seat(), Seat()])
     with statements_by_table(engine) as read:
-        body = b"".join(stream(engine, client, 10, ORDERS))
+        body = b"".join(export_stream(engine, client, 10, ORDERS))
     orders = orjson.loads(body)
     assert len(orders) == 35 and all(o["user"]["clientTypes"] == ["vip"] for o in orders)
-    batches = 4
     assert read["orders"] == 1
-    assert read["order_seats"] == batches
+    # The database renders each order with its seats in the orders query itself.
+    assert read["order_seats"] == 1
     assert read["customers"] == 1  # all five buyers are in the first batch
     assert read["customer_tags"] == 1
 
@@ -163,9 +139,9 @@ def test_customers_past_the_cache_budget_are_read_again_and_exported_the_same(
         b.client_types("vip")
         buyers = [b.customer(changed_at=STAMP, tags=["vip"]) for _ in range(5)]
         b.many_orders(35, changed_at=STAMP, customer_ids=buyers, seats=[Seat()])
-    cached = b"".join(stream(engine, client, 10, ORDERS))
+    cached = b"".join(export_stream(engine, client, 10, ORDERS))
     with statements_by_table(engine) as read:
-        uncached = b"".join(stream(engine, client, 10, ORDERS, user_cache_bytes=0))
+        uncached = b"".join(export_stream(engine, client, 10, ORDERS, user_cache_bytes=0))
     assert uncached == cached
     assert read["customers"] == 4 and read["customer_tags"] == 4  # once per batch
 
@@ -174,7 +150,7 @@ def test_the_snapshot_is_consistent_while_writes_go_on(engine: Engine, client: C
     """Rows written after the snapshot was taken are not seen, even by later batches."""
     with building(engine, client.tenant.id) as b:
         made = b.many_customers(30, changed_at=STAMP)
-    export = stream(engine, client, 10)
+    export = export_stream(engine, client, 10)
     chunks = iter(export)
     first = next(chunks)
     with building(engine, client.tenant.id) as b:

@@ -6,6 +6,7 @@ reading fails, or when the client goes away mid-stream (ExportResponse closes it
 """
 
 import gc
+import queue
 import threading
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,8 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from boxoffice.server.db.paging import Window
 from boxoffice.server.db.transactions import Snapshot, close_snapshot
-from boxoffice.server.exports import repository
-from boxoffice.server.exports.exporters import Exporter, export_context
+from boxoffice.server.exports.exporters import Batch, Exporter, export_context
 from boxoffice.server.exports.writers import Writer
 from boxoffice.server.ops.metrics import record_export
 
@@ -54,6 +54,78 @@ def _cyclic_gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class ExportStopped(Exception):
+    """The export was closed while its stream was still being read."""
+
+
+class _ReadAhead:
+    """An export's batches read by a thread of their own, one batch ahead of the one encoded.
+
+    When PostgreSQL renders an export, reading a batch is mostly waiting for the backend and
+    encoding it is Python's work; done in turn, each would wait for the other, with one of
+    the two cores idle. The thread keeps at most one batch ready, so memory still holds a
+    batch or two. It is the only user of the snapshot's connection while it runs: encoding
+    reads nothing (Reading.read_ahead). `close` stops and joins it before the connection goes.
+    """
+
+    _END = object()
+
+    def __init__(self, batches: Generator[Batch, None, None]) -> None:
+        self._batches = batches
+        self._ready: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="export-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            while not self._stop.is_set():
+                with _cyclic_gc_paused():
+                    batch = next(self._batches, None)
+                if batch is None:
+                    self._put(self._END)
+                    return
+                if not self._put(batch):
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._put(exc)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Batch]:
+        return self
+
+    def __next__(self) -> Batch:
+        while not self._stop.is_set():
+            try:
+                item = self._ready.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if item is self._END:
+                raise StopIteration
+            if isinstance(item, BaseException):
+                raise item
+            return item  # type: ignore[return-value]
+        # Not StopIteration: a stopped export must not end as if it were complete.
+        raise ExportStopped("the export was stopped while a batch was being read")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._batches.close()
+
+
+# How often a waiting read-ahead thread, or its reader, checks whether the export stopped.
+_POLL_SECONDS = 0.05
+
+
 class ExportStream:
     """An iterable of byte chunks, one per batch of `batch_size` records.
 
@@ -83,6 +155,7 @@ class ExportStream:
         self._context = export_context(
             snapshot.conn, tenant_id=tenant_id, tz=tz, budget=user_cache_bytes
         )
+        self._read_ahead: _ReadAhead | None = None
         self._chunks = self._generate()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -90,28 +163,25 @@ class ExportStream:
 
     def _generate(self) -> Generator[bytes, None, None]:
         context, exporter, writer, first = self._context, self._exporter, self._writer, True
-        batches = repository.stream_rows(
-            context.conn,
-            exporter.name,
-            tenant_id=self._tenant_id,
-            window=self._window,
-            size=self._batch_size,
-        )
+        reading = exporter.read(context, window=self._window, size=self._batch_size, writer=writer)
+        encode = reading.encode
+        batches: Iterator[Batch] = reading.batches
+        if reading.read_ahead:
+            batches = self._read_ahead = _ReadAhead(reading.batches)
         try:
             while True:
                 with _cyclic_gc_paused():
-                    rows = next(batches, None)
-                    if rows is None:
+                    batch = next(batches, None)
+                    if batch is None:
                         break
-                    records = exporter.render(context, rows)
-                    chunk = writer.batch(records, first=first)
-                    del records
+                    chunk = encode(batch, first)
                 # A short batch is the last one: it carries the end of the stream with it.
-                last = len(rows) < self._batch_size
+                count = len(batch.rows)
+                del batch
+                last = count < self._batch_size
                 if last:
                     chunk += writer.tail
-                record_export(exporter.name, len(rows), len(chunk))
-                del rows
+                record_export(exporter.name, count, len(chunk))
                 first = False
                 yield chunk
                 if last:
@@ -121,8 +191,14 @@ class ExportStream:
                 record_export(exporter.name, 0, len(closing))
                 yield closing
         finally:
-            batches.close()
+            self._stop_reading()
+            reading.batches.close()
             self._release()
+
+    def _stop_reading(self) -> None:
+        read_ahead, self._read_ahead = self._read_ahead, None
+        if read_ahead is not None:
+            read_ahead.close()
 
     def _release(self) -> None:
         snapshot, self._snapshot = self._snapshot, None
@@ -135,6 +211,7 @@ class ExportStream:
         A generator that never started does not run its `finally`, hence the explicit release.
         """
         try:
+            self._stop_reading()
             self._chunks.close()
         finally:
             self._release()

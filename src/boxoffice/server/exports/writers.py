@@ -33,6 +33,12 @@ class Writer:
         body = memoryview(orjson.dumps(records))[1:-1]
         return b"".join((self.head if first else b",", body))
 
+    def join(self, records: Sequence[bytes], *, first: bool) -> bytes:
+        """The bytes of one batch of records already serialized, one JSON text each."""
+        if self.ndjson:
+            return b"".join([b"\n".join(records), b"\n"])
+        return b"".join((self.head if first else b",", b",".join(records)))
+
 
 JSON_ARRAY = Writer(media_type="application/json", head=b"[", tail=b"]", ndjson=False)
 NDJSON_LINES = Writer(media_type=NDJSON, head=b"", tail=b"", ndjson=True)
