@@ -4,10 +4,9 @@ For each database: the `large` demo client `bench` (built once into bench/data/b
 the PostgreSQL database `boxoffice_bench`; rebuilt only when missing or when its schema
 revision is not the migrations' head), then
 
-- the floor: the same export bytes made in-process by bench/floor.py (a raw cursor, with the
-  orders rendered by the database's own functions and the rest by orjson; the orders' orjson
-  route is timed once next to it as a reference), checked to hash the same as the server's
-  JSON response;
+- the floor: the same export bytes made in-process by bench/floor.py (a raw cursor and the
+  database's own JSON functions; the orjson route is timed once next to it as a reference),
+  checked to hash the same as the server's JSON response;
 - `boxoffice serve` on 127.0.0.1 (rate limits off): each export as JSON, NDJSON and
   JSON+gzip: records/s, MB/s, time to first byte, server peak RSS against idle;
 - incremental: an orders export with changedSince after 1,000 orders changed (median of 20);
@@ -179,11 +178,11 @@ def change_orders(db: str, tenant_id: int, count: int = 1000) -> int:
 
 
 def run_floor(
-    db: str, dataset: str, tenant_id: int, tz: zoneinfo.ZoneInfo, *, python_route: bool = False
+    db: str, dataset: str, tenant_id: int, tz: zoneinfo.ZoneInfo, *, orjson_route: bool = False
 ) -> dict[str, Any]:
-    """One in-process export; returns seconds, bytes and the sha256 of the bytes. With
-    `python_route`, the orders are rendered by orjson rather than the database (the slower
-    route on both databases, kept as a reference)."""
+    """One in-process export; returns seconds, bytes and the sha256 of the bytes. The floor
+    takes the database's route; with `orjson_route`, the records are rendered by orjson
+    instead (the slower route on both databases, timed as a reference)."""
     digest = hashlib.sha256()
     size = 0
     # The floor's rows hold no reference cycles: the cyclic collector would only walk them.
@@ -191,7 +190,7 @@ def run_floor(
     started = time.perf_counter()
     src = floor.Source(URLS[db])
     try:
-        export = floor.DATASETS[dataset] if python_route else floor.dataset(dataset, src)
+        export = (floor.DATASETS if orjson_route else floor.IN_DATABASE)[dataset]
         for chunk in export(src, tenant_id, tz):
             size += len(chunk)
             digest.update(chunk)
@@ -394,16 +393,16 @@ def bench_database(db: str, runs: int) -> dict[str, Any]:
             "seconds": [],
         }
         log(f"{db} floor {dataset}: {first['bytes']:,} bytes in {first['seconds']:.2f}s")
-    # The floor's orders take the database's route, the faster one: timed here once side by
-    # side with the orjson route, which must give the same bytes.
-    routes = {
-        "database": run_floor(db, "orders", tenant_id, tz),
-        "python": run_floor(db, "orders", tenant_id, tz, python_route=True),
-    }
-    if routes["python"]["sha256"] != floors["orders"]["sha256"]:
-        raise SystemExit(f"{db} orders: the two floor routes give different bytes")
-    floors["orders"]["routes"] = {name: run["seconds"] for name, run in routes.items()}
-    log(f"{db} floor orders by route: {floors['orders']['routes']}")
+        # The floor takes the database's route, the faster one: timed here once side by
+        # side with the orjson route, which must give the same bytes.
+        routes = {
+            "database": run_floor(db, dataset, tenant_id, tz),
+            "orjson": run_floor(db, dataset, tenant_id, tz, orjson_route=True),
+        }
+        if routes["orjson"]["sha256"] != first["sha256"]:
+            raise SystemExit(f"{db} {dataset}: the two floor routes give different bytes")
+        floors[dataset]["routes"] = {name: run["seconds"] for name, run in routes.items()}
+        log(f"{db} floor {dataset} by route: {floors[dataset]['routes']}")
     http = measure_http(db, key, tenant_id, tz, runs, floors)
     return {"floor": floors, "http": http, "timezone": str(tz)}
 
@@ -440,7 +439,7 @@ def summarize(db: str, result: dict[str, Any]) -> list[dict[str, Any]]:
         })  # fmt: skip
         if "routes" in f:
             # The floor's other route, timed once next to the database's: its ratio to it.
-            python_s = f["routes"]["python"]
+            python_s = f["routes"]["orjson"]
             rows.append({
                 "db": db, "what": f"{dataset} floor, orjson route", "records": f["records"],
                 "rec_s": f["records"] / python_s, "mb_s": f["bytes"] / MB / python_s,

@@ -1,17 +1,24 @@
 """The floor: the export bytes made in one process, without HTTP or a web framework.
 
 The same records and the same JSON as `POST /export/<dataset>` (a JSON array, ascending
-(last_changed_at, id)), read with a raw DB-API cursor (sqlite3 or psycopg) and rendered with
-orjson. Every customer is rendered once and reused as a pre-serialized fragment; instants use
-an offset table per UTC hour of the client's zone. On PostgreSQL the orders are rendered by
-the database's own functions instead (`orders_in_database`), which is faster there. bench.py
-checks that these bytes hash the same as the server's response before it compares any
-throughput with them.
+(last_changed_at, id)), read with a raw DB-API cursor (sqlite3 or psycopg), by two routes:
+
+- IN_DATABASE, the floor: the database's own functions render the records (PostgreSQL:
+  to_json, to_char, string_agg; SQLite: printf, json_quote, group_concat, instants through a
+  Python function), the customers once each, up front; for the waiting list, the entries by
+  orjson and only the customers they name by the database;
+- DATASETS, for reference: orjson renders every record; each customer once, reused as a
+  pre-serialized fragment; instants from an offset table per UTC hour of the client's zone.
+
+The database's route is the faster on both databases for all three exports (bench.py times
+both, side by side, in every run). Both are written for the floor on their own, not taken
+from the server, and bench.py checks that their bytes hash the same as each other and as the
+server's response before it compares any throughput with them.
 """
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +27,6 @@ import orjson
 import psycopg
 
 BATCH = 5000
-USERS_IN_DATABASE = True
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MMSS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 
@@ -184,7 +190,12 @@ class _LazyUsers(dict[int, orjson.Fragment | None]):
 
 def waitinglist(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[bytes]:
     at = Instants(tz)
-    users = _LazyUsers(src, tenant_id, at)
+    yield from _waiting_entries(src, tenant_id, at, _LazyUsers(src, tenant_id, at))
+
+
+def _waiting_entries(
+    src: Source, tenant_id: int, at: Instants, users: dict[int, Any]
+) -> Iterator[bytes]:
     sql = (
         "SELECT id, customer_id, event_id, number_of_tickets, type, created_at, notified_at,"
         " last_changed_at FROM waiting_list_entries WHERE tenant_id = ?"
@@ -443,26 +454,27 @@ def _sqlite_users_sql() -> str:
     )
 
 
-def orders_in_database(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[bytes]:
-    """The orders export rendered by the database; each customer once, up front: by the
-    database too when USERS_IN_DATABASE, else by orjson."""
-    at = Instants(tz)
+def _in_database(src: Source, tz: ZoneInfo) -> bool:
+    """Set the source up for the database's route (PostgreSQL: zone and no JIT; SQLite: the
+    instant function); True on PostgreSQL."""
     if src.mark == "%s":
         src.conn.execute("SELECT set_config('TimeZone', %s, true)", (tz.key,))
         src.conn.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
-        sql, users_sql = _PG_ORDERS_SQL, _pg_users_sql()
-    else:
-        src.conn.create_function("floor_instant", 1, at, deterministic=True)
-        sql, users_sql = _SQLITE_ORDERS_SQL, _sqlite_users_sql()
-    if USERS_IN_DATABASE:
-        users = {cid: text.encode() for cid, text in src.rows(users_sql, tenant_id)}
-    else:
-        tags = _tags(src, tenant_id)
-        users = {
-            row[0]: orjson.dumps(_user(row, tags, at)) for row in src.rows(_CUSTOMER_SQL, tenant_id)
-        }
+        return True
+    src.conn.create_function("floor_instant", 1, Instants(tz), deterministic=True)
+    return False
+
+
+def _users_sql(postgresql: bool) -> str:
+    return _pg_users_sql() if postgresql else _sqlite_users_sql()
+
+
+def orders_in_database(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[bytes]:
+    """The orders export rendered by the database, every customer too, once, up front."""
+    postgresql = _in_database(src, tz)
+    users = {cid: text.encode() for cid, text in src.rows(_users_sql(postgresql), tenant_id)}
     cur = src.conn.cursor()
-    cur.execute(sql, (tenant_id,))
+    cur.execute(_PG_ORDERS_SQL if postgresql else _SQLITE_ORDERS_SQL, (tenant_id,))
     opening = b"["
     while rows := cur.fetchmany(BATCH):
         records = [
@@ -474,12 +486,34 @@ def orders_in_database(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[by
     yield b"[]" if opening == b"[" else b"]"
 
 
+def customers_in_database(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[bytes]:
+    """The customers export rendered by the database."""
+    sql = _users_sql(_in_database(src, tz)) + " ORDER BY c.last_changed_at, c.id"
+    opening = b"["
+    for rows in src.batches(sql, tenant_id):
+        yield opening + ",".join([text for _, text in rows]).encode()
+        opening = b","
+    yield b"[]" if opening == b"[" else b"]"
+
+
+def waitinglist_in_database(src: Source, tenant_id: int, tz: ZoneInfo) -> Iterator[bytes]:
+    """The waiting list by orjson, with the customers it names (only those) rendered by the
+    database up front."""
+    sql = _users_sql(_in_database(src, tz)) + (
+        " AND c.id IN (SELECT customer_id FROM waiting_list_entries WHERE tenant_id = ?)"
+    )
+    users = {
+        cid: orjson.Fragment(text.encode()) for cid, text in src.rows(sql, tenant_id, tenant_id)
+    }
+    yield from _waiting_entries(src, tenant_id, Instants(tz), users)
+
+
+# The routes of each export: by orjson (DATASETS), and by the database's own functions
+# (IN_DATABASE), which measured faster on both databases for every export; bench.py times
+# both and uses the latter as the floor.
 DATASETS = {"orders": orders, "customers": customers, "waitinglist": waitinglist}
-
-
-def dataset(name: str, src: Source) -> Callable[[Source, int, ZoneInfo], Iterator[bytes]]:
-    """The floor of an export: the faster of the routes tried (on both databases, the
-    database's own functions for the orders)."""
-    if name == "orders":
-        return orders_in_database
-    return DATASETS[name]
+IN_DATABASE = {
+    "orders": orders_in_database,
+    "customers": customers_in_database,
+    "waitinglist": waitinglist_in_database,
+}
