@@ -146,6 +146,25 @@ def test_customers_past_the_cache_budget_are_read_again_and_exported_the_same(
     assert read["customers"] == 4 and read["customer_tags"] == 4  # once per batch
 
 
+def test_the_customer_cache_is_dropped_when_the_export_ends(engine: Engine, client: Client) -> None:
+    """A finished stream keeps no customers: the stream and its generator refer to each other,
+    and the cyclic collector may not free them for a long time."""
+    with building(engine, client.tenant.id) as b:
+        buyers = [b.customer(changed_at=STAMP) for _ in range(5)]
+        b.many_orders(25, changed_at=STAMP, customer_ids=buyers, seats=[Seat()])
+    for ends in ("finished", "closed"):
+        export = export_stream(engine, client, 10, ORDERS)
+        users = export._context.users
+        chunks = iter(export)
+        next(chunks)
+        assert len(users) == 5
+        if ends == "finished":
+            assert len(list(chunks)) == 2
+        else:
+            export.close()
+        assert len(users) == 0
+
+
 def test_the_snapshot_is_consistent_while_writes_go_on(engine: Engine, client: Client) -> None:
     """Rows written after the snapshot was taken are not seen, even by later batches."""
     with building(engine, client.tenant.id) as b:

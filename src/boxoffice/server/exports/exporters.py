@@ -55,6 +55,15 @@ class Users:
         self._left = budget
         self._kept: dict[int, bytes] = {}
 
+    def __len__(self) -> int:
+        """How many customers are kept."""
+        return len(self._kept)
+
+    def forget(self) -> None:
+        """Drop every kept customer (the export is over)."""
+        self._kept = {}
+        self._left = 0
+
     def serialized(self, ids: Collection[int]) -> dict[int, bytes]:
         """The JSON of each of these customers' UserResource (the client's own only)."""
         return self._cached(ids, self._render)

@@ -203,6 +203,10 @@ class ExportStream:
     def _release(self) -> None:
         snapshot, self._snapshot = self._snapshot, None
         if snapshot is not None:
+            # The stream and its generator refer to each other, so only the cyclic collector
+            # would free them, and it may not run for many exports when they allocate little
+            # it tracks: the customer cache (up to its budget) goes now, not then.
+            self._context.users.forget()
             close_snapshot(snapshot)
 
     def close(self) -> None:
