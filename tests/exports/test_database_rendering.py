@@ -213,7 +213,9 @@ def test_a_failure_while_reading_ahead_ends_the_stream_with_that_error(
     broken = dataclasses.replace(
         ORDERS,
         in_database=DatabaseRendering(
-            stream=repository.stream_order_json, related=related, records=lambda r, u: []
+            stream=repository.stream_order_json,
+            related=related,
+            records=lambda rows, users, end: [],
         ),
     )
     with pytest.raises(RuntimeError, match="customers could not be read"):

@@ -1,6 +1,7 @@
 """Portable values at the API boundary: money, instants, and date input."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -76,6 +77,31 @@ def render_instant(micros: int, tz: ZoneInfo) -> str:
 
 def render_optional_instant(micros: int | None, tz: ZoneInfo) -> str | None:
     return None if micros is None else render_instant(micros, tz)
+
+
+def optional_instant_renderer(tz: ZoneInfo) -> Callable[[int | None], str | None]:
+    """render_optional_instant in one zone, in one call: the same text, from the same tables.
+
+    SQLite, which knows no zones, calls it back for every instant of an orders export (over
+    a million); a call through functools.partial and render_optional_instant cost 10% more
+    of the export's query.
+    """
+    hours, minutes_seconds, hour_of = _HOURS, _MINUTES_SECONDS, _hour_of
+
+    def render(micros: int | None) -> str | None:
+        if micros is None:
+            return None
+        seconds = micros // 1_000_000
+        hour = seconds // 3600
+        try:
+            entry = hours[tz, hour]
+        except KeyError:
+            entry = hour_of(tz, hour)
+        if entry is None:
+            return _render_instant_slowly(micros, tz)
+        return entry[0] + minutes_seconds[seconds - hour * 3600] + entry[1]
+
+    return render
 
 
 def money_text(cents: int) -> str:

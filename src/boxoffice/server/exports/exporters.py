@@ -135,11 +135,11 @@ class Batch(NamedTuple):
 class DatabaseRendering:
     """An export whose records the database renders as JSON itself: how its rows are read
     (each holds a record's JSON text), what else a batch needs read with it, and how the
-    two become the records' bytes without touching the database."""
+    two become the pieces of the records' JSON (Writer.join) without touching the database."""
 
     stream: Callable[..., Rows]
     related: Callable[[ExportContext, Sequence[Any]], Any]
-    records: Callable[[Sequence[Any], Any], list[bytes]]
+    records: Callable[[Sequence[Any], Any, bytes], list[bytes]]
 
 
 def _batches(rows: Rows, related: Callable[[Sequence[Any]], Any]) -> Generator[Batch, None, None]:
@@ -181,7 +181,9 @@ class Exporter:
             rows = in_database.stream(conn, tenant_id=tenant_id, window=window, size=size)
             return Reading(
                 _batches(rows, lambda batch: in_database.related(context, batch)),
-                lambda batch, first: writer.join(in_database.records(*batch), first=first),
+                lambda batch, first: writer.join(
+                    in_database.records(batch.rows, batch.related, writer.record_end), first=first
+                ),
                 read_ahead=True,
             )
         rows = repository.stream_rows(
@@ -255,13 +257,14 @@ def _order_users(context: ExportContext, rows: Sequence[Any]) -> dict[int, bytes
     return context.users.serialized_by_database({row[0] for row in rows if row[0] is not None})
 
 
-def _order_json(rows: Sequence[Any], users: dict[int, bytes]) -> list[bytes]:
-    """The JSON of each order from its (customer_id, JSON up to `"user":`) row."""
-    none = b"null"
-    return [
-        b"".join((text.encode(), none if cid is None else users.get(cid, none), b"}"))
-        for cid, text in rows
-    ]
+def _order_json(rows: Sequence[Any], users: dict[int, bytes], end: bytes) -> list[bytes]:
+    """The pieces of the JSON of each order of a batch of (customer_id, JSON up to `"user":`)
+    rows, each order's last piece ending with `end` (see Writer.join)."""
+    pieces: list[bytes] = []
+    add, none, closing = pieces.extend, b"null", b"}" + end
+    for cid, text in rows:
+        add((text.encode(), none if cid is None else users.get(cid, none), closing))
+    return pieces
 
 
 def _render_waiting(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ the column order the resources' `*_of_row` functions read them.
 
 from collections import defaultdict
 from collections.abc import Collection, Generator, Sequence
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
 from boxoffice.server.orders.resources import ORDER_ROW_COLUMNS, SEAT_ROW_COLUMNS
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.values import render_optional_instant
+from boxoffice.server.values import optional_instant_renderer
 from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 
@@ -420,7 +419,7 @@ def use_zone(conn: Connection, tz: ZoneInfo) -> bool:
     """
     if conn.dialect.name == "sqlite":
         conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
-            "boxoffice_instant", 1, partial(render_optional_instant, tz=tz), deterministic=True
+            "boxoffice_instant", 1, optional_instant_renderer(tz), deterministic=True
         )
         return True
     conn.exec_driver_sql("SAVEPOINT export_zone")

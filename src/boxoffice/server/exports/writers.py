@@ -33,11 +33,25 @@ class Writer:
         body = memoryview(orjson.dumps(records))[1:-1]
         return b"".join((self.head if first else b",", body))
 
-    def join(self, records: Sequence[bytes], *, first: bool) -> bytes:
-        """The bytes of one batch of records already serialized, one JSON text each."""
-        if self.ndjson:
-            return b"".join([b"\n".join(records), b"\n"])
-        return b"".join((self.head if first else b",", b",".join(records)))
+    @property
+    def record_end(self) -> bytes:
+        """What follows each record of a batch given in pieces (see `join`)."""
+        return b"\n" if self.ndjson else b","
+
+    def join(self, pieces: list[bytes], *, first: bool) -> bytes:
+        """The bytes of one batch of records already serialized, given as the pieces of their
+        JSON texts, each record's last piece ending with `record_end`; `pieces` is consumed.
+
+        One join of all the pieces: joining each record first, and then the records, copied
+        every byte twice.
+        """
+        if self.ndjson or not pieces:
+            return b"".join(pieces)
+        # The array's records are separated, not ended, by commas: the last one loses its
+        # own, and a comma (or the opening bracket) joins this batch to what came before.
+        pieces[-1] = pieces[-1][:-1]
+        pieces[0] = (self.head if first else b",") + pieces[0]
+        return b"".join(pieces)
 
 
 JSON_ARRAY = Writer(media_type="application/json", head=b"[", tail=b"]", ndjson=False)
