@@ -44,6 +44,8 @@ import orjson
 import psutil
 import psycopg
 
+from boxoffice.server.tenancy.keys import hash_key
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import floor
 from measure_memory import RssSampler, free_port, wait_until_up
@@ -87,7 +89,9 @@ def head_revision() -> str:
 
 
 def current_revision(db: str) -> str | None:
-    """The schema revision of the bench database, None when it (or its client) is missing."""
+    """The schema revision of the bench database, None when it, its client, or the key kept
+    for it is missing (the PostgreSQL database is shared by every checkout on the machine:
+    another one may have rebuilt it, with a key of its own)."""
     key_file = DATA / f"{db}.key"
     if not key_file.exists():
         return None
@@ -97,12 +101,17 @@ def current_revision(db: str) -> str | None:
         return None
     try:
         rows = src.rows("SELECT version_num FROM alembic_version")
-        clients = src.rows("SELECT id FROM clients WHERE name = ?", CLIENT)
+        keys = src.rows(
+            "SELECT k.id FROM api_keys k JOIN clients c ON c.id = k.tenant_id"
+            " WHERE c.name = ? AND k.key_hash = ?",
+            CLIENT,
+            hash_key(key_file.read_text().strip()),
+        )
     except (psycopg.Error, sqlite3.Error):
         return None
     finally:
         src.close()
-    return rows[0][0] if rows and clients else None
+    return rows[0][0] if rows and keys else None
 
 
 def ensure_dataset(db: str) -> str:
