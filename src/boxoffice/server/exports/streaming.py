@@ -61,9 +61,10 @@ class ExportStopped(Exception):
 class _ReadAhead:
     """An export's batches read by a thread of their own, one batch ahead of the one encoded.
 
-    When PostgreSQL renders an export, reading a batch is mostly waiting for the backend and
-    encoding it is Python's work; done in turn, each would wait for the other, with one of
-    the two cores idle. The thread keeps at most one batch ready, so memory still holds a
+    When the database renders an export, reading a batch is mostly the database's work (the
+    PostgreSQL backend's, or SQLite's, which runs without the interpreter lock between its
+    callbacks) and encoding and sending it is Python's; done in turn, each would wait for the
+    other, with a core idle. The thread keeps at most one batch ready, so memory still holds a
     batch or two. It is the only user of the snapshot's connection while it runs: encoding
     reads nothing (Reading.read_ahead). `close` stops and joins it before the connection goes.
     """
@@ -130,7 +131,7 @@ class ExportStream:
     """An iterable of byte chunks, one per batch of `batch_size` records.
 
     Iterating it reads batch after batch, so the first bytes leave before the last rows are
-    read and memory holds one batch at a time, whatever the size of the export.
+    read and memory holds a batch or two at a time, whatever the size of the export.
     """
 
     def __init__(
