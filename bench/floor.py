@@ -302,32 +302,36 @@ def _pg_instant(col: str) -> str:
     )
 
 
-PG = {
-    "instant": _pg_instant,
-    "money": lambda x: f"({x} * 0.01)",
-    "text": lambda x: f"coalesce(to_json({x})::text, 'null')",
-    "number": lambda x: f"coalesce({x}::text, 'null')",
-}
+def _pg_money(x: str) -> str:
+    return f"({x} * 0.01)"
 
 
-def _seat(sql: dict[str, Any], deleted: bool) -> str:
+def _pg_text(x: str) -> str:
+    return f"coalesce(to_json({x})::text, 'null')"
+
+
+def _pg_number(x: str) -> str:
+    return f"coalesce({x}::text, 'null')"
+
+
+def _pg_seat(deleted: bool) -> str:
     text = (
         f"""'{{"seatId":' || s.id || ',"eventId":' || s.event_id || ',"rankId":' || s.rank_id"""
-        f""" || ',"rowNr":' || {sql["number"]("s.row_nr")}"""
-        f""" || ',"seatNr":' || {sql["number"]("s.seat_nr")}"""
-        f""" || ',"amount":' || {sql["money"]("s.amount_cents")}"""
-        f""" || ',"priceId":' || {sql["text"]("s.price_id")}"""
-        f""" || ',"priceName":' || {sql["text"]("s.price_name")}"""
+        f""" || ',"rowNr":' || {_pg_number("s.row_nr")}"""
+        f""" || ',"seatNr":' || {_pg_number("s.seat_nr")}"""
+        f""" || ',"amount":' || {_pg_money("s.amount_cents")}"""
+        f""" || ',"priceId":' || {_pg_text("s.price_id")}"""
+        f""" || ',"priceName":' || {_pg_text("s.price_name")}"""
     )
     if deleted:
-        return text + f""" || ',"deletedAt":"' || {sql["instant"]("s.deleted_at")} || '"}}'"""
+        return text + f""" || ',"deletedAt":"' || {_pg_instant("s.deleted_at")} || '"}}'"""
     return text + " || '}'"
 
 
-def _order(sql: dict[str, Any], current: str, deleted: str) -> str:
-    i, m, t = sql["instant"], sql["money"], sql["text"]
+def _pg_order() -> str:
+    i, m, t = _pg_instant, _pg_money, _pg_text
     return f"""'{{"orderId":' || o.id || ',"orderKey":' || {t("o.order_key")}
-  || ',"customerId":' || {sql["number"]("o.customer_id")}
+  || ',"customerId":' || {_pg_number("o.customer_id")}
   || ',"orderStatus":' || {t("o.status")}
   || ',"orderPaymentStatus":' || {t("o.payment_status")}
   || ',"orderChannel":' || {t("o.channel")}
@@ -338,19 +342,17 @@ def _order(sql: dict[str, Any], current: str, deleted: str) -> str:
   || ',"donation":' || {m("o.donation_cents")}
   || ',"handlingTextPayment":' || {t("o.handling_text")}
   || ',"discountName":' || {t("o.discount_name")}
-  || ',"seats":[' || coalesce({current}, '') || '],"deletedSeats":[' || coalesce({deleted}, '')
+  || ',"seats":[' || coalesce(j.cur, '') || '],"deletedSeats":[' || coalesce(j.del, '')
   || '],"user":'"""
 
 
 def _pg_agg(deleted: bool) -> str:
     where = "IS NOT NULL" if deleted else "IS NULL"
-    return (
-        f"string_agg({_seat(PG, deleted)}, ',' ORDER BY s.id) FILTER (WHERE s.deleted_at {where})"
-    )
+    return f"string_agg({_pg_seat(deleted)}, ',' ORDER BY s.id) FILTER (WHERE s.deleted_at {where})"
 
 
 _PG_ORDERS_SQL = f"""
-SELECT o.customer_id, {_order(PG, "j.cur", "j.del")}
+SELECT o.customer_id, {_pg_order()}
 FROM orders o LEFT JOIN LATERAL (
   SELECT {_pg_agg(False)} AS cur, {_pg_agg(True)} AS del
   FROM order_seats s WHERE s.order_id = o.id AND s.tenant_id = o.tenant_id
@@ -423,14 +425,15 @@ _USER_TEXTS = [
 
 def _pg_users_sql() -> str:
     fields = "".join(
-        f""" || ',"{key}":' || {PG["text"]("c." + column)}""" for key, column in _USER_TEXTS
+        f""" || ',"{key}":' || {_pg_text("c." + column)}""" for key, column in _USER_TEXTS
     )
     tags = (
         "(SELECT string_agg(to_json(t.name)::text, ',' ORDER BY t.name COLLATE \"C\")"
         " FROM customer_tags t WHERE t.customer_id = c.id AND t.tenant_id = c.tenant_id)"
     )
     return f"""SELECT c.id, '{{"customerId":' || c.id{fields}
-  || ',"customerCredit":' || (c.credit_cents * 0.01) || ',"clientTypes":[' || coalesce({tags}, '')
+  || ',"customerCredit":' || {_pg_money("c.credit_cents")}
+  || ',"clientTypes":[' || coalesce({tags}, '')
   || '],"createdAt":"' || {_pg_instant("c.created_at")}
   || '","lastChanged":"' || {_pg_instant("c.last_changed_at")} || '"}}'
 FROM customers c WHERE c.tenant_id = %s"""
