@@ -18,6 +18,7 @@ from boxoffice.server.customers.routes import router as customers_router
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.errors import AppError
 from boxoffice.server.exports.routes import router as exports_router
+from boxoffice.server.home import install_home_page
 from boxoffice.server.http import json_response
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    install_home_page(app)
     for router in (
         exports_router,
         customers_router,
