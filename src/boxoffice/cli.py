@@ -51,10 +51,14 @@ def _engine() -> Engine:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the current version."""
-    from boxoffice.server.db.migrate import upgrade
+    from sqlalchemy import make_url
 
-    upgrade(_engine())
-    typer.echo("database schema is up to date")
+    from boxoffice.server.db.migrate import describe_upgrade, upgrade
+
+    settings = get_settings()
+    before, after = upgrade(_engine())
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"{describe_upgrade(before, after)}: {where}")
 
 
 @tenant_app.command("create")

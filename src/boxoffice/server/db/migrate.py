@@ -17,8 +17,10 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Upgrade the schema to the head revision; returns the revisions before and after."""
     config = alembic_config()
+    before = current_revision(engine)
     # The migration connection manages its own transactions (pysqlite's are switched off).
     with engine.connect().execution_options(manual_transaction=True) as conn:
         if conn.dialect.name == "sqlite":
@@ -29,6 +31,16 @@ def upgrade(engine: Engine) -> None:
         if conn.dialect.name == "sqlite":
             conn.execution_options(manual_transaction=True)
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    return before, current_revision(engine)
+
+
+def describe_upgrade(before: str | None, after: str | None) -> str:
+    """What `upgrade` did, in one sentence for the person who ran it."""
+    if before is None:
+        return f"created the database schema at revision {after}"
+    if before != after:
+        return f"upgraded the database schema from revision {before} to {after}"
+    return f"the database schema is already up to date (revision {after})"
 
 
 def head_revision() -> str | None:
