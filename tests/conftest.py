@@ -94,7 +94,10 @@ def settings(database_url: str) -> Settings:
     # The shared app runs without rate limits: the isolation matrix alone fails authentication
     # hundreds of times from one address. tests/ops tests the limits with apps of their own.
     return Settings(
-        database_url=database_url, rate_limit_per_minute=0, auth_failure_limit_per_minute=0
+        database_url=database_url,
+        rate_limit_per_minute=0,
+        auth_failure_limit_per_minute=0,
+        public_rate_limit_requests=0,
     )
 
 

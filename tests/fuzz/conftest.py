@@ -174,6 +174,10 @@ def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
         "waitingId": [waiting["waitingId"]],
         "cartId": [cart_id],
         "itemId": [item["itemId"] for item in cart["cartItems"]],
+        # The public API's path parameters (strings: any text is a valid path segment).
+        "event_id": [str(PRODUCTION), str(RESERVED_EVENT), str(UNRESERVED_EVENT)],
+        "location_id": [str(HALL)],
+        "name": ["play"],
     }
 
 

@@ -23,6 +23,7 @@ from boxoffice.server.http import json_response
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
+from boxoffice.server.public.install import install_public_api
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(client_name_parameter)])
     app.add_middleware(AuthenticationMiddleware, engine=engine)
+    install_public_api(app, settings, engine)
     if settings.extensions:
         # Accept-Encoding: gzip (an extension). It streams: each chunk of an export is
         # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Operations (docs/operations.md). Rate limits count per worker process; 0 switches one off.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     auth_failure_limit_per_minute: int = Field(default=20, ge=0)
+    # The public API (no key): requests per client address per window, counted in the
+    # database so that all workers share them (docs/public-api.md). 0 switches it off.
+    public_rate_limit_requests: int = Field(default=300, ge=0)
+    public_rate_limit_window_seconds: int = Field(default=60, ge=1)
     metrics: bool = True
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     # Peers whose X-Forwarded-For / X-Forwarded-Proto `boxoffice serve` believes: a local proxy.

@@ -28,6 +28,13 @@ _COMMON_ERRORS = {
     "422": "Invalid input; `errors` names each offending field.",
 }
 
+_PUBLIC_ERRORS = {
+    "404": "Unknown client, or the named record does not exist.",
+    "422": "Invalid input; `errors` names each offending field.",
+    "429": "Too many requests from this address; `Retry-After` says when to try again.",
+}
+PEPPERED_PREFIX = "/v1/{client_name}/peppered/"
+
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document plus what the middleware does: authentication and common errors."""
@@ -57,10 +64,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     }
     schema["security"] = [{"apiKey": []}, {"basic": []}, {"bearer": []}]
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
+        public = not path.startswith(PEPPERED_PREFIX)
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            for status, description in _COMMON_ERRORS.items():
+            if public:
+                # The public API takes no key and answers 429 per client address.
+                operation["security"] = []
+                common = _PUBLIC_ERRORS
+            else:
+                common = _COMMON_ERRORS
+            for status, description in common.items():
                 responses[status] = {"description": description, "content": error_content}
     app.openapi_schema = schema
     return schema

@@ -1,6 +1,7 @@
 """Catalog tables. Ids come from the catalog file, so they are unique per client only."""
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKeyConstraint,
@@ -10,10 +11,23 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from boxoffice.server.db.metadata import metadata
 from boxoffice.server.db.types import cents_column, instant_column, tenant_column
+
+
+def public_text_columns() -> "list[Column[str]]":
+    """The texts a production shows on the public API, which an event may override."""
+    return [
+        Column("text", Text),
+        Column("short_text", String(255)),
+        Column("image", String(1000)),
+        # JSON array of event-type names, or NULL.
+        Column("event_types", Text),
+    ]
+
 
 client_types = Table(
     "client_types",
@@ -39,6 +53,10 @@ payment_methods = Table(
     Column("payment_method_id", Integer, nullable=False),
     Column("name", String(255), nullable=False),
     cents_column("fee_cents"),
+    # Who takes the payment (docs/catalog.md); `invoice` takes none online.
+    Column("provider", String(32), nullable=False, server_default="invoice"),
+    # Offered to buyers on the public API; the box office sees every method.
+    Column("online", Boolean, nullable=False, server_default=true()),
     PrimaryKeyConstraint("tenant_id", "payment_method_id"),
 )
 
@@ -93,6 +111,7 @@ productions = Table(
     tenant_column(),
     Column("production_id", Integer, nullable=False),
     Column("name", String(255), nullable=False),
+    *public_text_columns(),
     PrimaryKeyConstraint("tenant_id", "production_id"),
 )
 
@@ -110,12 +129,19 @@ events = Table(
     instant_column("end_at"),
     Column("hall_id", Integer, nullable=False),
     Column("seating", String(16), nullable=False),
+    # What the public API shows (docs/catalog.md); NULL falls back to the production's.
+    *public_text_columns(),
+    Column("url", String(1000)),
+    Column("status", String(8), nullable=False, server_default="pub"),
+    instant_column("view_end_at", nullable=True),
+    Column("max_tickets_per_order", Integer, nullable=False, server_default="10"),
     PrimaryKeyConstraint("tenant_id", "event_id"),
     ForeignKeyConstraint(
         ["tenant_id", "production_id"], ["productions.tenant_id", "productions.production_id"]
     ),
     ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
     CheckConstraint("seating IN ('reserved', 'unreserved')", name="seating"),
+    CheckConstraint("status IN ('pub', 'nosal', 'trash')", name="status"),
 )
 
 # Places per rank of an unreserved (general admission) event.

@@ -1,0 +1,13 @@
+"""The public API's 404: its message is the contract's, word for word."""
+
+from boxoffice.server.errors import AppError
+
+
+class PublicNotFound(AppError):
+    """A 404 whose message the contract fixes (`Event not found`, `sub_event not found`)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+UNKNOWN = "Not found."

@@ -1,0 +1,29 @@
+"""Mounts the public API on the app: its routers, CORS and the per-address rate limit."""
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from boxoffice.server.config import Settings
+from boxoffice.server.public.catalog_routes import router as catalog_router
+from boxoffice.server.public.cors import PublicCorsMiddleware
+from boxoffice.server.public.paths import PUBLIC_PREFIX
+from boxoffice.server.public.ratelimit import PublicRateLimitMiddleware
+
+# Every router of the public API; each feature of it adds its own here.
+ROUTERS: tuple[APIRouter, ...] = (catalog_router,)
+
+
+def install_public_api(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Add the public routes and their middleware; call it right after the authentication
+    middleware is added, so that CORS and the rate limit sit just outside it."""
+    for router in ROUTERS:
+        app.include_router(router, prefix=PUBLIC_PREFIX)
+    if settings.public_rate_limit_requests > 0:
+        app.add_middleware(
+            PublicRateLimitMiddleware,
+            engine=engine,
+            limit=settings.public_rate_limit_requests,
+            window_seconds=settings.public_rate_limit_window_seconds,
+        )
+    # Outside the rate limit, so that a 429 carries the CORS header a browser needs to read it.
+    app.add_middleware(PublicCorsMiddleware)

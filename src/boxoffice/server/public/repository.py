@@ -1,0 +1,139 @@
+"""SQL of the public API: read-only views of the catalog, and the shared request counters.
+
+Every catalog function takes a keyword-only tenant_id and filters on it.
+"""
+
+from collections import defaultdict
+from collections.abc import Collection
+
+from sqlalchemy import Connection, RowMapping, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from boxoffice.server.catalog.tables import events, halls, payment_methods, prices, productions
+from boxoffice.server.public.tables import public_rate_limits
+
+
+def list_productions(
+    conn: Connection, *, tenant_id: int, production_ids: Collection[int] | None = None
+) -> dict[int, RowMapping]:
+    """Productions by id, all of the client's or the given ones."""
+    stmt = select(productions).where(productions.c.tenant_id == tenant_id)
+    if production_ids is not None:
+        stmt = stmt.where(productions.c.production_id.in_(list(production_ids)))
+    stmt = stmt.order_by(productions.c.production_id)
+    return {row["production_id"]: row for row in conn.execute(stmt).mappings()}
+
+
+def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
+    stmt = select(productions).where(
+        productions.c.tenant_id == tenant_id, productions.c.production_id == production_id
+    )
+    return conn.execute(stmt).mappings().first()
+
+
+def list_events(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    production_id: int | None = None,
+    start_after: int | None = None,
+) -> list[RowMapping]:
+    """Events in start order: all of the client's, one production's, or those starting later."""
+    stmt = select(events).where(events.c.tenant_id == tenant_id)
+    if production_id is not None:
+        stmt = stmt.where(events.c.production_id == production_id)
+    if start_after is not None:
+        stmt = stmt.where(events.c.start_at > start_after)
+    stmt = stmt.order_by(events.c.start_at, events.c.event_id)
+    return list(conn.execute(stmt).mappings())
+
+
+def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
+    stmt = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def list_event_ids(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> set[int]:
+    """Which of `event_ids` the client has."""
+    if not event_ids:
+        return set()
+    stmt = select(events.c.event_id).where(
+        events.c.tenant_id == tenant_id, events.c.event_id.in_(list(event_ids))
+    )
+    return set(conn.execute(stmt).scalars())
+
+
+def list_prices(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
+    """An event's prices: by rank, the dearest first, then by price id."""
+    stmt = (
+        select(prices)
+        .where(prices.c.tenant_id == tenant_id, prices.c.event_id == event_id)
+        .order_by(prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def list_halls(
+    conn: Connection, *, tenant_id: int, hall_id: int | None = None
+) -> dict[int, RowMapping]:
+    stmt = select(halls).where(halls.c.tenant_id == tenant_id)
+    if hall_id is not None:
+        stmt = stmt.where(halls.c.hall_id == hall_id)
+    stmt = stmt.order_by(halls.c.hall_id)
+    return {row["hall_id"]: row for row in conn.execute(stmt).mappings()}
+
+
+def list_online_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
+    stmt = (
+        select(payment_methods)
+        .where(payment_methods.c.tenant_id == tenant_id, payment_methods.c.online.is_(True))
+        .order_by(payment_methods.c.payment_method_id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def list_event_type_columns(conn: Connection, *, tenant_id: int) -> list[tuple[str | None, ...]]:
+    """(production event types, event event types, event type) of every event, and
+    (production event types, None, None) of every production: what event-type names exist."""
+    rows: list[tuple[str | None, ...]] = [
+        (row[0], None, None)
+        for row in conn.execute(
+            select(productions.c.event_types).where(productions.c.tenant_id == tenant_id)
+        )
+    ]
+    stmt = select(events.c.event_types, events.c.event_type).where(events.c.tenant_id == tenant_id)
+    rows.extend((None, event_types, event_type) for event_types, event_type in conn.execute(stmt))
+    return rows
+
+
+def group_by_production(rows: list[RowMapping]) -> dict[int, list[RowMapping]]:
+    grouped: dict[int, list[RowMapping]] = defaultdict(list)
+    for row in rows:
+        grouped[row["production_id"]].append(row)
+    return dict(grouped)
+
+
+def hit_window(conn: Connection, *, address: str, window_start: int) -> int:
+    """Count one request of `address` in the window; the count including it.
+
+    One atomic statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) on both
+    databases, so that concurrent workers never lose a hit.
+    """
+    table = public_rate_limits
+    values = {"address": address, "window_start": window_start, "hits": 1}
+    keys = [table.c.address, table.c.window_start]
+    increment = {"hits": table.c.hits + 1}
+    stmt = (
+        postgresql.insert(table)
+        .values(values)
+        .on_conflict_do_update(index_elements=keys, set_=increment)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(table)
+        .values(values)
+        .on_conflict_do_update(index_elements=keys, set_=increment)
+    )
+    return int(conn.execute(stmt.returning(table.c.hits)).scalar_one())
+
+
+def delete_windows_before(conn: Connection, *, window_start: int) -> None:
+    conn.execute(delete(public_rate_limits).where(public_rate_limits.c.window_start < window_start))
