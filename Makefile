@@ -46,7 +46,7 @@ clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db*
 
 openapi: install
-	$(UV) run python -m boxoffice.server.openapi > docs/openapi.json
+	$(UV) run python -m boxoffice.server.openapi_file > docs/openapi.json
 
 soak: install
 	$(UV) run python bench/soak.py --database sqlite --seconds $${SOAK_SECONDS:-60}

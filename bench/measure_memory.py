@@ -177,7 +177,7 @@ def fill(database_url: str, orders: int) -> tuple[str, str]:
     from boxoffice.server.db.migrate import upgrade
     from boxoffice.server.db.transactions import write_transaction
     from boxoffice.server.tenancy.service import create_tenant
-    from boxoffice.server.values import now_micros
+    from boxoffice.server.values.clock import now_micros
 
     engine = make_engine(database_url)
     upgrade(engine)

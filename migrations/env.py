@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from boxoffice.server.db.schema import metadata
+from boxoffice.server.tables import metadata
 
 config = context.config
 

@@ -26,7 +26,7 @@ from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.values import instant_to_micros
+from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 
 _serial = itertools.count(1)

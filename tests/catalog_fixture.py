@@ -22,7 +22,7 @@ from boxoffice.server.catalog.tables import (
 )
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import write_transaction
-from boxoffice.server.values import instant_to_micros
+from boxoffice.server.values.instants import instant_to_micros
 from tests.conftest import Client
 
 RESERVED = 200

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boxoffice.server.values import (
+from boxoffice.server.values.rendering import (
     optional_instant_renderer,
     render_instant,
     render_optional_instant,

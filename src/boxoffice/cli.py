@@ -15,7 +15,7 @@ from boxoffice.server.config import get_settings
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.errors import AppError
-from boxoffice.server.values import render_instant
+from boxoffice.server.values.rendering import render_instant
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Boxoffice ticketing data service."

@@ -30,7 +30,7 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.service import get_tenant
 from boxoffice.server.tenancy.tables import clients
-from boxoffice.server.values import instant_to_micros
+from boxoffice.server.values.instants import instant_to_micros
 from tests.conftest import Client
 
 EXAMPLE = Path(__file__).with_name("example_catalog.json")

@@ -15,7 +15,7 @@ from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.changes import advanced
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 from tests.builders import Seat, building
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 
 from boxoffice.server.orders.tables import orders
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 from tests.conftest import Client
 from tests.customers.conftest import (

@@ -14,7 +14,7 @@ from boxoffice.demo.catalog import SCALES, Scale
 from boxoffice.demo.generator import DEMO_TODAY, create_demo, generate_demo
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.keys import key_prefix
-from boxoffice.server.values import instant_to_micros
+from boxoffice.server.values.instants import instant_to_micros
 
 # Few events and many orders: events sell out, buyers move to other events, places run out.
 DENSE = Scale(

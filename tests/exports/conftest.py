@@ -17,7 +17,7 @@ from boxoffice.server.db.transactions import open_export_snapshot
 from boxoffice.server.exports.exporters import CUSTOMERS, Exporter
 from boxoffice.server.exports.streaming import ExportStream
 from boxoffice.server.exports.writers import JSON_ARRAY, Writer
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from tests.builders import at
 from tests.conftest import Client
 

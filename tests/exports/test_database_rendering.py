@@ -18,7 +18,8 @@ from boxoffice.server.db.transactions import close_snapshot, open_export_snapsho
 from boxoffice.server.exports import exporters, repository
 from boxoffice.server.exports.exporters import ORDERS, DatabaseRendering, Exporter
 from boxoffice.server.exports.writers import JSON_ARRAY, NDJSON_LINES, Writer
-from boxoffice.server.values import instant_to_micros, render_instant
+from boxoffice.server.values.instants import instant_to_micros
+from boxoffice.server.values.rendering import render_instant
 from tests.builders import Seat, at, building
 from tests.conftest import Client, new_client
 from tests.exports.conftest import export_stream

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import QueuePool
 
 from boxoffice.server.exports.exporters import ORDERS
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from tests.builders import Seat, at, building
 from tests.conftest import Client
 from tests.exports.conftest import MakeHttp, export_stream

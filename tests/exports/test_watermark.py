@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from boxoffice.server.db.transactions import write_transaction
-from boxoffice.server.values import instant_to_micros, now_micros
+from boxoffice.server.values.clock import now_micros
+from boxoffice.server.values.instants import instant_to_micros
 from tests.builders import Builder, at, building
 from tests.conftest import Client
 from tests.exports.conftest import ids, post_export

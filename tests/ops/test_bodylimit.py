@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from boxoffice.server.http import json_response
 from boxoffice.server.ops.bodylimit import BodyLimitMiddleware
+from boxoffice.server.responses import json_response
 from tests.conftest import Client
 from tests.ops.conftest import Connect, MakeApp
 

@@ -26,7 +26,7 @@ from boxoffice.server.catalog.tables import (
 )
 from boxoffice.server.customers.tables import customers
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from tests.conftest import Client
 
 RESERVED_EVENT = 95

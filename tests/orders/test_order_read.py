@@ -12,7 +12,8 @@ from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
 from boxoffice.server.orders.tables import ORDER_STATUSES, PAYMENT_STATUSES, orders
-from boxoffice.server.values import instant_to_micros, now_micros
+from boxoffice.server.values.clock import now_micros
+from boxoffice.server.values.instants import instant_to_micros
 from tests.conftest import Client
 from tests.orders.conftest import (
     HOUR,

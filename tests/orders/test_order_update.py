@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 from tests.conftest import Client
 from tests.orders.conftest import (
     HOUR,

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from boxoffice.demo.chance import cumulative
-from boxoffice.server.values import EPOCH, instant_to_micros
+from boxoffice.server.values.instants import EPOCH, instant_to_micros
 
 TIMEZONE = "Europe/Amsterdam"
 TZ = ZoneInfo(TIMEZONE)

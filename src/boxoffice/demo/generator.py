@@ -36,7 +36,7 @@ from boxoffice.server.db.transactions import Tx, write_transaction
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.tenancy.service import Tenant, create_key, create_tenant, get_tenant
-from boxoffice.server.values import instant_to_micros
+from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 
 # The demo's "today": its data ends here, whenever it is generated, so that one seed always

@@ -17,13 +17,14 @@ from boxoffice.server.config import Settings, get_settings
 from boxoffice.server.customers.routes import router as customers_router
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.errors import AppError
+from boxoffice.server.exports.routes import order_list_router
 from boxoffice.server.exports.routes import router as exports_router
 from boxoffice.server.home import install_home_page
-from boxoffice.server.http import json_response
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
 from boxoffice.server.public.install import install_public_api
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         customers_router,
         catalog_router,
         carts_router,
+        order_list_router,
         orders_router,
         waitinglist_router,
     ):

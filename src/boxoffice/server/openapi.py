@@ -1,10 +1,9 @@
 """The OpenAPI document: generated from the routes, committed as docs/openapi.json.
 
-`python -m boxoffice.server.openapi > docs/openapi.json` regenerates it; a test fails when
-the committed file and the code drift apart.
+`python -m boxoffice.server.openapi_file > docs/openapi.json` regenerates it; a test fails
+when the committed file and the code drift apart.
 """
 
-import sys
 from typing import Any
 
 import orjson
@@ -84,16 +83,3 @@ def render_openapi(app: FastAPI) -> bytes:
     return (
         orjson.dumps(build_openapi(app), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
-
-
-def main() -> None:
-    from boxoffice.server.app import create_app
-    from boxoffice.server.config import Settings
-    from boxoffice.server.db.engine import make_engine
-
-    app = create_app(Settings(), engine=make_engine("sqlite://"))
-    sys.stdout.buffer.write(render_openapi(app))
-
-
-if __name__ == "__main__":
-    main()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from boxoffice.server.carts.service import CartView, PlacedOrder
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.orders.resources import order_export_resource
-from boxoffice.server.values import render_instant, render_money
+from boxoffice.server.values.rendering import render_instant, render_money
 
 
 def cart_item_resource(row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.schemas import ApiModel
-from boxoffice.server.values import parse_money
+from boxoffice.server.values.money import parse_money
 
 # Most tickets one item (and so one request line) may ask for.
 MAX_TICKETS_PER_ITEM = 20

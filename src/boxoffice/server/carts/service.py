@@ -26,7 +26,7 @@ from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, Gone, InvalidInput, NotFound
 from boxoffice.server.orders import repository as orders_repository
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.values import micros_to_instant
+from boxoffice.server.values.instants import micros_to_instant
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 CART_ID_LENGTH = 32

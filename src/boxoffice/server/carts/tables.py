@@ -2,8 +2,8 @@
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table
 
+from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import cents_column, instant_column, tenant_column
 
 carts = Table(
     "carts",

@@ -1,16 +1,13 @@
 """Reading a JSON document field by field, with every problem keyed by its JSON path."""
 
-import re
 from collections.abc import Iterator
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from boxoffice.server.errors import InvalidInput
-from boxoffice.server.values import instant_to_micros, parse_money
+from boxoffice.server.values.instants import InstantTextError, parse_instant
+from boxoffice.server.values.money import parse_money
 
-_DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
-)
+_EXAMPLE = "e.g. 2026-04-01T20:30:00+02:00"
 # A file with thousands of mistakes is reported with the first ones and a total.
 MAX_REPORTED = 50
 # Catalog ids are 32-bit integers in storage.
@@ -134,21 +131,16 @@ class JsonObject:
         value = self._value(key, True)
         if value is None:
             return None
-        example = "e.g. 2026-04-01T20:30:00+02:00"
-        if not isinstance(value, str) or not _DATE_TIME.match(value):
-            self.problems.add(self.at(key), f"The {key} must be an ISO 8601 date-time, {example}.")
-            return None
         try:
-            parsed = datetime.fromisoformat(value.replace("z", "Z"))
-        except ValueError:
-            self.problems.add(self.at(key), f"The {key} is not a valid date-time ({value!r}).")
-            return None
-        if not 1900 <= parsed.year <= 9000:
-            self.problems.add(self.at(key), f"The {key} is out of range.")
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=tz)
-        return instant_to_micros(parsed)
+            return parse_instant(value, tz, date_alone=False)
+        except InstantTextError as exc:
+            problem = {
+                "shape": f"The {key} must be an ISO 8601 date-time, {_EXAMPLE}.",
+                "invalid": f"The {key} is not a valid date-time ({value!r}).",
+                "range": f"The {key} is out of range.",
+            }[exc.reason]
+        self.problems.add(self.at(key), problem)
+        return None
 
     def items(self, key: str, *, required: bool = False) -> Iterator[tuple[str, object]]:
         """(path, item) of each element of an array field; an absent optional array is empty."""

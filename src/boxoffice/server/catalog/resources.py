@@ -17,7 +17,7 @@ from boxoffice.server.catalog.service import (
     ProductionView,
     SeatPlanView,
 )
-from boxoffice.server.values import render_instant, render_money
+from boxoffice.server.values.rendering import render_instant, render_money
 
 
 def price_resource(row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from boxoffice.server.catalog.schemas import (
 )
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
-from boxoffice.server.http import json_response
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 
 router = APIRouter(tags=["catalog"])
 

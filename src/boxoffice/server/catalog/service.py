@@ -11,7 +11,7 @@ from sqlalchemy import Connection, RowMapping
 from boxoffice.server.catalog import repository
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.values import instant_to_micros, parse_instant_input
+from boxoffice.server.values.instants import instant_to_micros, parse_instant_input
 
 # Block types in the contract's order, with the Dutch names the contract gives them.
 BLOCK_NAMES: dict[str, str] = {

@@ -14,8 +14,8 @@ from sqlalchemy import (
     true,
 )
 
+from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import cents_column, instant_column, tenant_column
 
 
 def public_text_columns() -> "list[Column[str]]":

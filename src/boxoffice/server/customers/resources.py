@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values import render_instant, render_money
+from boxoffice.server.values.rendering import render_instant, render_money
 
 # The columns of a customer row given to user_resource_of_row, in this order. Exports read
 # hundreds of thousands of customers as plain tuples: a dict per row costs more than its

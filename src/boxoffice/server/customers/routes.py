@@ -18,7 +18,7 @@ from boxoffice.server.customers.schemas import (
 from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
-from boxoffice.server.http import json_response
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 

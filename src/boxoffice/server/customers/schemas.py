@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.schemas import ApiModel
-from boxoffice.server.values import parse_money
+from boxoffice.server.values.money import parse_money
 
 MAX_ID = 2**31 - 1
 

@@ -12,8 +12,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import cents_column, instant_column, tenant_column
 
 customers = Table(
     "customers",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from boxoffice.server.db.engine import is_sqlite
-from boxoffice.server.values import now_micros
+from boxoffice.server.values.clock import now_micros
 
 # Advisory lock key of the write barrier on PostgreSQL ("boxo").
 WRITE_BARRIER_KEY = 0x626F786F

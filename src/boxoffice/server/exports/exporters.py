@@ -27,7 +27,8 @@ from boxoffice.server.orders.resources import (
     order_export_resource_of_rows,
     order_resource,
 )
-from boxoffice.server.values import instant_to_micros, render_instant
+from boxoffice.server.values.instants import instant_to_micros
+from boxoffice.server.values.rendering import render_instant
 from boxoffice.server.waitinglist.resources import waiting_resource_of_row
 
 log = logging.getLogger(__name__)

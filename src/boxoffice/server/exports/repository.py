@@ -39,7 +39,7 @@ from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
 from boxoffice.server.orders.resources import ORDER_ROW_COLUMNS, SEAT_ROW_COLUMNS
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.values import optional_instant_renderer
+from boxoffice.server.values.rendering import optional_instant_renderer
 from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 

@@ -12,7 +12,7 @@ from boxoffice.server.config import Settings
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.exports.cursor import Cursor, CursorInvalid, decode_cursor, filter_digest
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.values import parse_instant_input
+from boxoffice.server.values.instants import parse_instant_input
 
 MAX_LIMIT = 100_000
 REFERENCE_FIELDS = frozenset({"changedSince"})

@@ -2,21 +2,24 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from boxoffice.server.customers.schemas import UserResource
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.exports import service
-from boxoffice.server.exports.exporters import CUSTOMERS, ORDERS, WAITINGLIST, Exporter
-from boxoffice.server.exports.request import MAX_LIMIT, parse_export_body
-from boxoffice.server.exports.writers import choose_writer
-from boxoffice.server.http import json_response
-from boxoffice.server.orders.schemas import OrderExportResource
+from boxoffice.server.exports.exporters import CUSTOMERS, ORDER_LIST, ORDERS, WAITINGLIST, Exporter
+from boxoffice.server.exports.request import MAX_LIMIT, ExportRequest, parse_export_body
+from boxoffice.server.exports.writers import JSON_ARRAY, choose_writer
+from boxoffice.server.orders.schemas import OrderExportResource, OrderResource, parse_changed_since
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.waitinglist.schemas import WaitingResource
 
 router = APIRouter(tags=["exports"])
+# GET /order streams the orders export in the OrderResource shape: it lives here, with the
+# export machinery, so that orders never imports exports.
+order_list_router = APIRouter(tags=["orders"])
 
 
 async def raw_body(request: Request) -> bytes:
@@ -161,3 +164,31 @@ def export_waitinglist(
     request: Request,
 ) -> Response:
     return _export(WAITINGLIST, tenant, engine, settings, body, request.headers.get("accept"))
+
+
+@order_list_router.get(
+    "/order",
+    response_model=list[OrderResource],
+    responses={
+        200: {"headers": {"X-Sync-Watermark": {"description": "Pass back as changedSince."}}},
+    },
+)
+def list_orders(
+    tenant: CurrentTenant,
+    engine: AppEngine,
+    settings: AppSettings,
+    changed_since: Annotated[
+        str | None,
+        Query(alias="changedSince", description="Inclusive lower bound on lastChanged."),
+    ] = None,
+) -> Response:
+    since = parse_changed_since(changed_since, tenant.timezone)
+    # The orders export's snapshot, watermark and streaming, in the OrderResource shape.
+    return service.start_export(
+        engine,
+        settings,
+        tenant=tenant,
+        exporter=ORDER_LIST,
+        request=ExportRequest(changed_since=since),
+        writer=JSON_ARRAY,
+    )

@@ -15,7 +15,7 @@ from boxoffice.server.exports.request import ExportRequest
 from boxoffice.server.exports.streaming import ExportResponse, ExportStream
 from boxoffice.server.exports.writers import Writer
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.values import micros_to_instant
+from boxoffice.server.values.instants import micros_to_instant
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.server.http import json_response
 from boxoffice.server.ops.logs import ACCESS_LOGGER, REQUEST_ID
 from boxoffice.server.ops.metrics import observe_request
 from boxoffice.server.ops.scope import (
@@ -19,6 +18,7 @@ from boxoffice.server.ops.scope import (
     client_address,
     header,
 )
+from boxoffice.server.responses import json_response
 
 # An incoming X-Request-ID (from a proxy or the caller) is kept when it is this tame; anything
 # else could smuggle text into logs, so a fresh id replaces it.

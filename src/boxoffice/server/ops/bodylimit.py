@@ -9,8 +9,8 @@ contract's JSON.
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.server.http import json_response
 from boxoffice.server.ops.scope import header
+from boxoffice.server.responses import json_response
 
 
 def _message(limit: int) -> str:

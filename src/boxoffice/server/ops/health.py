@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from boxoffice.server.db.migrate import current_revision, head_revision
-from boxoffice.server.http import json_response
+from boxoffice.server.responses import json_response
 
 # Probes must see the state of now, never a cached answer.
 _NO_STORE = {"Cache-Control": "no-store"}

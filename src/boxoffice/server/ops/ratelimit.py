@@ -15,7 +15,6 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.server.http import json_response
 from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.ops.scope import (
     API_PATH_START,
@@ -23,6 +22,7 @@ from boxoffice.server.ops.scope import (
     authenticated_tenant,
     client_address,
 )
+from boxoffice.server.responses import json_response
 
 
 @dataclass(frozen=True, slots=True)

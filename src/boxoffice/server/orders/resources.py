@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values import render_instant, render_money, render_optional_instant
+from boxoffice.server.values.rendering import render_instant, render_money, render_optional_instant
 
 
 def order_resource(row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:

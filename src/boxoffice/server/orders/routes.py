@@ -1,20 +1,15 @@
 """HTTP routes of orders: parse, one service call, render with orders/resources.py."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.db.transactions import (
     read_transaction,
     write_transaction,
 )
-from boxoffice.server.deps import AppEngine, AppSettings
-from boxoffice.server.exports.exporters import ORDER_LIST
-from boxoffice.server.exports.request import ExportRequest
-from boxoffice.server.exports.service import start_export
-from boxoffice.server.exports.writers import JSON_ARRAY
-from boxoffice.server.http import json_response
+from boxoffice.server.deps import AppEngine
 from boxoffice.server.orders import service
 from boxoffice.server.orders.resources import order_export_resource, order_resource
 from boxoffice.server.orders.schemas import (
@@ -23,9 +18,9 @@ from boxoffice.server.orders.schemas import (
     OrderResource,
     OrderUpdate,
     SeatId,
-    parse_changed_since,
 )
 from boxoffice.server.orders.service import OrderDetail
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 
@@ -39,34 +34,6 @@ def _error(description: str) -> dict[str, Any]:
 router = APIRouter(tags=["orders"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("Order not found.")}
-
-
-@router.get(
-    "/order",
-    response_model=list[OrderResource],
-    responses={
-        200: {"headers": {"X-Sync-Watermark": {"description": "Pass back as changedSince."}}},
-    },
-)
-def list_orders(
-    tenant: CurrentTenant,
-    engine: AppEngine,
-    settings: AppSettings,
-    changed_since: Annotated[
-        str | None,
-        Query(alias="changedSince", description="Inclusive lower bound on lastChanged."),
-    ] = None,
-) -> Response:
-    since = parse_changed_since(changed_since, tenant.timezone)
-    # The orders export's snapshot, watermark and streaming, in the OrderResource shape.
-    return start_export(
-        engine,
-        settings,
-        tenant=tenant,
-        exporter=ORDER_LIST,
-        request=ExportRequest(changed_since=since),
-        writer=JSON_ARRAY,
-    )
 
 
 @router.get("/order/{orderId}", response_model=OrderResource, responses=_NOT_FOUND)

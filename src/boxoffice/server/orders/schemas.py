@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from boxoffice.server.customers.schemas import MAX_ID, UserResource, clean_text
 from boxoffice.server.schemas import ApiModel
-from boxoffice.server.values import parse_instant_input
+from boxoffice.server.values.instants import parse_instant_input
 
 OrderId = Annotated[int, Path(alias="orderId", gt=0, le=MAX_ID)]
 SeatId = Annotated[int, Path(alias="seatId", gt=0, le=MAX_ID)]

@@ -2,8 +2,8 @@
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
 
+from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import cents_column, instant_column, tenant_column
 
 ORDER_STATUSES = ("ord", "cancel", "reemit", "reissue", "res", "pros", "trash")
 PAYMENT_STATUSES = ("none", "paid", "partial", "refund")

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Path, Response
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
-from boxoffice.server.http import json_response
 from boxoffice.server.public import resources, service
 from boxoffice.server.public.schemas import (
     EventTypeResource,
@@ -16,7 +15,8 @@ from boxoffice.server.public.schemas import (
     TicketTypeResource,
 )
 from boxoffice.server.public.tenancy import PublicTenant
-from boxoffice.server.values import now_micros
+from boxoffice.server.responses import json_response
+from boxoffice.server.values.clock import now_micros
 
 router = APIRouter(tags=["public catalog"])
 

@@ -15,12 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.server.http import json_response
 from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.ops.ratelimit import Allowance
 from boxoffice.server.ops.scope import client_address
 from boxoffice.server.public import repository
 from boxoffice.server.public.paths import is_public_path
+from boxoffice.server.responses import json_response
 
 log = logging.getLogger("boxoffice.public")
 

@@ -11,7 +11,8 @@ from boxoffice.server.public.service import (
     TicketType,
     sub_event_types,
 )
-from boxoffice.server.values import micros_to_instant, money_text
+from boxoffice.server.values.instants import micros_to_instant
+from boxoffice.server.values.money import money_text
 
 NO_VIEW_END = "0000-00-00 00:00:00"
 

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.errors import Unauthenticated
-from boxoffice.server.http import json_response
+from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant

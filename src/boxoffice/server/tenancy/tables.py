@@ -2,8 +2,8 @@
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
 
+from boxoffice.server.db.columns import instant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import instant_column
 
 clients = Table(
     "clients",

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values import render_instant
+from boxoffice.server.values.rendering import render_instant
 
 # The columns of an entry row given to waiting_resource_of_row, in this order.
 WAITING_ROW_COLUMNS = (

@@ -2,8 +2,8 @@
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
 
+from boxoffice.server.db.columns import instant_column, tenant_column
 from boxoffice.server.db.metadata import metadata
-from boxoffice.server.db.types import instant_column, tenant_column
 
 WAITING_TYPES = ("waiting", "notified", "converted", "cancelled", "expired")
 

@@ -1,32 +1,13 @@
-"""Portable values at the API boundary: money, instants, and date input."""
+"""Rendering instants and money for JSON, with the caches that make exports fast."""
 
-import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import orjson
 
-from boxoffice.server.errors import InvalidInput
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-_DATE_INPUT = re.compile(
-    r"^\d{4}-\d{2}-\d{2}"
-    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}:?\d{2})?)?$"
-)
-
-
-def instant_to_micros(value: datetime) -> int:
-    """An aware datetime as integer microseconds since the Unix epoch (how instants are stored)."""
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def micros_to_instant(micros: int, tz: ZoneInfo | None = None) -> datetime:
-    value = EPOCH + timedelta(microseconds=micros)
-    return value.astimezone(tz) if tz is not None else value
+from boxoffice.server.values.instants import EPOCH
+from boxoffice.server.values.money import money_text
 
 
 def _render_instant_slowly(micros: int, tz: ZoneInfo) -> str:
@@ -104,12 +85,6 @@ def optional_instant_renderer(tz: ZoneInfo) -> Callable[[int | None], str | None
     return render
 
 
-def money_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
 # Rendered amounts, shared: a client's prices repeat, and a Fragment is immutable.
 _MONEY: dict[int, orjson.Fragment] = {}
 _MONEY_KEPT = 100_000
@@ -126,58 +101,3 @@ def render_money(cents: int) -> orjson.Fragment:
         _MONEY.clear()
     _MONEY[cents] = fragment
     return fragment
-
-
-def parse_money(value: object, field: str, *, minimum: int | None = 0) -> int:
-    """A string or number with at most two decimals, as integer cents."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise InvalidInput.field(field, f"The {field} must be a number or a numeric string.")
-    text = (
-        value.strip()
-        if isinstance(value, str)
-        else repr(value)
-        if isinstance(value, float)
-        else str(value)
-    )
-    if isinstance(value, str) and not re.fullmatch(r"-?\d{1,9}(?:\.\d{1,2})?", text):
-        raise InvalidInput.field(field, f"The {field} must be an amount with at most two decimals.")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput.field(field, f"The {field} must be a number.") from None
-    # Checked before quantize(), which raises InvalidOperation beyond 28 significant digits.
-    if amount.is_finite() and abs(amount) >= 10**9:
-        raise InvalidInput.field(field, f"The {field} is too large.")
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput.field(field, f"The {field} must have at most two decimals.")
-    cents = int(amount * 100)
-    if minimum is not None and cents < minimum:
-        raise InvalidInput.field(field, f"The {field} must be at least {money_text(minimum)}.")
-    if abs(cents) >= 10**11:
-        raise InvalidInput.field(field, f"The {field} is too large.")
-    return cents
-
-
-def parse_instant_input(value: object, field: str, tz: ZoneInfo) -> int:
-    """A date (midnight in tz), a date-time with offset or Z, or a naive date-time in tz."""
-    if not isinstance(value, str) or not _DATE_INPUT.match(value):
-        raise InvalidInput.field(
-            field,
-            f"The {field} must be a date (YYYY-MM-DD) or an ISO 8601 date-time.",
-        )
-    try:
-        if len(value) == 10:
-            parsed = datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
-        else:
-            parsed = datetime.fromisoformat(value.replace("z", "Z"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=tz)
-    except ValueError:
-        raise InvalidInput.field(field, f"The {field} is not a valid date or date-time.") from None
-    if not 1900 <= parsed.year <= 9000:
-        raise InvalidInput.field(field, f"The {field} is out of range.")
-    return instant_to_micros(parsed)
-
-
-def now_micros() -> int:
-    return instant_to_micros(datetime.now(UTC))

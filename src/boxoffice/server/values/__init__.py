@@ -1,0 +1,1 @@
+"""Portable values at the API boundary: money, instants, their rendering, and the clock."""
