@@ -25,7 +25,7 @@ from rich.progress import (
 from sqlalchemy import Engine
 
 from boxoffice.demo.catalog import SCALES, TIMEZONE, TZ, Scale, build_catalog
-from boxoffice.demo.people import CUSTOMER_COLUMNS, Customers, make_customers
+from boxoffice.demo.people import Customers, make_customers
 from boxoffice.demo.sales import ORDER_COLUMNS, SEAT_COLUMNS, Sale, Simulation, event_sales
 from boxoffice.demo.storage import BulkWriter, list_hall_seats
 from boxoffice.demo.waiting import WAITING_COLUMNS, make_waiting_list
@@ -173,9 +173,13 @@ def _write_customers(
     writer: BulkWriter, tenant_id: int, people: Customers, progress: Progress, task: TaskID
 ) -> list[int]:
     ids = writer.reserve_ids(customers, len(people.rows))
-    rows = [(i, tenant_id, *row) for i, row in zip(ids, people.rows, strict=True)]
+    columns = tuple(people.rows[0]) if people.rows else ()
+    rows = [
+        (i, tenant_id, *(row[column] for column in columns))
+        for i, row in zip(ids, people.rows, strict=True)
+    ]
     for batch in _batches(rows, _ROWS_PER_BATCH):
-        writer.insert(customers, ("id", "tenant_id", *CUSTOMER_COLUMNS), batch)
+        writer.insert(customers, ("id", "tenant_id", *columns), batch)
         progress.advance(task, len(batch))
     tags = [(tenant_id, ids[index], name) for index, name in people.tags]
     for batch in _batches(tags, _ROWS_PER_BATCH):

@@ -17,34 +17,20 @@ from boxoffice.demo.names import (
     POSTCODE_LETTERS,
     STREETS,
 )
+from boxoffice.server.customers.service import PERSONAL_COLUMNS
 
-# Column order of `Customers.rows` (the writer adds id and tenant_id).
-CUSTOMER_COLUMNS = (
-    "email",
-    "email_key",
-    "first_name",
-    "last_name",
-    "salutation",
-    "preposition",
-    "address",
-    "house_nr",
-    "zip",
-    "city",
-    "country",
-    "phone",
-    "credit_cents",
-    "created_at",
-    "last_changed_at",
-    "erased_at",
-)
 _DAY = 86_400_000_000
+# The columns of a made-up address, in the order make_customers draws them.
+_ADDRESS = ("address", "house_nr", "zip", "city", "country")
 
 
 @dataclass(slots=True)
 class Customers:
     """Customers in creation order: index i is the i-th customer ever created."""
 
-    rows: list[tuple[object, ...]] = field(default_factory=list)
+    # Each customer's `customers` columns, by name (the writer adds id and tenant_id); the
+    # columns not named keep their defaults.
+    rows: list[dict[str, object]] = field(default_factory=list)
     created_at: list[int] = field(default_factory=list)
     tags: list[tuple[int, str]] = field(default_factory=list)  # (customer index, tag)
     erased: set[int] = field(default_factory=set)
@@ -78,14 +64,22 @@ def make_customers(
         found.created_at.append(created_at)
         if rng.random() < 0.002:
             # Erased on request: the record stays (orders refer to it), the person is gone.
-            found.rows.append((None,) * 12 + (0, created_at, last_changed_at, last_changed_at))
+            found.rows.append(
+                {
+                    **dict.fromkeys(PERSONAL_COLUMNS),
+                    "credit_cents": 0,
+                    "created_at": created_at,
+                    "last_changed_at": last_changed_at,
+                    "erased_at": last_changed_at,
+                }
+            )
             found.erased.add(index)
             continue
         female = rng.random() < 0.52
         first = rng.choice(FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES)
         preposition, last = pick(rng, last_names, last_cum)
         email = _email(rng, first, preposition, last, pick(rng, domains, domain_cum), emails)
-        address: tuple[str | None, ...] = (None,) * 5
+        address: tuple[str | None, ...] = (None,) * len(_ADDRESS)
         phone: str | None = None
         roll = rng.random()
         if roll < 0.72:
@@ -103,20 +97,20 @@ def make_customers(
             phone = _nl_phone(rng, None)
         credit = rng.randrange(500, 7500, 50) if rng.random() < 0.03 else 0
         found.rows.append(
-            (
-                email,
-                email,
-                first,
-                last,
-                "F" if female else "M",
-                preposition,
-                *address,
-                phone,
-                credit,
-                created_at,
-                last_changed_at,
-                None,
-            )
+            {
+                "email": email,
+                "email_key": email,
+                "first_name": first,
+                "last_name": last,
+                "salutation": "F" if female else "M",
+                "preposition": preposition,
+                **dict(zip(_ADDRESS, address, strict=True)),
+                "phone": phone,
+                "credit_cents": credit,
+                "created_at": created_at,
+                "last_changed_at": last_changed_at,
+                "erased_at": None,
+            }
         )
         for name, share in vocabulary:
             if rng.random() < share:

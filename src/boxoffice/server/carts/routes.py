@@ -15,7 +15,7 @@ from boxoffice.server.carts.schemas import (
 )
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
-from boxoffice.server.orders.schemas import OrderExportResource
+from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.values.clock import now_micros

@@ -4,69 +4,47 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values.rendering import render_instant, render_money
+from boxoffice.server.fields import Resource, given, instant, integer, money, text
+
+# A customer, keys in contract order. `personal` fields are cleared when the customer is
+# erased; `writable` ones are set by POST and PUT /customer.
+USER = Resource(
+    "UserResource",
+    "A customer (UserResource); `null` personal fields once erased.",
+    (
+        integer("customerId", "id"),
+        text("email", "email", personal=True, writable=True),
+        text("customerFirstName", "first_name", personal=True, writable=True),
+        text("customerLastName", "last_name", personal=True, writable=True),
+        text("customerSalutation", "salutation", personal=True, writable=True),
+        text("customerPreposition", "preposition", personal=True, writable=True),
+        text("customerAddress", "address", personal=True, writable=True),
+        text("customerHouseNr", "house_nr", personal=True, writable=True),
+        text("customerZip", "zip", personal=True, writable=True),
+        text("customerCity", "city", personal=True, writable=True),
+        text("customerCountry", "country", personal=True, writable=True),
+        text("customerPhone", "phone", personal=True, writable=True),
+        money("customerCredit", "credit_cents", writable=True),
+        given("clientTypes", list[str]),
+        instant("createdAt", "created_at"),
+        instant("lastChanged", "last_changed_at"),
+    ),
+)
+UserResource = USER.model
+UserResources = USER.list_model
 
 # The columns of a customer row given to user_resource_of_row, in this order. Exports read
 # hundreds of thousands of customers as plain tuples: a dict per row costs more than its
 # rendering.
-USER_ROW_COLUMNS = (
-    "id",
-    "email",
-    "first_name",
-    "last_name",
-    "salutation",
-    "preposition",
-    "address",
-    "house_nr",
-    "zip",
-    "city",
-    "country",
-    "phone",
-    "credit_cents",
-    "created_at",
-    "last_changed_at",
-)
+USER_ROW_COLUMNS = USER.columns
+_render = USER.renderer()
 
 
 def user_resource(row: Mapping[str, Any], tags: Sequence[str], tz: ZoneInfo) -> dict[str, Any]:
     """Render a `customers` row (all columns) and its tag names, keys in contract order."""
-    return user_resource_of_row([row[name] for name in USER_ROW_COLUMNS], tags, tz)
+    return _render([row[name] for name in USER_ROW_COLUMNS], tz, sorted(tags))
 
 
 def user_resource_of_row(row: Sequence[Any], tags: Sequence[str], tz: ZoneInfo) -> dict[str, Any]:
     """user_resource of a row given as a tuple in USER_ROW_COLUMNS order."""
-    (
-        customer_id,
-        email,
-        first_name,
-        last_name,
-        salutation,
-        preposition,
-        address,
-        house_nr,
-        zip_code,
-        city,
-        country,
-        phone,
-        credit_cents,
-        created_at,
-        last_changed_at,
-    ) = row
-    return {
-        "customerId": customer_id,
-        "email": email,
-        "customerFirstName": first_name,
-        "customerLastName": last_name,
-        "customerSalutation": salutation,
-        "customerPreposition": preposition,
-        "customerAddress": address,
-        "customerHouseNr": house_nr,
-        "customerZip": zip_code,
-        "customerCity": city,
-        "customerCountry": country,
-        "customerPhone": phone,
-        "customerCredit": render_money(credit_cents),
-        "clientTypes": sorted(tags),
-        "createdAt": render_instant(created_at, tz),
-        "lastChanged": render_instant(last_changed_at, tz),
-    }
+    return _render(row, tz, sorted(tags))

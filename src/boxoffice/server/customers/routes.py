@@ -5,14 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response
 
 from boxoffice.server.customers import service
-from boxoffice.server.customers.resources import user_resource
+from boxoffice.server.customers.resources import UserResource, user_resource
 from boxoffice.server.customers.schemas import (
     CustomerCreate,
     CustomerId,
     CustomerUpdate,
     FindByEmail,
     TagNames,
-    UserResource,
     parse_tag_names,
 )
 from boxoffice.server.customers.service import CustomerRecord

@@ -6,7 +6,6 @@ after trimming.
 """
 
 import re
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -14,12 +13,13 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
-    Field,
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticCustomError
 
+from boxoffice.server.customers.resources import USER
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.schemas import ApiModel
 from boxoffice.server.values.money import parse_money
@@ -108,21 +108,8 @@ _CREDIT_SCHEMA = WithJsonSchema(
 Credit = Annotated[int, BeforeValidator(_credit), _CREDIT_SCHEMA]
 CreditChange = Annotated[int | None, BeforeValidator(_credit), _CREDIT_SCHEMA]
 
-# API field (snake_case attribute) -> `customers` column.
-COLUMNS = {
-    "email": "email",
-    "customer_first_name": "first_name",
-    "customer_last_name": "last_name",
-    "customer_salutation": "salutation",
-    "customer_preposition": "preposition",
-    "customer_address": "address",
-    "customer_house_nr": "house_nr",
-    "customer_zip": "zip",
-    "customer_city": "city",
-    "customer_country": "country",
-    "customer_phone": "phone",
-    "customer_credit": "credit_cents",
-}
+# API field (snake_case attribute) -> `customers` column: the writable fields of USER.
+COLUMNS = {to_snake(f.key): f.column for f in USER.fields if f.writable and f.column}
 
 
 class _Request(ApiModel):
@@ -191,27 +178,3 @@ def parse_tag_names(values: list[Any]) -> list[str]:
                 "clientTypes", f"Every client type must be a string; item {index} is not."
             )
     return sorted(set(values))
-
-
-Money = Annotated[float, Field(description="Two decimals, e.g. 24.50.")]
-
-
-class UserResource(ApiModel):
-    """A customer (UserResource); `null` personal fields once erased."""
-
-    customer_id: int
-    email: str | None
-    customer_first_name: str | None
-    customer_last_name: str | None
-    customer_salutation: str | None
-    customer_preposition: str | None
-    customer_address: str | None
-    customer_house_nr: str | None
-    customer_zip: str | None
-    customer_city: str | None
-    customer_country: str | None
-    customer_phone: str | None
-    customer_credit: Money
-    client_types: list[str]
-    created_at: datetime
-    last_changed: datetime

@@ -7,24 +7,13 @@ from typing import Any, cast
 from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.customers import repository
+from boxoffice.server.customers.resources import USER
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, InvalidInput, NotFound
 
-# What erasure clears. The credit is a balance owed, not personal data, so it stays.
-PERSONAL_COLUMNS = (
-    "email",
-    "email_key",
-    "first_name",
-    "last_name",
-    "salutation",
-    "preposition",
-    "address",
-    "house_nr",
-    "zip",
-    "city",
-    "country",
-    "phone",
-)
+# What erasure clears: the personal fields of USER and the email's lookup key. The credit
+# is a balance owed, not personal data, so it stays.
+PERSONAL_COLUMNS = (*(f.column for f in USER.fields if f.personal and f.column), "email_key")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,17 +25,22 @@ from boxoffice.server.exports.writers import Writer
 from boxoffice.server.orders.resources import (
     ORDER_ROW_COLUMNS,
     order_export_resource_of_rows,
-    order_resource,
+    order_resource_of_row,
 )
 from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.values.rendering import render_instant
-from boxoffice.server.waitinglist.resources import waiting_resource_of_row
+from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS, waiting_resource_of_row
 
 log = logging.getLogger(__name__)
 
 # What one cached customer costs beyond its JSON bytes: the bytes object and its slot in
 # the dict (CPython 3.11, 64-bit), rounded up.
 _ENTRY_OVERHEAD = 128
+
+# Where a row of each export holds the ids a batch reads related rows by (every row starts
+# with its own id).
+_ORDER_CUSTOMER = ORDER_ROW_COLUMNS.index("customer_id")
+_WAITING_CUSTOMER = WAITING_ROW_COLUMNS.index("customer_id")
 
 
 class Users:
@@ -243,11 +248,15 @@ def _render_customers(context: ExportContext, rows: Sequence[Any]) -> list[dict[
 
 def _render_orders(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:
     seats = repository.list_seats(context.conn, context.tenant_id, [row[0] for row in rows])
-    users = context.users.of({row[2] for row in rows if row[2] is not None})
+    customer = _ORDER_CUSTOMER
+    users = context.users.of({row[customer] for row in rows if row[customer] is not None})
     tz, no_seats = context.tz, ()
     return [
         order_export_resource_of_rows(
-            row, seats.get(row[0], no_seats), None if row[2] is None else users.get(row[2]), tz
+            row,
+            seats.get(row[0], no_seats),
+            None if row[customer] is None else users.get(row[customer]),
+            tz,
         )
         for row in rows
     ]
@@ -269,13 +278,14 @@ def _order_json(rows: Sequence[Any], users: dict[int, bytes], end: bytes) -> lis
 
 
 def _render_waiting(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    users, tz = context.users.of({row[1] for row in rows}), context.tz
-    return [waiting_resource_of_row(row, users.get(row[1]), tz) for row in rows]
+    customer = _WAITING_CUSTOMER
+    users, tz = context.users.of({row[customer] for row in rows}), context.tz
+    return [waiting_resource_of_row(row, users.get(row[customer]), tz) for row in rows]
 
 
 def _render_order_list(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:
     tz = context.tz
-    return [order_resource(dict(zip(ORDER_ROW_COLUMNS, row, strict=True)), tz) for row in rows]
+    return [order_resource_of_row(row, tz) for row in rows]
 
 
 CUSTOMERS = Exporter(name="customers", cursor_code=1, render=_render_customers)

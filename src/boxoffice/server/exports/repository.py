@@ -34,10 +34,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.server.catalog.tables import client_types
-from boxoffice.server.customers.resources import USER_ROW_COLUMNS
+from boxoffice.server.customers.resources import USER, USER_ROW_COLUMNS
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
-from boxoffice.server.orders.resources import ORDER_ROW_COLUMNS, SEAT_ROW_COLUMNS
+from boxoffice.server.exports.json_sql import Part, Raw, Value, json_sql, pg_instant
+from boxoffice.server.orders.resources import (
+    ORDER_EXPORT,
+    ORDER_ROW_COLUMNS,
+    SEAT,
+    SEAT_ROW_COLUMNS,
+)
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.values.rendering import optional_instant_renderer
 from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS
@@ -180,233 +186,90 @@ def find_page_end(
 
 
 # The database renders the orders export itself. An order's JSON is the same text orjson
-# makes of its OrderExportResource (same keys in the same order, no whitespace, strings
-# escaped by to_json / json_quote exactly as orjson escapes them, money with two decimals),
-# built by one query whose rows the export only has to join: no order row, seat or amount
-# passes through Python objects. The text stops after `"user":`; the caller appends the
-# customer's serialized UserResource (or null) and the closing brace.
-#
-# Instants: PostgreSQL renders them itself in the transaction's TimeZone (see use_zone);
-# SQLite, which knows no zones, calls back into Python's render_instant through the
-# boxoffice_instant() function registered for the export (see stream_order_json).
-# Every value in these templates is a column or a constant: no input reaches the SQL text.
+# makes of its OrderExportResource, made from the same field tables (see json_sql), built by
+# one query whose rows the export only has to join: no order row, seat or amount passes
+# through Python objects. The text stops after `"user":`; the caller appends the customer's
+# serialized UserResource (or null) and the closing brace. The SQL is made once, here.
+
+_CURRENT, _REMOVED = "order_seats.deleted_at IS NULL", "order_seats.deleted_at IS NOT NULL"
 
 
-def _pg_instant(micros: str) -> str:
-    """`micros` (UTC microseconds, bigint) as render_instant's text, in the session's
-    TimeZone: 2026-04-22T13:08:55+02:00, seconds floored as datetime.isoformat does."""
-    ts = f"to_timestamp(({micros} - mod(mod({micros}, 1000000) + 1000000, 1000000)) / 1000000)"
-    offset = f"extract(timezone FROM {ts})::int"
-    # to_char's offset has no seconds; Python writes them when there are any (local mean time,
-    # as in +00:19:32). Every zone's offset has been whole minutes since 1972-01-07 (Liberia),
-    # so the check is made only for earlier instants (before 1973-01-01, in microseconds).
-    seconds = (
-        f"CASE WHEN {micros} < 94694400000000 AND mod({offset}, 60) <> 0"
-        f" THEN ':' || lpad(mod(abs({offset}), 60)::text, 2, '0') ELSE '' END"
-    )
-    return f"""to_char({ts}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') || {seconds}"""
+def _list(sql: str) -> list[Part]:
+    """A JSON array of the texts that `sql` joins with commas (NULL when there are none)."""
+    return [Raw("["), Value(f"coalesce({sql}, '')"), Raw("]")]
 
 
-def _pg_money(cents: str) -> str:
-    # bigint * numeric of scale 2 is a numeric of scale 2: 4900 -> 49.00, -50 -> -0.50.
-    return f"({cents} * 0.01)"
-
-
-def _pg_text(column: str) -> str:
-    return f"coalesce(to_json({column})::text, 'null')"
-
-
-def _pg_number(column: str) -> str:
-    return f"coalesce({column}::text, 'null')"
-
-
-def _pg_seat_json(*, removed: bool) -> str:
-    """One seat's JSON (a SeatResource; with deletedAt when removed)."""
-    s = "order_seats."
-    text = (
-        f"""'{{"seatId":' || {s}id || ',"eventId":' || {s}event_id"""
-        f"""  || ',"rankId":' || {s}rank_id || ',"rowNr":' || {_pg_number(s + "row_nr")}"""
-        f"""  || ',"seatNr":' || {_pg_number(s + "seat_nr")}"""
-        f"""  || ',"amount":' || {_pg_money(s + "amount_cents")}"""
-        f"""  || ',"priceId":' || {_pg_text(s + "price_id")}"""
-        f"""  || ',"priceName":' || {_pg_text(s + "price_name")}"""
-    )
-    if removed:
-        return text + f""" || ',"deletedAt":"' || {_pg_instant(s + "deleted_at")} || '"}}'"""
-    return text + " || '}'"
-
-
-def _pg_seats_json(*, removed: bool) -> str:
-    where = "IS NOT NULL" if removed else "IS NULL"
-    return (
-        f"string_agg({_pg_seat_json(removed=removed)}, ',' ORDER BY order_seats.id)"
-        f" FILTER (WHERE order_seats.deleted_at {where})"
-    )
-
-
-def _pg_order_json() -> str:
-    o = "orders."
-    return (
-        f"""'{{"orderId":' || {o}id || ',"orderKey":' || {_pg_text(o + "order_key")}"""
-        f"""  || ',"customerId":' || {_pg_number(o + "customer_id")}"""
-        f"""  || ',"orderStatus":' || {_pg_text(o + "status")}"""
-        f"""  || ',"orderPaymentStatus":' || {_pg_text(o + "payment_status")}"""
-        f"""  || ',"orderChannel":' || {_pg_text(o + "channel")}"""
-        f"""  || ',"orderDate":"' || {_pg_instant(o + "order_date_at")}"""
-        f"""  || '","timeOut":' || coalesce('"' || {_pg_instant(o + "time_out_at")}"""
-        """  || '"', 'null')"""
-        f"""  || ',"lastChanged":"' || {_pg_instant(o + "last_changed_at")}"""
-        f"""  || '","amount":' || {_pg_money(o + "amount_cents")}"""
-        f"""  || ',"fee":' || {_pg_money(o + "fee_cents")}"""
-        f"""  || ',"donation":' || {_pg_money(o + "donation_cents")}"""
-        f"""  || ',"handlingTextPayment":' || {_pg_text(o + "handling_text")}"""
-        f"""  || ',"discountName":' || {_pg_text(o + "discount_name")}"""
-        """  || ',"seats":[' || coalesce(order_seats_json.current, '')"""
-        """  || '],"deletedSeats":[' || coalesce(order_seats_json.removed, '')"""
-        """  || '],"user":'"""
-    )
+def _pg_seats(where: str) -> str:
+    """PostgreSQL: the JSON of an order's seats (current or removed) joined by commas."""
+    seat = json_sql(SEAT, "postgresql", "order_seats", {}, only_if_set=where == _REMOVED)
+    return f"string_agg({seat}, ',' ORDER BY order_seats.id) FILTER (WHERE {where})"
 
 
 # PostgreSQL: an order's seats, current and removed, as their JSON texts joined by commas
 # (NULL when none), aggregated by a lateral subquery: one index lookup per order.
 _PG_ORDER_SEATS_JSON = (
     select(
-        literal_column(_pg_seats_json(removed=False)).label("current"),
-        literal_column(_pg_seats_json(removed=True)).label("removed"),
+        literal_column(_pg_seats(_CURRENT)).label("current"),
+        literal_column(_pg_seats(_REMOVED)).label("removed"),
     )
     .where(order_seats.c.order_id == orders.c.id, order_seats.c.tenant_id == orders.c.tenant_id)
     .lateral("order_seats_json")
 )
 
-# SQLite: one printf() per order and per seat, which costs less than chains of `||`. Money
-# is a sign, whole units and two-digit cents in integer arithmetic (as values.money_text);
-# strings go through json_quote (NULL -> null).
-_SQLITE_MONEY = "%s%d.%02d"
 
-
-def _sqlite_money_args(cents: str) -> str:
-    return f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END, abs({cents}) / 100, abs({cents}) % 100"
-
-
-def _sqlite_number(column: str) -> str:
-    return f"coalesce({column}, 'null')"
-
-
-def _sqlite_seats_json(*, removed: bool) -> str:
-    s = "order_seats."
-    template = (
-        '{"seatId":%d,"eventId":%d,"rankId":%d,"rowNr":%s,"seatNr":%s,'
-        f'"amount":{_SQLITE_MONEY},"priceId":%s,"priceName":%s'
-    )
-    args = (
-        f"{s}id, {s}event_id, {s}rank_id, {_sqlite_number(s + 'row_nr')},"
-        f" {_sqlite_number(s + 'seat_nr')}, {_sqlite_money_args(s + 'amount_cents')},"
-        f" json_quote({s}price_id), json_quote({s}price_name)"
-    )
-    if removed:
-        template += ',"deletedAt":"%s"'
-        args += f", boxoffice_instant({s}deleted_at)"
-    where = "IS NOT NULL" if removed else "IS NULL"
+def _sqlite_seats(where: str) -> str:
+    """SQLite: the JSON of an order's seats (current or removed) joined by commas."""
+    seat = json_sql(SEAT, "sqlite", "order_seats", {}, only_if_set=where == _REMOVED)
     # group_concat joins in the order of its input: the subquery's, by seat id (an aggregate
     # over an ordered subquery keeps the subquery whole, ORDER BY included).
     return (
-        f"(SELECT group_concat(seat, ',') FROM (SELECT printf('{template}}}', {args}) AS seat"
+        f"(SELECT group_concat(seat, ',') FROM (SELECT {seat} AS seat"
         " FROM order_seats WHERE order_seats.order_id = orders.id"
-        f" AND order_seats.tenant_id = orders.tenant_id AND {s}deleted_at {where}"
-        " ORDER BY order_seats.id))"
+        f" AND order_seats.tenant_id = orders.tenant_id AND {where} ORDER BY order_seats.id))"
     )
 
 
-def _sqlite_order_json() -> str:
-    o = "orders."
-    template = (
-        '{"orderId":%d,"orderKey":%s,"customerId":%s,"orderStatus":%s,'
-        '"orderPaymentStatus":%s,"orderChannel":%s,"orderDate":"%s","timeOut":%s,'
-        f'"lastChanged":"%s","amount":{_SQLITE_MONEY},"fee":{_SQLITE_MONEY},'
-        f'"donation":{_SQLITE_MONEY},"handlingTextPayment":%s,"discountName":%s,'
-        '"seats":[%s],"deletedSeats":[%s],"user":'
-    )
-    args = (
-        f"{o}id, json_quote({o}order_key), {_sqlite_number(o + 'customer_id')},"
-        f" json_quote({o}status), json_quote({o}payment_status), json_quote({o}channel),"
-        f" boxoffice_instant({o}order_date_at),"
-        f""" coalesce('"' || boxoffice_instant({o}time_out_at) || '"', 'null'),"""
-        f" boxoffice_instant({o}last_changed_at), {_sqlite_money_args(o + 'amount_cents')},"
-        f" {_sqlite_money_args(o + 'fee_cents')}, {_sqlite_money_args(o + 'donation_cents')},"
-        f" json_quote({o}handling_text), json_quote({o}discount_name),"
-        f" coalesce({_sqlite_seats_json(removed=False)}, ''),"
-        f" coalesce({_sqlite_seats_json(removed=True)}, '')"
-    )
-    return f"printf('{template}', {args})"
+_ORDER_SEATS: dict[str, dict[str, list[Part]]] = {
+    "postgresql": {
+        "seats": _list("order_seats_json.current"),
+        "deletedSeats": _list("order_seats_json.removed"),
+    },
+    "sqlite": {
+        "seats": _list(_sqlite_seats(_CURRENT)),
+        "deletedSeats": _list(_sqlite_seats(_REMOVED)),
+    },
+}
 
-
-# A customer's text fields in the UserResource: its key, its column.
-_USER_TEXT_FIELDS = (
-    ("email", "email"),
-    ("customerFirstName", "first_name"),
-    ("customerLastName", "last_name"),
-    ("customerSalutation", "salutation"),
-    ("customerPreposition", "preposition"),
-    ("customerAddress", "address"),
-    ("customerHouseNr", "house_nr"),
-    ("customerZip", "zip"),
-    ("customerCity", "city"),
-    ("customerCountry", "country"),
-    ("customerPhone", "phone"),
-)
-
-
-def _pg_user_json() -> str:
-    c = "customers."
-    tags = (
+# A customer's tag names as JSON strings joined by commas, sorted by code point as Python's
+# sorted() sorts them (PostgreSQL: the "C" collation; SQLite: its BINARY collation).
+_TAGS = {
+    "postgresql": (
         "(SELECT string_agg(to_json(customer_tags.name)::text, ','"
         ' ORDER BY customer_tags.name COLLATE "C") FROM customer_tags'
         " WHERE customer_tags.customer_id = customers.id"
         " AND customer_tags.tenant_id = customers.tenant_id)"
-    )
-    text = f"""'{{"customerId":' || {c}id"""
-    for key, column in _USER_TEXT_FIELDS:
-        text += f""" || ',"{key}":' || {_pg_text(c + column)}"""
-    return (
-        text + f""" || ',"customerCredit":' || {_pg_money(c + "credit_cents")}"""
-        f""" || ',"clientTypes":[' || coalesce({tags}, '')"""
-        f""" || '],"createdAt":"' || {_pg_instant(c + "created_at")}"""
-        f""" || '","lastChanged":"' || {_pg_instant(c + "last_changed_at")} || '"}}'"""
-    )
-
-
-def _sqlite_user_json() -> str:
-    c = "customers."
-    template = (
-        '{"customerId":%d,'
-        + "".join(f'"{key}":%s,' for key, _column in _USER_TEXT_FIELDS)
-        + f'"customerCredit":{_SQLITE_MONEY},"clientTypes":[%s],'
-        '"createdAt":"%s","lastChanged":"%s"}'
-    )
-    texts = ", ".join(f"json_quote({c}{column})" for _key, column in _USER_TEXT_FIELDS)
-    # BINARY collation: code point order, as Python's sorted().
-    tags = (
+    ),
+    "sqlite": (
         "(SELECT group_concat(tag, ',') FROM (SELECT json_quote(customer_tags.name) AS tag"
         " FROM customer_tags WHERE customer_tags.customer_id = customers.id"
         " AND customer_tags.tenant_id = customers.tenant_id ORDER BY customer_tags.name))"
-    )
-    return (
-        f"printf('{template}', {c}id, {texts}, {_sqlite_money_args(c + 'credit_cents')},"
-        f" coalesce({tags}, ''), boxoffice_instant({c}created_at),"
-        f" boxoffice_instant({c}last_changed_at))"
-    )
-
-
-# A customer's UserResource as JSON, tags included (sorted by code point, as Python sorts).
-_USER_JSON: dict[str, Label[str]] = {
-    "postgresql": literal_column(_pg_user_json()).label("user_json"),
-    "sqlite": literal_column(_sqlite_user_json()).label("user_json"),
+    ),
 }
 
+# A customer's UserResource as JSON, tags included.
+_USER_JSON: dict[str, Label[str]] = {
+    dialect: literal_column(
+        json_sql(USER, dialect, "customers", {"clientTypes": _list(_TAGS[dialect])})
+    ).label("user_json")
+    for dialect in ("postgresql", "sqlite")
+}
 
+# An order's OrderExportResource as JSON, up to `"user":`.
 _ORDER_JSON: dict[str, Label[str]] = {
-    "postgresql": literal_column(_pg_order_json()).label("order_json"),
-    "sqlite": literal_column(_sqlite_order_json()).label("order_json"),
+    dialect: literal_column(
+        json_sql(ORDER_EXPORT, dialect, "orders", _ORDER_SEATS[dialect], open_at="user")
+    ).label("order_json")
+    for dialect in ("postgresql", "sqlite")
 }
 
 
@@ -447,7 +310,7 @@ def render_instants(conn: Connection, micros: Sequence[int]) -> list[str]:
     set by use_zone (to check PostgreSQL's zone rules against Python's)."""
     values = func.unnest(cast(bindparam("micros", list(micros)), ARRAY(BigInteger)))
     value = values.table_valued("value", with_ordinality="ordinal").render_derived()
-    rendered: ColumnElement[str] = literal_column(_pg_instant("value"))
+    rendered: ColumnElement[str] = literal_column(pg_instant("value"))
     stmt: Select[Any] = select(rendered).select_from(value).order_by(value.c.ordinal)
     return [text for (text,) in conn.execute(stmt)]
 

@@ -4,17 +4,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from boxoffice.server.customers.schemas import UserResource
+from boxoffice.server.customers.resources import UserResources
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.exports import service
 from boxoffice.server.exports.exporters import CUSTOMERS, ORDER_LIST, ORDERS, WAITINGLIST, Exporter
 from boxoffice.server.exports.request import MAX_LIMIT, ExportRequest, parse_export_body
 from boxoffice.server.exports.writers import JSON_ARRAY, choose_writer
-from boxoffice.server.orders.schemas import OrderExportResource, OrderResource, parse_changed_since
+from boxoffice.server.orders.resources import OrderExportResources, OrderResources
+from boxoffice.server.orders.schemas import parse_changed_since
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.waitinglist.schemas import WaitingResource
+from boxoffice.server.waitinglist.resources import WaitingResources
 
 router = APIRouter(tags=["exports"])
 # GET /order streams the orders export in the OrderResource shape: it lives here, with the
@@ -118,7 +119,7 @@ def export_client_types(tenant: CurrentTenant, engine: AppEngine) -> Response:
 @router.post(
     "/export/customers",
     summary="Customers (UserResource)",
-    response_model=list[UserResource],
+    response_model=UserResources,
     responses=_EXPORT_RESPONSES,
     openapi_extra=_EXPORT_DOC,
 )
@@ -135,7 +136,7 @@ def export_customers(
 @router.post(
     "/export/orders",
     summary="Orders (OrderExportResource)",
-    response_model=list[OrderExportResource],
+    response_model=OrderExportResources,
     responses=_EXPORT_RESPONSES,
     openapi_extra=_EXPORT_DOC,
 )
@@ -152,7 +153,7 @@ def export_orders(
 @router.post(
     "/export/waitinglist",
     summary="Waiting-list entries (WaitinglistExportResource)",
-    response_model=list[WaitingResource],
+    response_model=WaitingResources,
     responses=_EXPORT_RESPONSES,
     openapi_extra=_EXPORT_DOC,
 )
@@ -168,7 +169,7 @@ def export_waitinglist(
 
 @order_list_router.get(
     "/order",
-    response_model=list[OrderResource],
+    response_model=OrderResources,
     responses={
         200: {"headers": {"X-Sync-Watermark": {"description": "Pass back as changedSince."}}},
     },

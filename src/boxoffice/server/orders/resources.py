@@ -1,28 +1,111 @@
 """OrderResource and OrderExportResource: the one rendering of an order and its seats."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from boxoffice.server.values.rendering import render_instant, render_money, render_optional_instant
+from boxoffice.server.customers.resources import USER
+from boxoffice.server.fields import (
+    Resource,
+    instant,
+    integer,
+    money,
+    nested,
+    number,
+    optional_instant,
+    text,
+)
+from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
+
+# An order as listed by GET /order, keys in contract order.
+ORDER = Resource(
+    "OrderResource",
+    "An order as listed by GET /order (OrderResource).",
+    (
+        integer("orderId", "id"),
+        text("orderKey", "order_key", str),
+        number("customerId", "customer_id"),
+        text("orderStatus", "status", OrderStatus),
+        text("orderPaymentStatus", "payment_status", PaymentStatus),
+        instant("orderDate", "order_date_at"),
+        optional_instant("timeOut", "time_out_at"),
+        money("amount", "amount_cents"),
+        money("orderDonation", "donation_cents"),
+        instant("lastChanged", "last_changed_at"),
+        text("handlingTextPayment", "handling_text"),
+        text("discountName", "discount_name"),
+    ),
+)
+
+# One ticket line of an order; a removed seat also carries `deletedAt`.
+SEAT = Resource(
+    "SeatResource",
+    "One ticket line of an order; `deletedAt` only on removed seats.",
+    (
+        integer("seatId", "id"),
+        integer("eventId", "event_id"),
+        integer("rankId", "rank_id"),
+        number("rowNr", "row_nr"),
+        number("seatNr", "seat_nr"),
+        money("amount", "amount_cents"),
+        text("priceId", "price_id", str),
+        text("priceName", "price_name", str),
+        instant("deletedAt", "deleted_at", only_if_set=True, description="Only in deletedSeats."),
+    ),
+)
+
+# An order with its seats (current and removed) and its customer, as exported.
+ORDER_EXPORT = Resource(
+    "OrderExportResource",
+    "An order with its seats and customer (OrderExportResource).",
+    (
+        integer("orderId", "id"),
+        text("orderKey", "order_key", str),
+        number("customerId", "customer_id"),
+        text("orderStatus", "status", OrderStatus),
+        text("orderPaymentStatus", "payment_status", PaymentStatus),
+        text("orderChannel", "channel", Literal["www", "sp"]),
+        instant("orderDate", "order_date_at"),
+        optional_instant("timeOut", "time_out_at"),
+        instant("lastChanged", "last_changed_at"),
+        money("amount", "amount_cents"),
+        money("fee", "fee_cents"),
+        money("donation", "donation_cents"),
+        text("handlingTextPayment", "handling_text"),
+        text("discountName", "discount_name"),
+        nested("seats", SEAT, many=True),
+        nested("deletedSeats", SEAT, many=True),
+        nested("user", USER, nullable=True),
+    ),
+)
+OrderResource = ORDER.model
+OrderResources = ORDER.list_model
+SeatResource = SEAT.model
+OrderExportResource = ORDER_EXPORT.model
+OrderExportResources = ORDER_EXPORT.list_model
+
+# The columns of an order row given to order_export_resource_of_rows, in this order (they
+# also hold every column of ORDER).
+ORDER_ROW_COLUMNS = ORDER_EXPORT.columns
+# The columns of a seat row given to order_export_resource_of_rows, in this order: its
+# order's id, then the seat's own. The export reads its million seats as plain tuples: a
+# dict per seat cost more than rendering it.
+SEAT_ROW_COLUMNS = ("order_id", *SEAT.columns)
+_SEAT_DELETED_AT = SEAT_ROW_COLUMNS.index("deleted_at")
+
+_render_order = ORDER.renderer(ORDER_ROW_COLUMNS)
+_render_seat = SEAT.renderer(SEAT_ROW_COLUMNS)
+_render_order_export = ORDER_EXPORT.renderer()
 
 
 def order_resource(row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """The list/get shape (`GET /order`), keys in contract order."""
-    return {
-        "orderId": row["id"],
-        "orderKey": row["order_key"],
-        "customerId": row["customer_id"],
-        "orderStatus": row["status"],
-        "orderPaymentStatus": row["payment_status"],
-        "orderDate": render_instant(row["order_date_at"], tz),
-        "timeOut": render_optional_instant(row["time_out_at"], tz),
-        "amount": render_money(row["amount_cents"]),
-        "orderDonation": render_money(row["donation_cents"]),
-        "lastChanged": render_instant(row["last_changed_at"], tz),
-        "handlingTextPayment": row["handling_text"],
-        "discountName": row["discount_name"],
-    }
+    return _render_order([row[name] for name in ORDER_ROW_COLUMNS], tz)
+
+
+def order_resource_of_row(row: Sequence[Any], tz: ZoneInfo) -> dict[str, Any]:
+    """order_resource of a row given as a tuple in ORDER_ROW_COLUMNS order."""
+    return _render_order(row, tz)
 
 
 def order_export_resource(
@@ -43,40 +126,6 @@ def order_export_resource(
     )
 
 
-# The columns of an order row given to order_export_resource_of_rows, in this order.
-ORDER_ROW_COLUMNS = (
-    "id",
-    "order_key",
-    "customer_id",
-    "status",
-    "payment_status",
-    "channel",
-    "order_date_at",
-    "time_out_at",
-    "last_changed_at",
-    "amount_cents",
-    "fee_cents",
-    "donation_cents",
-    "handling_text",
-    "discount_name",
-)
-
-# The columns of a seat row given to order_export_resource_of_rows, in this order. The
-# export reads its million seats as plain tuples: a dict per seat cost more than rendering it.
-SEAT_ROW_COLUMNS = (
-    "order_id",
-    "id",
-    "event_id",
-    "rank_id",
-    "row_nr",
-    "seat_nr",
-    "amount_cents",
-    "price_id",
-    "price_name",
-    "deleted_at",
-)
-
-
 def seat_resources_of_rows(
     rows: Iterable[Sequence[Any]], tz: ZoneInfo
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -84,22 +133,9 @@ def seat_resources_of_rows(
     removed; a removed seat also carries `deletedAt`."""
     current: list[dict[str, Any]] = []
     deleted: list[dict[str, Any]] = []
-    for _order, seat_id, event, rank, row_nr, seat_nr, cents, price, name, removed in rows:
-        seat = {
-            "seatId": seat_id,
-            "eventId": event,
-            "rankId": rank,
-            "rowNr": row_nr,
-            "seatNr": seat_nr,
-            "amount": render_money(cents),
-            "priceId": price,
-            "priceName": name,
-        }
-        if removed is None:
-            current.append(seat)
-        else:
-            seat["deletedAt"] = render_instant(removed, tz)
-            deleted.append(seat)
+    render, removed = _render_seat, _SEAT_DELETED_AT
+    for row in rows:
+        (current if row[removed] is None else deleted).append(render(row, tz))
     return current, deleted
 
 
@@ -113,48 +149,4 @@ def order_export_resource_of_rows(
     seats as tuples in SEAT_ROW_COLUMNS order. `user` is the rendered UserResource (a dict,
     or the same already serialized as an orjson.Fragment) or None."""
     current, deleted = seat_resources_of_rows(seat_rows, tz)
-    return _order_export(row, current, deleted, user, tz)
-
-
-def _order_export(
-    row: Sequence[Any],
-    current: list[dict[str, Any]],
-    deleted: list[dict[str, Any]],
-    user: Any,
-    tz: ZoneInfo,
-) -> dict[str, Any]:
-    (
-        order_id,
-        order_key,
-        customer_id,
-        status,
-        payment_status,
-        channel,
-        order_date_at,
-        time_out_at,
-        last_changed_at,
-        amount_cents,
-        fee_cents,
-        donation_cents,
-        handling_text,
-        discount_name,
-    ) = row
-    return {
-        "orderId": order_id,
-        "orderKey": order_key,
-        "customerId": customer_id,
-        "orderStatus": status,
-        "orderPaymentStatus": payment_status,
-        "orderChannel": channel,
-        "orderDate": render_instant(order_date_at, tz),
-        "timeOut": None if time_out_at is None else render_instant(time_out_at, tz),
-        "lastChanged": render_instant(last_changed_at, tz),
-        "amount": render_money(amount_cents),
-        "fee": render_money(fee_cents),
-        "donation": render_money(donation_cents),
-        "handlingTextPayment": handling_text,
-        "discountName": discount_name,
-        "seats": current,
-        "deletedSeats": deleted,
-        "user": user,
-    }
+    return _render_order_export(row, tz, current, deleted, user)

@@ -11,11 +11,14 @@ from boxoffice.server.db.transactions import (
 )
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.orders import service
-from boxoffice.server.orders.resources import order_export_resource, order_resource
-from boxoffice.server.orders.schemas import (
+from boxoffice.server.orders.resources import (
     OrderExportResource,
-    OrderId,
     OrderResource,
+    order_export_resource,
+    order_resource,
+)
+from boxoffice.server.orders.schemas import (
+    OrderId,
     OrderUpdate,
     SeatId,
 )

@@ -1,14 +1,13 @@
 """Request parsing and response schemas of the order endpoints (camelCase on the wire)."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from boxoffice.server.customers.schemas import MAX_ID, UserResource, clean_text
+from boxoffice.server.customers.schemas import MAX_ID, clean_text
 from boxoffice.server.schemas import ApiModel
 from boxoffice.server.values.instants import parse_instant_input
 
@@ -53,59 +52,3 @@ def parse_changed_since(value: str | None, tz: ZoneInfo) -> int | None:
     if not value:
         return None
     return parse_instant_input(value, "changedSince", tz)
-
-
-Money = Annotated[float, Field(description="Two decimals, e.g. 24.50.")]
-
-
-class OrderResource(ApiModel):
-    """An order as listed by GET /order (OrderResource)."""
-
-    order_id: int
-    order_key: str
-    customer_id: int | None
-    order_status: OrderStatus
-    order_payment_status: PaymentStatus
-    order_date: datetime
-    time_out: datetime | None
-    amount: Money
-    order_donation: Money
-    last_changed: datetime
-    handling_text_payment: str | None
-    discount_name: str | None
-
-
-class SeatResource(ApiModel):
-    """One ticket line of an order; `deletedAt` only on removed seats."""
-
-    seat_id: int
-    event_id: int
-    rank_id: int
-    row_nr: int | None
-    seat_nr: int | None
-    amount: Money
-    price_id: str
-    price_name: str
-    deleted_at: datetime | None = Field(default=None, description="Only in deletedSeats.")
-
-
-class OrderExportResource(ApiModel):
-    """An order with its seats and customer (OrderExportResource)."""
-
-    order_id: int
-    order_key: str
-    customer_id: int | None
-    order_status: OrderStatus
-    order_payment_status: PaymentStatus
-    order_channel: Literal["www", "sp"]
-    order_date: datetime
-    time_out: datetime | None
-    last_changed: datetime
-    amount: Money
-    fee: Money
-    donation: Money
-    handling_text_payment: str | None
-    discount_name: str | None
-    seats: list[SeatResource]
-    deleted_seats: list[SeatResource]
-    user: UserResource | None

@@ -13,11 +13,14 @@ from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.waitinglist import service
-from boxoffice.server.waitinglist.resources import waiting_resource
+from boxoffice.server.waitinglist.resources import (
+    WaitingResource,
+    WaitingResources,
+    waiting_resource,
+)
 from boxoffice.server.waitinglist.schemas import (
     WaitingCreate,
     WaitingId,
-    WaitingResource,
     WaitingUpdate,
 )
 from boxoffice.server.waitinglist.service import WaitingView
@@ -52,7 +55,7 @@ def join_waiting_list(tenant: CurrentTenant, engine: AppEngine, body: WaitingCre
 
 @router.get(
     "/waitinglist",
-    response_model=list[WaitingResource],
+    response_model=WaitingResources,
     responses={404: _error("Event not found.")},
 )
 def list_waiting_list(

@@ -1,12 +1,11 @@
 """Request parsing and response schemas of the waiting-list endpoints (camelCase on the wire)."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import ConfigDict, Field
 
-from boxoffice.server.customers.schemas import MAX_ID, UserResource
+from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.schemas import ApiModel
 
 WaitingId = Annotated[int, Path(alias="waitingId", gt=0, le=MAX_ID)]
@@ -35,17 +34,3 @@ class WaitingUpdate(_Request):
 
     type: WaitingType | None = None
     number_of_tickets: NumberOfTickets | None = None
-
-
-class WaitingResource(ApiModel):
-    """A waiting-list entry (WaitinglistExportResource) with its customer inline."""
-
-    waiting_id: int
-    customer_id: int
-    event_id: int
-    number_of_tickets: int
-    type: WaitingType
-    created_at: datetime
-    notified_at: datetime | None
-    last_changed: datetime
-    user: UserResource | None
