@@ -7,6 +7,7 @@ BOXOFFICE_REQUIRE_POSTGRES=1, where that is an error: CI must never silently ski
 
 import itertools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.migrate import upgrade
+from boxoffice.server.db.scoping import CROSS_TENANT, unscoped_tables
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.tenancy.service import Tenant, create_tenant
 
@@ -36,6 +38,52 @@ REQUIRE_POSTGRES = (
 )
 
 _names = itertools.count(1)
+
+
+class UnscopedQuery(AssertionError):
+    """A select, update or delete on a tenant-owned table without its tenant filter."""
+
+
+# Every unscoped statement of the session, also those whose error some code swallowed.
+_unscoped: list[str] = []
+
+
+@event.listens_for(Engine, "before_execute")
+def _check_tenant_scope(
+    conn: Connection,
+    clauseelement: object,
+    multiparams: object,
+    params: object,
+    execution_options: dict[str, object],
+) -> None:
+    """Tenant scoping fails closed in the whole suite: every statement that the product's
+    code executes on any engine is checked before it runs.
+
+    Statements that tests write themselves (to read what was stored, or to make a cart
+    expire) are test scaffolding, not queries of the product, and are left alone.
+    """
+    if execution_options.get(CROSS_TENANT) or _issued_by_a_test():
+        return
+    tables = unscoped_tables(clauseelement)
+    if tables:
+        message = f"no tenant filter on {', '.join(sorted(tables))} in: {clauseelement}"
+        _unscoped.append(message)
+        raise UnscopedQuery(message)
+
+
+def _issued_by_a_test() -> bool:
+    """Whether the code that called SQLAlchemy's execute is a test module's own."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("sqlalchemy"):
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None and frame.f_globals.get("__name__", "").startswith("tests.")
+
+
+@pytest.fixture(autouse=True)
+def _no_unscoped_query() -> Iterator[None]:
+    start = len(_unscoped)
+    yield
+    assert _unscoped[start:] == [], "\n".join(_unscoped[start:])
 
 
 def _postgres_database_url(tmp_name: str) -> str:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Table, func, select, text
 
 from boxoffice.server.catalog.tables import hall_seats
+from boxoffice.server.db.scoping import cross_tenant, scoped_select
 
 
 class BulkWriter:
@@ -34,10 +35,10 @@ class BulkWriter:
         # lock, so nobody else can take these ids before the rows are written.
         start = self._next_id.get(table.name)
         if start is None:
-            start = (
-                int(self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
-                + 1
+            largest = cross_tenant(
+                select(func.coalesce(func.max(table.c.id), 0)), "ids are shared by all clients"
             )
+            start = int(self.conn.execute(largest).scalar_one()) + 1
         self._next_id[table.name] = start + count
         return list(range(start, start + count))
 
@@ -85,12 +86,14 @@ def list_hall_seats(
     conn: Connection, *, tenant_id: int
 ) -> list[tuple[int, int, int, int, int, int]]:
     """(id, hall, section, row, seat, rank) of every hall seat of the client."""
-    stmt = select(
+    stmt = scoped_select(
+        hall_seats,
         hall_seats.c.id,
         hall_seats.c.hall_id,
         hall_seats.c.section_id,
         hall_seats.c.row_nr,
         hall_seats.c.seat_nr,
         hall_seats.c.rank_id,
-    ).where(hall_seats.c.tenant_id == tenant_id)
+        tenant_id=tenant_id,
+    )
     return [(a, b, c, d, e, f) for a, b, c, d, e, f in conn.execute(stmt)]

@@ -2,21 +2,14 @@
 
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    RowMapping,
-    Select,
-    bindparam,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, RowMapping, Select, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.catalog.tables import events, place_claims
+from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 from boxoffice.server.orders.tables import order_seats, orders
 
 
@@ -62,7 +55,7 @@ def get_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, lock: bool = False
 ) -> RowMapping | None:
     """The cart; `lock` takes its row lock so that changes to one cart are serialised."""
-    stmt = select(carts).where(carts.c.tenant_id == tenant_id, carts.c.id == cart_id)
+    stmt = scoped_select(carts, tenant_id=tenant_id).where(carts.c.id == cart_id)
     if lock:
         stmt = stmt.with_for_update()
     return conn.execute(stmt).mappings().first()
@@ -70,42 +63,36 @@ def get_cart(
 
 def update_cart_expiry(conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int) -> None:
     conn.execute(
-        update(carts)
-        .where(carts.c.tenant_id == tenant_id, carts.c.id == cart_id)
+        scoped_update(carts, tenant_id=tenant_id)
+        .where(carts.c.id == cart_id)
         .values(expires_at=expires_at)
     )
 
 
 def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: int) -> None:
     conn.execute(
-        update(carts)
-        .where(carts.c.tenant_id == tenant_id, carts.c.id == cart_id)
-        .values(closed_at=now)
+        scoped_update(carts, tenant_id=tenant_id).where(carts.c.id == cart_id).values(closed_at=now)
     )
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
     stmt = (
-        select(cart_items)
-        .where(cart_items.c.tenant_id == tenant_id, cart_items.c.cart_id == cart_id)
+        scoped_select(cart_items, tenant_id=tenant_id)
+        .where(cart_items.c.cart_id == cart_id)
         .order_by(cart_items.c.id)
     )
     return list(conn.execute(stmt).mappings())
 
 
 def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) -> RowMapping | None:
-    stmt = select(cart_items).where(
-        cart_items.c.tenant_id == tenant_id,
-        cart_items.c.cart_id == cart_id,
-        cart_items.c.id == item_id,
+    stmt = scoped_select(cart_items, tenant_id=tenant_id).where(
+        cart_items.c.cart_id == cart_id, cart_items.c.id == item_id
     )
     return conn.execute(stmt).mappings().first()
 
 
 def delete_item(conn: Connection, *, tenant_id: int, item_id: int) -> None:
-    conn.execute(
-        delete(cart_items).where(cart_items.c.tenant_id == tenant_id, cart_items.c.id == item_id)
-    )
+    conn.execute(scoped_delete(cart_items, tenant_id=tenant_id).where(cart_items.c.id == item_id))
 
 
 def insert_donation(conn: Connection, *, tenant_id: int, cart_id: str, item: NewItem) -> None:
@@ -158,15 +145,14 @@ def lock_events(conn: Connection, *, tenant_id: int, event_ids: Collection[int])
     """
     for event_id in sorted(event_ids):
         conn.execute(
-            select(events.c.event_id)
-            .where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+            scoped_select(events, events.c.event_id, tenant_id=tenant_id)
+            .where(events.c.event_id == event_id)
             .with_for_update(key_share=True)
         ).all()
 
 
 def delete_expired_holds(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> int:
-    stmt = delete(place_claims).where(
-        place_claims.c.tenant_id == tenant_id,
+    stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
         place_claims.c.event_id == event_id,
         place_claims.c.order_seat_id.is_(None),
         place_claims.c.expires_at.is_not(None),
@@ -175,18 +161,17 @@ def delete_expired_holds(conn: Connection, *, tenant_id: int, event_id: int, now
     return conn.execute(stmt).rowcount
 
 
-def _item_ids_of_cart(tenant_id: int, cart_id: str) -> Select[tuple[int]]:
-    return select(cart_items.c.id).where(
-        cart_items.c.tenant_id == tenant_id, cart_items.c.cart_id == cart_id
+def _item_ids_of_cart(tenant_id: int, cart_id: str) -> Select[Any]:
+    return scoped_select(cart_items, cart_items.c.id, tenant_id=tenant_id).where(
+        cart_items.c.cart_id == cart_id
     )
 
 
 def update_hold_expiry(conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int) -> int:
     """Move every hold of the cart to `expires_at`; returns how many holds there are."""
     stmt = (
-        update(place_claims)
+        scoped_update(place_claims, tenant_id=tenant_id)
         .where(
-            place_claims.c.tenant_id == tenant_id,
             place_claims.c.order_seat_id.is_(None),
             place_claims.c.cart_item_id.in_(_item_ids_of_cart(tenant_id, cart_id)),
         )
@@ -196,8 +181,7 @@ def update_hold_expiry(conn: Connection, *, tenant_id: int, cart_id: str, expire
 
 
 def delete_holds_of_cart(conn: Connection, *, tenant_id: int, cart_id: str) -> int:
-    stmt = delete(place_claims).where(
-        place_claims.c.tenant_id == tenant_id,
+    stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
         place_claims.c.order_seat_id.is_(None),
         place_claims.c.cart_item_id.in_(_item_ids_of_cart(tenant_id, cart_id)),
     )
@@ -205,8 +189,7 @@ def delete_holds_of_cart(conn: Connection, *, tenant_id: int, cart_id: str) -> i
 
 
 def delete_hold_of_item(conn: Connection, *, tenant_id: int, item_id: int) -> int:
-    stmt = delete(place_claims).where(
-        place_claims.c.tenant_id == tenant_id,
+    stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
         place_claims.c.order_seat_id.is_(None),
         place_claims.c.cart_item_id == item_id,
     )
@@ -220,9 +203,10 @@ def lock_live_holds(conn: Connection, *, tenant_id: int, cart_id: str, now: int)
     checkout converts it into a sale.
     """
     stmt = (
-        select(place_claims.c.cart_item_id, place_claims.c.id)
+        scoped_select(
+            place_claims, place_claims.c.cart_item_id, place_claims.c.id, tenant_id=tenant_id
+        )
         .where(
-            place_claims.c.tenant_id == tenant_id,
             place_claims.c.order_seat_id.is_(None),
             place_claims.c.expires_at > now,
             place_claims.c.cart_item_id.in_(_item_ids_of_cart(tenant_id, cart_id)),
@@ -284,8 +268,8 @@ def update_claims_sold(
     if not sales:
         return
     stmt = (
-        update(place_claims)
-        .where(place_claims.c.tenant_id == tenant_id, place_claims.c.id == bindparam("p_id"))
+        scoped_update(place_claims, tenant_id=tenant_id)
+        .where(place_claims.c.id == bindparam("p_id"))
         .values(order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=None)
     )
     conn.execute(stmt, [{"p_id": claim_id, "p_seat": seat_id} for claim_id, seat_id in sales])

@@ -3,9 +3,10 @@
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from boxoffice.server.catalog.tables import event_blocks, hall_seats
+from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 from boxoffice.server.tenancy.tables import clients
 
 # A block as stored: (block_type, hall_seat_id, rank_id, places).
@@ -63,7 +64,7 @@ def sync_rows(
     columns = [table.c[name] for name in (*keys, *values)]
     stored = {
         tuple(row[: len(keys)]): tuple(row[len(keys) :])
-        for row in conn.execute(select(*columns).where(table.c.tenant_id == tenant_id))
+        for row in conn.execute(scoped_select(table, *columns, tenant_id=tenant_id))
     }
     added: list[dict[str, object]] = []
     changed: list[dict[str, object]] = []
@@ -85,8 +86,7 @@ def sync_rows(
         conn.execute(insert(table), added)
     if changed:
         stmt = (
-            update(table)
-            .where(table.c.tenant_id == tenant_id)
+            scoped_update(table, tenant_id=tenant_id)
             .where(*(table.c[name] == bindparam(f"p_{name}") for name in keys))
             .values({name: bindparam(f"p_{name}") for name in values})
         )
@@ -98,25 +98,29 @@ def list_hall_seat_ids(
     conn: Connection, *, tenant_id: int, hall_ids: Iterable[int]
 ) -> dict[tuple[int, int, int, int], int]:
     """Hall seat ids by (hall, section, row, seat)."""
-    stmt = select(
+    stmt = scoped_select(
+        hall_seats,
         hall_seats.c.hall_id,
         hall_seats.c.section_id,
         hall_seats.c.row_nr,
         hall_seats.c.seat_nr,
         hall_seats.c.id,
-    ).where(hall_seats.c.tenant_id == tenant_id, hall_seats.c.hall_id.in_(list(hall_ids)))
+        tenant_id=tenant_id,
+    ).where(hall_seats.c.hall_id.in_(list(hall_ids)))
     return {(h, s, r, n): seat_id for h, s, r, n, seat_id in conn.execute(stmt)}
 
 
 def list_event_blocks(conn: Connection, *, tenant_id: int) -> dict[int, list[BlockRow]]:
     """Every stored block of the client, per event, sorted (for comparison with a file)."""
-    stmt = select(
+    stmt = scoped_select(
+        event_blocks,
         event_blocks.c.event_id,
         event_blocks.c.block_type,
         event_blocks.c.hall_seat_id,
         event_blocks.c.rank_id,
         event_blocks.c.places,
-    ).where(event_blocks.c.tenant_id == tenant_id)
+        tenant_id=tenant_id,
+    )
     blocks: dict[int, list[BlockRow]] = {}
     for event_id, block_type, hall_seat_id, rank_id, places in conn.execute(stmt):
         blocks.setdefault(event_id, []).append((block_type, hall_seat_id, rank_id, places))
@@ -132,8 +136,8 @@ def replace_event_blocks(
     if not blocks:
         return
     conn.execute(
-        delete(event_blocks).where(
-            event_blocks.c.tenant_id == tenant_id, event_blocks.c.event_id.in_(list(blocks))
+        scoped_delete(event_blocks, tenant_id=tenant_id).where(
+            event_blocks.c.event_id.in_(list(blocks))
         )
     )
     rows = [

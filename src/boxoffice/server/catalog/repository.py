@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, or_, select
+from sqlalchemy import Connection, RowMapping, or_
 
 from boxoffice.server.catalog.tables import (
     event_blocks,
@@ -17,13 +17,14 @@ from boxoffice.server.catalog.tables import (
     prices,
     productions,
 )
+from boxoffice.server.db.scoping import scoped_select
 
 
 def list_events(
     conn: Connection, *, tenant_id: int, start_min: int | None, start_max: int | None
 ) -> list[RowMapping]:
     """Events starting within [start_min, start_max] (either bound optional), by start."""
-    stmt = select(events).where(events.c.tenant_id == tenant_id)
+    stmt = scoped_select(events, tenant_id=tenant_id)
     if start_min is not None:
         stmt = stmt.where(events.c.start_at >= start_min)
     if start_max is not None:
@@ -36,15 +37,15 @@ def list_events_by_production(
     conn: Connection, *, tenant_id: int, production_id: int
 ) -> list[RowMapping]:
     stmt = (
-        select(events)
-        .where(events.c.tenant_id == tenant_id, events.c.production_id == production_id)
+        scoped_select(events, tenant_id=tenant_id)
+        .where(events.c.production_id == production_id)
         .order_by(events.c.start_at, events.c.event_id)
     )
     return list(conn.execute(stmt).mappings())
 
 
 def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
-    stmt = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id == event_id)
     return conn.execute(stmt).mappings().first()
 
 
@@ -53,15 +54,13 @@ def list_events_by_ids(
 ) -> dict[int, RowMapping]:
     if not event_ids:
         return {}
-    stmt = select(events).where(
-        events.c.tenant_id == tenant_id, events.c.event_id.in_(list(event_ids))
-    )
+    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id.in_(list(event_ids)))
     return {row["event_id"]: row for row in conn.execute(stmt).mappings()}
 
 
 def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
-    stmt = select(productions).where(
-        productions.c.tenant_id == tenant_id, productions.c.production_id == production_id
+    stmt = scoped_select(productions, tenant_id=tenant_id).where(
+        productions.c.production_id == production_id
     )
     return conn.execute(stmt).mappings().first()
 
@@ -73,8 +72,8 @@ def list_prices_by_event(
     if not event_ids:
         return {}
     stmt = (
-        select(prices)
-        .where(prices.c.tenant_id == tenant_id, prices.c.event_id.in_(list(event_ids)))
+        scoped_select(prices, tenant_id=tenant_id)
+        .where(prices.c.event_id.in_(list(event_ids)))
         .order_by(
             prices.c.event_id, prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id
         )
@@ -90,26 +89,24 @@ def list_prices_by_ids(
 ) -> dict[str, RowMapping]:
     if not price_ids:
         return {}
-    stmt = select(prices).where(
-        prices.c.tenant_id == tenant_id, prices.c.price_id.in_(list(price_ids))
-    )
+    stmt = scoped_select(prices, tenant_id=tenant_id).where(prices.c.price_id.in_(list(price_ids)))
     return {row["price_id"]: row for row in conn.execute(stmt).mappings()}
 
 
 def list_halls(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
-    stmt = select(halls).where(halls.c.tenant_id == tenant_id).order_by(halls.c.hall_id)
+    stmt = scoped_select(halls, tenant_id=tenant_id).order_by(halls.c.hall_id)
     return list(conn.execute(stmt).mappings())
 
 
 def get_hall(conn: Connection, *, tenant_id: int, hall_id: int) -> RowMapping | None:
-    stmt = select(halls).where(halls.c.tenant_id == tenant_id, halls.c.hall_id == hall_id)
+    stmt = scoped_select(halls, tenant_id=tenant_id).where(halls.c.hall_id == hall_id)
     return conn.execute(stmt).mappings().first()
 
 
 def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
     stmt = (
-        select(hall_sections)
-        .where(hall_sections.c.tenant_id == tenant_id, hall_sections.c.hall_id == hall_id)
+        scoped_select(hall_sections, tenant_id=tenant_id)
+        .where(hall_sections.c.hall_id == hall_id)
         .order_by(hall_sections.c.section_id)
     )
     return list(conn.execute(stmt).mappings())
@@ -118,8 +115,8 @@ def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[Row
 def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
     """Every seat of a hall, in plan order: section, row, seat number."""
     stmt = (
-        select(hall_seats)
-        .where(hall_seats.c.tenant_id == tenant_id, hall_seats.c.hall_id == hall_id)
+        scoped_select(hall_seats, tenant_id=tenant_id)
+        .where(hall_seats.c.hall_id == hall_id)
         .order_by(hall_seats.c.section_id, hall_seats.c.row_nr, hall_seats.c.seat_nr)
     )
     return list(conn.execute(stmt).mappings())
@@ -127,16 +124,19 @@ def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[R
 
 def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[int, int]:
     """Places per rank of an unreserved event."""
-    stmt = select(event_capacities.c.rank_id, event_capacities.c.places).where(
-        event_capacities.c.tenant_id == tenant_id, event_capacities.c.event_id == event_id
-    )
+    stmt = scoped_select(
+        event_capacities,
+        event_capacities.c.rank_id,
+        event_capacities.c.places,
+        tenant_id=tenant_id,
+    ).where(event_capacities.c.event_id == event_id)
     return {rank_id: places for rank_id, places in conn.execute(stmt)}
 
 
 def list_blocks(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
     stmt = (
-        select(event_blocks)
-        .where(event_blocks.c.tenant_id == tenant_id, event_blocks.c.event_id == event_id)
+        scoped_select(event_blocks, tenant_id=tenant_id)
+        .where(event_blocks.c.event_id == event_id)
         .order_by(event_blocks.c.id)
     )
     return list(conn.execute(stmt).mappings())
@@ -146,8 +146,9 @@ def list_live_claims(
     conn: Connection, *, tenant_id: int, event_id: int, now: int
 ) -> list[tuple[str, int]]:
     """(place_key, rank_id) of every place sold or held by an unexpired hold."""
-    stmt = select(place_claims.c.place_key, place_claims.c.rank_id).where(
-        place_claims.c.tenant_id == tenant_id,
+    stmt = scoped_select(
+        place_claims, place_claims.c.place_key, place_claims.c.rank_id, tenant_id=tenant_id
+    ).where(
         place_claims.c.event_id == event_id,
         or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
     )
@@ -155,10 +156,8 @@ def list_live_claims(
 
 
 def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
-    stmt = (
-        select(payment_methods)
-        .where(payment_methods.c.tenant_id == tenant_id)
-        .order_by(payment_methods.c.payment_method_id)
+    stmt = scoped_select(payment_methods, tenant_id=tenant_id).order_by(
+        payment_methods.c.payment_method_id
     )
     return list(conn.execute(stmt).mappings())
 
@@ -166,8 +165,7 @@ def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping
 def get_payment_method(
     conn: Connection, *, tenant_id: int, payment_method_id: int
 ) -> RowMapping | None:
-    stmt = select(payment_methods).where(
-        payment_methods.c.tenant_id == tenant_id,
-        payment_methods.c.payment_method_id == payment_method_id,
+    stmt = scoped_select(payment_methods, tenant_id=tenant_id).where(
+        payment_methods.c.payment_method_id == payment_method_id
     )
     return conn.execute(stmt).mappings().first()

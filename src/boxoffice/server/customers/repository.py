@@ -4,18 +4,17 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, insert
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.changes import advanced
+from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 
 
 def get_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
-    stmt = select(customers).where(
-        customers.c.tenant_id == tenant_id, customers.c.id == customer_id
-    )
+    stmt = scoped_select(customers, tenant_id=tenant_id).where(customers.c.id == customer_id)
     return conn.execute(stmt).mappings().first()
 
 
@@ -24,8 +23,8 @@ def list_customers_by_ids(
 ) -> dict[int, RowMapping]:
     if not customer_ids:
         return {}
-    stmt = select(customers).where(
-        customers.c.tenant_id == tenant_id, customers.c.id.in_(list(customer_ids))
+    stmt = scoped_select(customers, tenant_id=tenant_id).where(
+        customers.c.id.in_(list(customer_ids))
     )
     return {row["id"]: row for row in conn.execute(stmt).mappings()}
 
@@ -37,11 +36,10 @@ def list_tags_by_customer(
     if not customer_ids:
         return {}
     stmt = (
-        select(customer_tags.c.customer_id, customer_tags.c.name)
-        .where(
-            customer_tags.c.tenant_id == tenant_id,
-            customer_tags.c.customer_id.in_(list(customer_ids)),
+        scoped_select(
+            customer_tags, customer_tags.c.customer_id, customer_tags.c.name, tenant_id=tenant_id
         )
+        .where(customer_tags.c.customer_id.in_(list(customer_ids)))
         .order_by(customer_tags.c.customer_id, customer_tags.c.name)
     )
     tags: dict[int, list[str]] = defaultdict(list)
@@ -59,8 +57,8 @@ def get_tags(conn: Connection, *, tenant_id: int, customer_id: int) -> list[str]
 def lock_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
     """The customer row, locked until commit on PostgreSQL (SQLite's writer lock suffices)."""
     stmt = (
-        select(customers)
-        .where(customers.c.tenant_id == tenant_id, customers.c.id == customer_id)
+        scoped_select(customers, tenant_id=tenant_id)
+        .where(customers.c.id == customer_id)
         .with_for_update()
     )
     return conn.execute(stmt).mappings().first()
@@ -69,9 +67,7 @@ def lock_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowM
 def get_customer_by_email_key(
     conn: Connection, *, tenant_id: int, email_key: str
 ) -> RowMapping | None:
-    stmt = select(customers).where(
-        customers.c.tenant_id == tenant_id, customers.c.email_key == email_key
-    )
+    stmt = scoped_select(customers, tenant_id=tenant_id).where(customers.c.email_key == email_key)
     return conn.execute(stmt).mappings().first()
 
 
@@ -111,8 +107,8 @@ def update_customer(
 ) -> bool:
     """Set `values` and move last_changed_at; False when the new email_key is taken."""
     stmt = (
-        update(customers)
-        .where(customers.c.tenant_id == tenant_id, customers.c.id == customer_id)
+        scoped_update(customers, tenant_id=tenant_id)
+        .where(customers.c.id == customer_id)
         .values(last_changed_at=advanced(customers.c.last_changed_at, now), **values)
     )
     try:
@@ -127,7 +123,7 @@ def update_customer(
 
 def list_client_type_names(conn: Connection, *, tenant_id: int) -> set[str]:
     """The client's tag vocabulary (small: a catalog list)."""
-    stmt = select(client_types.c.name).where(client_types.c.tenant_id == tenant_id)
+    stmt = scoped_select(client_types, client_types.c.name, tenant_id=tenant_id)
     return set(conn.execute(stmt).scalars())
 
 
@@ -145,8 +141,8 @@ def delete_tags(
     conn: Connection, *, tenant_id: int, customer_id: int, names: Collection[str] | None = None
 ) -> None:
     """Delete the given tags of a customer, or all of them when `names` is None."""
-    stmt = delete(customer_tags).where(
-        customer_tags.c.tenant_id == tenant_id, customer_tags.c.customer_id == customer_id
+    stmt = scoped_delete(customer_tags, tenant_id=tenant_id).where(
+        customer_tags.c.customer_id == customer_id
     )
     if names is not None:
         if not names:

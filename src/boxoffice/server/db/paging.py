@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, select, tuple_
 
+from boxoffice.server.db.scoping import tenant_filter
+
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -43,7 +45,10 @@ def window_filter(table: Table, *, tenant_id: int, window: Window) -> list[Colum
     a batch start exactly after the previous row even within one shared last_changed_at.
     """
     changed, row_id = table.c.last_changed_at, table.c.id
-    terms: list[ColumnElement[bool]] = [table.c.tenant_id == tenant_id, changed < window.until]
+    terms: list[ColumnElement[bool]] = [
+        tenant_filter(table, tenant_id=tenant_id),
+        changed < window.until,
+    ]
     if window.since is not None:
         terms.append(changed >= window.since)
     if window.after is not None:

@@ -94,15 +94,17 @@ class Users:
         return found
 
     def _render(self, ids: list[int]) -> Iterator[tuple[int, bytes]]:
-        tags = repository.list_tags(self._conn, self._tenant_id, ids)
-        for row in repository.list_customers(self._conn, self._tenant_id, ids):
+        tags = repository.list_tags(self._conn, tenant_id=self._tenant_id, ids=ids)
+        for row in repository.list_customers(self._conn, tenant_id=self._tenant_id, ids=ids):
             resource = user_resource_of_row(row, tags.get(row[0], ()), self._tz)
             # Copied into a bytes object of its own size: orjson returns a buffer of at least
             # 4 KiB, so each kept customer would cost about ten times its size.
             yield row[0], bytes(memoryview(orjson.dumps(resource)))
 
     def _render_in_database(self, ids: list[int]) -> Iterator[tuple[int, bytes]]:
-        for cid, text in repository.list_customer_json(self._conn, self._tenant_id, ids):
+        for cid, text in repository.list_customer_json(
+            self._conn, tenant_id=self._tenant_id, ids=ids
+        ):
             yield cid, text.encode()
 
     def of(self, ids: Collection[int]) -> dict[int, orjson.Fragment]:
@@ -241,13 +243,17 @@ def _database_renders(conn: Connection, tz: ZoneInfo) -> bool:
 
 
 def _render_customers(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    tags = repository.list_tags(context.conn, context.tenant_id, [row[0] for row in rows])
+    tags = repository.list_tags(
+        context.conn, tenant_id=context.tenant_id, ids=[row[0] for row in rows]
+    )
     tz = context.tz
     return [user_resource_of_row(row, tags.get(row[0], ()), tz) for row in rows]
 
 
 def _render_orders(context: ExportContext, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    seats = repository.list_seats(context.conn, context.tenant_id, [row[0] for row in rows])
+    seats = repository.list_seats(
+        context.conn, tenant_id=context.tenant_id, order_ids=[row[0] for row in rows]
+    )
     customer = _ORDER_CUSTOMER
     users = context.users.of({row[customer] for row in rows if row[customer] is not None})
     tz, no_seats = context.tz, ()

@@ -37,6 +37,7 @@ from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.resources import USER, USER_ROW_COLUMNS
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
+from boxoffice.server.db.scoping import same_tenant, scoped_select
 from boxoffice.server.exports.json_sql import Part, Raw, Value, json_sql, pg_instant
 from boxoffice.server.orders.resources import (
     ORDER_EXPORT,
@@ -71,7 +72,7 @@ _SEAT_COLUMNS = [order_seats.c[name] for name in SEAT_ROW_COLUMNS]
 
 
 def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
-    stmt = select(client_types.c.name).where(client_types.c.tenant_id == tenant_id)
+    stmt = scoped_select(client_types, client_types.c.name, tenant_id=tenant_id)
     return [name for (name,) in conn.execute(stmt)]
 
 
@@ -131,22 +132,21 @@ def _one_of(conn: Connection, column: Column[Any], ids: Collection[int]) -> Colu
     return column.in_(select(values.table_valued("value").c.value))
 
 
-def list_customers(conn: Connection, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
+def list_customers(conn: Connection, *, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
     """The client's customers with these ids, as tuples in USER_ROW_COLUMNS order."""
     # `tenant_id + 0` keeps the scoping but not as an index term: otherwise SQLite, knowing no
     # statistics, may scan the client's every customer by the (tenant_id, ...) index instead
     # of looking the customers up by primary key.
-    stmt = select(*_CUSTOMER_COLUMNS).where(
-        customers.c.tenant_id + 0 == tenant_id, _one_of(conn, customers.c.id, ids)
-    )
+    stmt = scoped_select(customers, *_CUSTOMER_COLUMNS, tenant_id=tenant_id, use_index=False)
+    stmt = stmt.where(_one_of(conn, customers.c.id, ids))
     return _tuples(conn, stmt)
 
 
-def list_tags(conn: Connection, tenant_id: int, ids: Collection[int]) -> dict[int, list[str]]:
+def list_tags(conn: Connection, *, tenant_id: int, ids: Collection[int]) -> dict[int, list[str]]:
     """Tag names of these customers of the client (customers without tags absent)."""
-    stmt = select(customer_tags.c.customer_id, customer_tags.c.name).where(
-        customer_tags.c.tenant_id == tenant_id, _one_of(conn, customer_tags.c.customer_id, ids)
-    )
+    stmt = scoped_select(
+        customer_tags, customer_tags.c.customer_id, customer_tags.c.name, tenant_id=tenant_id
+    ).where(_one_of(conn, customer_tags.c.customer_id, ids))
     tags: dict[int, list[str]] = defaultdict(list)
     for customer_id, name in _tuples(conn, stmt):
         tags[customer_id].append(name)
@@ -154,16 +154,13 @@ def list_tags(conn: Connection, tenant_id: int, ids: Collection[int]) -> dict[in
 
 
 def list_seats(
-    conn: Connection, tenant_id: int, order_ids: Collection[int]
+    conn: Connection, *, tenant_id: int, order_ids: Collection[int]
 ) -> dict[int, list[Any]]:
     """All seats (current and removed) of these orders of the client, per order id, in seat
     id order: tuples in SEAT_ROW_COLUMNS order."""
     stmt = (
-        select(*_SEAT_COLUMNS)
-        .where(
-            order_seats.c.tenant_id + 0 == tenant_id,
-            _one_of(conn, order_seats.c.order_id, order_ids),
-        )
+        scoped_select(order_seats, *_SEAT_COLUMNS, tenant_id=tenant_id, use_index=False)
+        .where(_one_of(conn, order_seats.c.order_id, order_ids))
         .order_by(order_seats.c.order_id, order_seats.c.id)
     )
     seats: dict[int, list[Any]] = defaultdict(list)
@@ -212,7 +209,7 @@ _PG_ORDER_SEATS_JSON = (
         literal_column(_pg_seats(_CURRENT)).label("current"),
         literal_column(_pg_seats(_REMOVED)).label("removed"),
     )
-    .where(order_seats.c.order_id == orders.c.id, order_seats.c.tenant_id == orders.c.tenant_id)
+    .where(order_seats.c.order_id == orders.c.id, same_tenant(order_seats, orders))
     .lateral("order_seats_json")
 )
 
@@ -296,12 +293,16 @@ def use_zone(conn: Connection, tz: ZoneInfo) -> bool:
     return True
 
 
-def list_customer_json(conn: Connection, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
+def list_customer_json(conn: Connection, *, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
     """(id, JSON of its UserResource) of the client's customers with these ids, rendered by
     the database in the zone set by use_zone."""
-    stmt = select(customers.c.id, _USER_JSON[conn.dialect.name]).where(
-        customers.c.tenant_id + 0 == tenant_id, _one_of(conn, customers.c.id, ids)
-    )
+    stmt = scoped_select(
+        customers,
+        customers.c.id,
+        _USER_JSON[conn.dialect.name],
+        tenant_id=tenant_id,
+        use_index=False,
+    ).where(_one_of(conn, customers.c.id, ids))
     return _tuples(conn, stmt)
 
 

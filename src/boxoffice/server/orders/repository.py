@@ -4,16 +4,17 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog.tables import event_blocks, event_capacities, place_claims
 from boxoffice.server.db.changes import advanced
+from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 from boxoffice.server.orders.tables import order_seats, orders
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:
-    stmt = select(orders).where(orders.c.tenant_id == tenant_id, orders.c.id == order_id)
+    stmt = scoped_select(orders, tenant_id=tenant_id).where(orders.c.id == order_id)
     return conn.execute(stmt).mappings().first()
 
 
@@ -24,8 +25,8 @@ def list_seats_by_order(
     if not order_ids:
         return {}
     stmt = (
-        select(order_seats)
-        .where(order_seats.c.tenant_id == tenant_id, order_seats.c.order_id.in_(list(order_ids)))
+        scoped_select(order_seats, tenant_id=tenant_id)
+        .where(order_seats.c.order_id.in_(list(order_ids)))
         .order_by(order_seats.c.order_id, order_seats.c.id)
     )
     seats: dict[int, list[RowMapping]] = defaultdict(list)
@@ -37,9 +38,7 @@ def list_seats_by_order(
 def lock_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:
     """The order row, locked until commit on PostgreSQL (SQLite's writer lock suffices)."""
     stmt = (
-        select(orders)
-        .where(orders.c.tenant_id == tenant_id, orders.c.id == order_id)
-        .with_for_update()
+        scoped_select(orders, tenant_id=tenant_id).where(orders.c.id == order_id).with_for_update()
     )
     return conn.execute(stmt).mappings().first()
 
@@ -49,26 +48,23 @@ def update_order(
 ) -> None:
     """Set `values` and move last_changed_at forward."""
     conn.execute(
-        update(orders)
-        .where(orders.c.tenant_id == tenant_id, orders.c.id == order_id)
+        scoped_update(orders, tenant_id=tenant_id)
+        .where(orders.c.id == order_id)
         .values(last_changed_at=advanced(orders.c.last_changed_at, now), **values)
     )
 
 
 def get_seat(conn: Connection, *, tenant_id: int, order_id: int, seat_id: int) -> RowMapping | None:
-    stmt = select(order_seats).where(
-        order_seats.c.tenant_id == tenant_id,
-        order_seats.c.order_id == order_id,
-        order_seats.c.id == seat_id,
+    stmt = scoped_select(order_seats, tenant_id=tenant_id).where(
+        order_seats.c.order_id == order_id, order_seats.c.id == seat_id
     )
     return conn.execute(stmt).mappings().first()
 
 
 def list_current_seats(conn: Connection, *, tenant_id: int, order_id: int) -> list[RowMapping]:
     stmt = (
-        select(order_seats)
+        scoped_select(order_seats, tenant_id=tenant_id)
         .where(
-            order_seats.c.tenant_id == tenant_id,
             order_seats.c.order_id == order_id,
             order_seats.c.deleted_at.is_(None),
         )
@@ -79,15 +75,15 @@ def list_current_seats(conn: Connection, *, tenant_id: int, order_id: int) -> li
 
 def update_seat_deleted(conn: Connection, *, tenant_id: int, seat_id: int, now: int) -> None:
     conn.execute(
-        update(order_seats)
-        .where(order_seats.c.tenant_id == tenant_id, order_seats.c.id == seat_id)
+        scoped_update(order_seats, tenant_id=tenant_id)
+        .where(order_seats.c.id == seat_id)
         .values(deleted_at=now)
     )
 
 
 def sum_current_seat_cents(conn: Connection, *, tenant_id: int, order_id: int) -> int:
-    stmt = select(func.coalesce(func.sum(order_seats.c.amount_cents), 0)).where(
-        order_seats.c.tenant_id == tenant_id,
+    total = func.coalesce(func.sum(order_seats.c.amount_cents), 0)
+    stmt = scoped_select(order_seats, total, tenant_id=tenant_id).where(
         order_seats.c.order_id == order_id,
         order_seats.c.deleted_at.is_(None),
     )
@@ -98,9 +94,8 @@ def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collec
     """Release the places sold to these order seats."""
     if seat_ids:
         conn.execute(
-            delete(place_claims).where(
-                place_claims.c.tenant_id == tenant_id,
-                place_claims.c.order_seat_id.in_(list(seat_ids)),
+            scoped_delete(place_claims, tenant_id=tenant_id).where(
+                place_claims.c.order_seat_id.in_(list(seat_ids))
             )
         )
 
@@ -110,8 +105,7 @@ def delete_expired_hold(
 ) -> None:
     """Drop a cart hold on this place if it has expired, so the place can be claimed."""
     conn.execute(
-        delete(place_claims).where(
-            place_claims.c.tenant_id == tenant_id,
+        scoped_delete(place_claims, tenant_id=tenant_id).where(
             place_claims.c.event_id == event_id,
             place_claims.c.place_key == place_key,
             place_claims.c.expires_at < now,
@@ -124,8 +118,7 @@ def delete_expired_holds_with_prefix(
 ) -> None:
     """Drop expired cart holds on every place whose key starts with the prefix (one rank)."""
     conn.execute(
-        delete(place_claims).where(
-            place_claims.c.tenant_id == tenant_id,
+        scoped_delete(place_claims, tenant_id=tenant_id).where(
             place_claims.c.event_id == event_id,
             place_claims.c.place_key.startswith(place_key_prefix, autoescape=True),
             place_claims.c.expires_at < now,
@@ -136,8 +129,7 @@ def delete_expired_holds_with_prefix(
 def list_claimed_place_keys(
     conn: Connection, *, tenant_id: int, event_id: int, place_key_prefix: str
 ) -> set[str]:
-    stmt = select(place_claims.c.place_key).where(
-        place_claims.c.tenant_id == tenant_id,
+    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
         place_claims.c.event_id == event_id,
         place_claims.c.place_key.startswith(place_key_prefix, autoescape=True),
     )
@@ -175,8 +167,7 @@ def insert_claim(
 def is_hall_seat_blocked(
     conn: Connection, *, tenant_id: int, event_id: int, hall_seat_id: int
 ) -> bool:
-    stmt = select(event_blocks.c.id).where(
-        event_blocks.c.tenant_id == tenant_id,
+    stmt = scoped_select(event_blocks, event_blocks.c.id, tenant_id=tenant_id).where(
         event_blocks.c.event_id == event_id,
         event_blocks.c.hall_seat_id == hall_seat_id,
     )
@@ -186,15 +177,15 @@ def is_hall_seat_blocked(
 def count_sellable_units(conn: Connection, *, tenant_id: int, event_id: int, rank_id: int) -> int:
     """An unreserved event's places of a rank, less those blocked from sale."""
     capacity = conn.execute(
-        select(event_capacities.c.places).where(
-            event_capacities.c.tenant_id == tenant_id,
+        scoped_select(event_capacities, event_capacities.c.places, tenant_id=tenant_id).where(
             event_capacities.c.event_id == event_id,
             event_capacities.c.rank_id == rank_id,
         )
     ).scalar_one_or_none()
     blocked = conn.execute(
-        select(func.coalesce(func.sum(event_blocks.c.places), 0)).where(
-            event_blocks.c.tenant_id == tenant_id,
+        scoped_select(
+            event_blocks, func.coalesce(func.sum(event_blocks.c.places), 0), tenant_id=tenant_id
+        ).where(
             event_blocks.c.event_id == event_id,
             event_blocks.c.rank_id == rank_id,
             event_blocks.c.hall_seat_id.is_(None),

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
+from boxoffice.server.db.scoping import cross_tenant, scoped_select, scoped_update
 from boxoffice.server.tenancy.tables import api_keys, clients
 
 
@@ -38,36 +39,35 @@ def get_active_key_hash(
     conn: Connection, *, client_name: str, prefix: str
 ) -> tuple[str, int, str] | None:
     """The stored hash, tenant id and time zone of a live key of this client, if any."""
-    stmt = (
+    stmt = cross_tenant(
         select(api_keys.c.key_hash, clients.c.id, clients.c.timezone)
         .join(clients, clients.c.id == api_keys.c.tenant_id)
         .where(
             api_keys.c.prefix == prefix,
             clients.c.name == client_name,
             api_keys.c.revoked_at.is_(None),
-        )
+        ),
+        "authentication: finds which client a key belongs to",
     )
     row = conn.execute(stmt).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
 def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
-    stmt = (
-        select(api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at)
-        .where(api_keys.c.tenant_id == tenant_id)
-        .order_by(api_keys.c.created_at, api_keys.c.id)
-    )
+    stmt = scoped_select(
+        api_keys,
+        api_keys.c.prefix,
+        api_keys.c.created_at,
+        api_keys.c.revoked_at,
+        tenant_id=tenant_id,
+    ).order_by(api_keys.c.created_at, api_keys.c.id)
     return [KeyRecord(*row) for row in conn.execute(stmt)]
 
 
 def update_key_revoked(conn: Connection, *, tenant_id: int, prefix: str, now: int) -> int:
     stmt = (
-        update(api_keys)
-        .where(
-            api_keys.c.tenant_id == tenant_id,
-            api_keys.c.prefix == prefix,
-            api_keys.c.revoked_at.is_(None),
-        )
+        scoped_update(api_keys, tenant_id=tenant_id)
+        .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     return conn.execute(stmt).rowcount

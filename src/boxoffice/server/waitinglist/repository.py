@@ -3,9 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, insert
 
 from boxoffice.server.db.changes import advanced
+from boxoffice.server.db.scoping import scoped_select, scoped_update
 from boxoffice.server.waitinglist.tables import waiting_list_entries as entries
 
 ACTIVE_TYPES = ("waiting", "notified")
@@ -40,7 +41,7 @@ def insert_entry(
 def get_entry(
     conn: Connection, *, tenant_id: int, waiting_id: int, lock: bool = False
 ) -> RowMapping | None:
-    stmt = select(entries).where(entries.c.tenant_id == tenant_id, entries.c.id == waiting_id)
+    stmt = scoped_select(entries, tenant_id=tenant_id).where(entries.c.id == waiting_id)
     if lock:
         stmt = stmt.with_for_update()
     return conn.execute(stmt).mappings().first()
@@ -50,8 +51,7 @@ def get_active_entry(
     conn: Connection, *, tenant_id: int, customer_id: int, event_id: int
 ) -> RowMapping | None:
     """The customer's entry for the event that is still waiting or notified, if any."""
-    stmt = select(entries).where(
-        entries.c.tenant_id == tenant_id,
+    stmt = scoped_select(entries, tenant_id=tenant_id).where(
         entries.c.customer_id == customer_id,
         entries.c.event_id == event_id,
         entries.c.type.in_(ACTIVE_TYPES),
@@ -61,7 +61,7 @@ def get_active_entry(
 
 def list_entries(conn: Connection, *, tenant_id: int, event_id: int | None) -> list[RowMapping]:
     """Entries in queue order (first come, first served), of one event or all events."""
-    stmt = select(entries).where(entries.c.tenant_id == tenant_id)
+    stmt = scoped_select(entries, tenant_id=tenant_id)
     if event_id is not None:
         stmt = stmt.where(entries.c.event_id == event_id)
     stmt = stmt.order_by(entries.c.event_id, entries.c.created_at, entries.c.id)
@@ -72,7 +72,7 @@ def update_entry(
     conn: Connection, *, tenant_id: int, waiting_id: int, values: Mapping[str, Any], now: int
 ) -> None:
     conn.execute(
-        update(entries)
-        .where(entries.c.tenant_id == tenant_id, entries.c.id == waiting_id)
+        scoped_update(entries, tenant_id=tenant_id)
+        .where(entries.c.id == waiting_id)
         .values(last_changed_at=advanced(entries.c.last_changed_at, now), **values)
     )
