@@ -6,10 +6,11 @@ Every catalog function takes a keyword-only tenant_id and filters on it.
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, delete, select
+from sqlalchemy import Connection, RowMapping, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boxoffice.server.catalog.tables import events, halls, payment_methods, prices, productions
+from boxoffice.server.db.scoping import scoped_select
 from boxoffice.server.public.tables import public_rate_limits
 
 
@@ -17,7 +18,7 @@ def list_productions(
     conn: Connection, *, tenant_id: int, production_ids: Collection[int] | None = None
 ) -> dict[int, RowMapping]:
     """Productions by id, all of the client's or the given ones."""
-    stmt = select(productions).where(productions.c.tenant_id == tenant_id)
+    stmt = scoped_select(productions, tenant_id=tenant_id)
     if production_ids is not None:
         stmt = stmt.where(productions.c.production_id.in_(list(production_ids)))
     stmt = stmt.order_by(productions.c.production_id)
@@ -25,8 +26,8 @@ def list_productions(
 
 
 def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
-    stmt = select(productions).where(
-        productions.c.tenant_id == tenant_id, productions.c.production_id == production_id
+    stmt = scoped_select(productions, tenant_id=tenant_id).where(
+        productions.c.production_id == production_id
     )
     return conn.execute(stmt).mappings().first()
 
@@ -39,7 +40,7 @@ def list_events(
     start_after: int | None = None,
 ) -> list[RowMapping]:
     """Events in start order: all of the client's, one production's, or those starting later."""
-    stmt = select(events).where(events.c.tenant_id == tenant_id)
+    stmt = scoped_select(events, tenant_id=tenant_id)
     if production_id is not None:
         stmt = stmt.where(events.c.production_id == production_id)
     if start_after is not None:
@@ -49,7 +50,7 @@ def list_events(
 
 
 def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
-    stmt = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id == event_id)
     return conn.execute(stmt).mappings().first()
 
 
@@ -57,8 +58,8 @@ def list_event_ids(conn: Connection, *, tenant_id: int, event_ids: Collection[in
     """Which of `event_ids` the client has."""
     if not event_ids:
         return set()
-    stmt = select(events.c.event_id).where(
-        events.c.tenant_id == tenant_id, events.c.event_id.in_(list(event_ids))
+    stmt = scoped_select(events, events.c.event_id, tenant_id=tenant_id).where(
+        events.c.event_id.in_(list(event_ids))
     )
     return set(conn.execute(stmt).scalars())
 
@@ -66,8 +67,8 @@ def list_event_ids(conn: Connection, *, tenant_id: int, event_ids: Collection[in
 def list_prices(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
     """An event's prices: by rank, the dearest first, then by price id."""
     stmt = (
-        select(prices)
-        .where(prices.c.tenant_id == tenant_id, prices.c.event_id == event_id)
+        scoped_select(prices, tenant_id=tenant_id)
+        .where(prices.c.event_id == event_id)
         .order_by(prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id)
     )
     return list(conn.execute(stmt).mappings())
@@ -76,7 +77,7 @@ def list_prices(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowM
 def list_halls(
     conn: Connection, *, tenant_id: int, hall_id: int | None = None
 ) -> dict[int, RowMapping]:
-    stmt = select(halls).where(halls.c.tenant_id == tenant_id)
+    stmt = scoped_select(halls, tenant_id=tenant_id)
     if hall_id is not None:
         stmt = stmt.where(halls.c.hall_id == hall_id)
     stmt = stmt.order_by(halls.c.hall_id)
@@ -85,8 +86,8 @@ def list_halls(
 
 def list_online_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
     stmt = (
-        select(payment_methods)
-        .where(payment_methods.c.tenant_id == tenant_id, payment_methods.c.online.is_(True))
+        scoped_select(payment_methods, tenant_id=tenant_id)
+        .where(payment_methods.c.online.is_(True))
         .order_by(payment_methods.c.payment_method_id)
     )
     return list(conn.execute(stmt).mappings())
@@ -98,10 +99,10 @@ def list_event_type_columns(conn: Connection, *, tenant_id: int) -> list[tuple[s
     rows: list[tuple[str | None, ...]] = [
         (row[0], None, None)
         for row in conn.execute(
-            select(productions.c.event_types).where(productions.c.tenant_id == tenant_id)
+            scoped_select(productions, productions.c.event_types, tenant_id=tenant_id)
         )
     ]
-    stmt = select(events.c.event_types, events.c.event_type).where(events.c.tenant_id == tenant_id)
+    stmt = scoped_select(events, events.c.event_types, events.c.event_type, tenant_id=tenant_id)
     rows.extend((None, event_types, event_type) for event_types, event_type in conn.execute(stmt))
     return rows
 
