@@ -16,7 +16,13 @@ from boxoffice.server.catalog.routes import router as catalog_router
 from boxoffice.server.config import Settings, get_settings
 from boxoffice.server.customers.routes import router as customers_router
 from boxoffice.server.db.engine import make_engine
-from boxoffice.server.errors import AppError
+from boxoffice.server.errors import (
+    AppError,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    ServerError,
+)
 from boxoffice.server.exports.routes import order_list_router
 from boxoffice.server.exports.routes import router as exports_router
 from boxoffice.server.home import install_home_page
@@ -24,7 +30,7 @@ from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
 from boxoffice.server.public.install import install_public_api
-from boxoffice.server.responses import json_response
+from boxoffice.server.responses import error_response, json_response
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
@@ -68,29 +74,32 @@ def _validation_errors(exc: RequestValidationError) -> dict[str, list[str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> Response:
-        return json_response(exc.body(), exc.status_code, exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         first = next(iter(errors.values()))[0]
-        return json_response({"message": first, "errors": errors}, 422)
+        return error_response(InvalidInput(errors, message=first))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
             # FastAPI refuses a body it cannot parse at all (not UTF-8, nested too deeply)
             # with a 400 of its own; the contract's answer to malformed JSON is a 422.
-            problem = "The body is not valid JSON."
-            return json_response({"message": problem, "errors": {"body": [problem]}}, 422)
-        messages = {404: "Not found.", 405: "Method not allowed."}
-        message = messages.get(exc.status_code, str(exc.detail))
-        return json_response({"message": message}, exc.status_code, exc.headers)
+            return error_response(InvalidInput.field("body", "The body is not valid JSON."))
+        if exc.status_code in (404, 405):
+            error = (
+                NotFound() if exc.status_code == 404 else MethodNotAllowed("Method not allowed.")
+            )
+            error.headers = dict(exc.headers) if exc.headers else None
+            return error_response(error)
+        return json_response({"message": str(exc.detail)}, exc.status_code, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> Response:
         # Never a stack trace in the response; the server log has it.
-        return json_response({"message": "Server error."}, 500)
+        return error_response(ServerError())
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -1,6 +1,28 @@
-"""The AppError tree: each error carries its HTTP status and a stable code."""
+"""The error vocabulary: each AppError carries its HTTP status and a stable snake_case code.
+
+One handler renders an AppError as the contract's JSON body ({message, errors?}); the
+routes document the errors they answer with `NotFound.documented("Order not found.")`,
+so the OpenAPI document is made from the same classes.
+"""
 
 from typing import Any
+
+# The contract's error body, as the OpenAPI document shows it (components.schemas.Error).
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["message"],
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+# A route's documented responses, as FastAPI's `responses=` takes them.
+Responses = dict[int | str, dict[str, Any]]
 
 
 class AppError(Exception):
@@ -27,6 +49,15 @@ class AppError(Exception):
             body["errors"] = self.errors
         return body
 
+    @classmethod
+    def documented(cls, description: str) -> Responses:
+        """This error as a route's documented response: {status: the OpenAPI response}.
+
+        Combine several with `|`. The response names the stable code (`x-error-code`).
+        """
+        response = {"description": description, "content": _ERROR_CONTENT, "x-error-code": cls.code}
+        return {cls.status_code: response}
+
 
 class Unauthenticated(AppError):
     status_code = 401
@@ -40,8 +71,8 @@ class NotFound(AppError):
     status_code = 404
     code = "not_found"
 
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} not found.")
+    def __init__(self, what: str | None = None) -> None:
+        super().__init__("Not found." if what is None else f"{what} not found.")
 
 
 class Conflict(AppError):
@@ -54,9 +85,34 @@ class Gone(AppError):
     code = "gone"
 
 
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(AppError):
+    """A 429; `headers` carry Retry-After and the RateLimit-* fields."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("Too many requests.", headers=headers)
+
+
+class ServerError(AppError):
+    """A 500: never a stack trace in the response; the server log has it."""
+
+    status_code = 500
+    code = "server_error"
+
+    def __init__(self) -> None:
+        super().__init__("Server error.")
 
 
 class InvalidInput(AppError):

@@ -10,28 +10,26 @@ import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "message": {"type": "string"},
-        "errors": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-    "required": ["message"],
-}
+from boxoffice.server.errors import (
+    ERROR_SCHEMA,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 
-_COMMON_ERRORS = {
-    "401": "Missing, malformed, revoked or unknown key, or a key of another or unknown client.",
-    "422": "Invalid input; `errors` names each offending field.",
-}
+_INVALID = InvalidInput.documented("Invalid input; `errors` names each offending field.")
+_COMMON_ERRORS = _INVALID | Unauthenticated.documented(
+    "Missing, malformed, revoked or unknown key, or a key of another or unknown client."
+)
 
-_PUBLIC_ERRORS = {
-    "404": "Unknown client, or the named record does not exist.",
-    "422": "Invalid input; `errors` names each offending field.",
-    "429": "Too many requests from this address; `Retry-After` says when to try again.",
-}
+_PUBLIC_ERRORS = (
+    _INVALID
+    | NotFound.documented("Unknown client, or the named record does not exist.")
+    | TooManyRequests.documented(
+        "Too many requests from this address; `Retry-After` says when to try again."
+    )
+)
 PEPPERED_PREFIX = "/v1/{client_name}/peppered/"
 
 
@@ -62,7 +60,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         "bearer": {"type": "http", "scheme": "bearer", "description": "Extension."},
     }
     schema["security"] = [{"apiKey": []}, {"basic": []}, {"bearer": []}]
-    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, path_item in schema.get("paths", {}).items():
         public = not path.startswith(PEPPERED_PREFIX)
         for operation in path_item.values():
@@ -73,8 +70,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 common = _PUBLIC_ERRORS
             else:
                 common = _COMMON_ERRORS
-            for status, description in common.items():
-                responses[status] = {"description": description, "content": error_content}
+            for status, response in common.items():
+                responses[str(status)] = response
     app.openapi_schema = schema
     return schema
 

@@ -1,6 +1,6 @@
 """HTTP routes of carts: create, add and remove items, read, empty, and check out."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
@@ -15,6 +15,7 @@ from boxoffice.server.carts.schemas import (
 )
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.errors import Conflict, Gone, NotFound, Responses
 from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
@@ -23,20 +24,16 @@ from boxoffice.server.values.clock import now_micros
 router = APIRouter(tags=["cart"])
 
 
-def _error(description: str) -> dict[str, Any]:
-    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_NOT_FOUND = _error("Cart not found (never created, checked out or deleted).")
-_EXPIRED = _error("Cart expired: its timeOut has passed.")
-_READ: dict[int | str, dict[str, Any]] = {404: _NOT_FOUND, 410: _EXPIRED}
-_HOLD: dict[int | str, dict[str, Any]] = {
-    404: _NOT_FOUND,
-    409: _error("Not enough places, or a named seat is taken, blocked or of another rank."),
-    410: _EXPIRED,
-}
+_NOT_FOUND = NotFound.documented("Cart not found (never created, checked out or deleted).")
+_EXPIRED = Gone.documented("Cart expired: its timeOut has passed.")
+_READ: Responses = _NOT_FOUND | _EXPIRED
+_HOLD: Responses = (
+    _NOT_FOUND
+    | Conflict.documented(
+        "Not enough places, or a named seat is taken, blocked or of another rank."
+    )
+    | _EXPIRED
+)
 
 
 @router.post("/cart", status_code=201, response_model=CartResource)
@@ -84,7 +81,7 @@ def get_cart_summary(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) 
 @router.delete(
     "/cart/{cartId}/{itemId}",
     response_model=CartResource,
-    responses={404: _error("Cart or cart item not found."), 410: _EXPIRED},
+    responses=NotFound.documented("Cart or cart item not found.") | _EXPIRED,
 )
 def remove_item(
     tenant: CurrentTenant,
@@ -104,9 +101,7 @@ def remove_item(
     return json_response(resources.cart_resource(view, tenant.timezone))
 
 
-@router.delete(
-    "/cart/{cartId}", status_code=204, response_class=Response, responses={404: _NOT_FOUND}
-)
+@router.delete("/cart/{cartId}", status_code=204, response_class=Response, responses=_NOT_FOUND)
 def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
     """Release every place and close the cart; afterwards it is not found."""
     with write_transaction(engine) as tx:
@@ -118,7 +113,7 @@ def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> R
     "/cart/{cartId}/checkout",
     status_code=201,
     response_model=OrderExportResource,
-    responses={404: _NOT_FOUND, 410: _error("Cart expired; its places have been released.")},
+    responses=_NOT_FOUND | Gone.documented("Cart expired; its places have been released."),
 )
 def check_out(
     tenant: CurrentTenant, engine: AppEngine, cart_id: CartId, body: CheckoutInput

@@ -1,6 +1,6 @@
 """HTTP routes of the catalog: events, productions, halls, seating plans, payment methods."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -15,6 +15,7 @@ from boxoffice.server.catalog.schemas import (
 )
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import NotFound, Responses
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.values.clock import now_micros
@@ -22,13 +23,7 @@ from boxoffice.server.values.clock import now_micros
 router = APIRouter(tags=["catalog"])
 
 
-def _error(description: str) -> dict[str, Any]:
-    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_NO_EVENT: dict[int | str, dict[str, Any]] = {404: _error("Event not found.")}
+_NO_EVENT: Responses = NotFound.documented("Event not found.")
 
 
 @router.get("/event", response_model=list[EventResource])
@@ -59,7 +54,7 @@ def get_event(
 @router.get(
     "/production/{productionId}",
     response_model=ProductionResource,
-    responses={404: _error("Production not found.")},
+    responses=NotFound.documented("Production not found."),
 )
 def get_production(
     tenant: CurrentTenant,
@@ -80,7 +75,7 @@ def list_halls(tenant: CurrentTenant, engine: AppEngine) -> Response:
 
 
 @router.get(
-    "/hall/{hallId}", response_model=HallResource, responses={404: _error("Hall not found.")}
+    "/hall/{hallId}", response_model=HallResource, responses=NotFound.documented("Hall not found.")
 )
 def get_hall(
     tenant: CurrentTenant, engine: AppEngine, hall_id: Annotated[int, Path(alias="hallId")]

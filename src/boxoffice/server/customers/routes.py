@@ -1,6 +1,6 @@
 """HTTP routes of customers: parse, one service call, render with user_resource."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
@@ -17,21 +17,15 @@ from boxoffice.server.customers.schemas import (
 from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import Conflict, NotFound, Responses
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 
-
-def _error(description: str) -> dict[str, Any]:
-    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 router = APIRouter(tags=["customers"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("Customer not found.")}
-_CHANGE: dict[int | str, dict[str, Any]] = {**_NOT_FOUND, 409: _error("The customer was erased.")}
+_NOT_FOUND: Responses = NotFound.documented("Customer not found.")
+_CHANGE: Responses = _NOT_FOUND | Conflict.documented("The customer was erased.")
 
 
 def _render(record: CustomerRecord, tenant: Tenant, status_code: int = 200) -> Response:

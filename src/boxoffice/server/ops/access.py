@@ -10,15 +10,12 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.server.errors import ServerError
 from boxoffice.server.ops.logs import ACCESS_LOGGER, REQUEST_ID
 from boxoffice.server.ops.metrics import observe_request
-from boxoffice.server.ops.scope import (
-    authenticated_key_prefix,
-    authenticated_tenant,
-    client_address,
-    header,
-)
-from boxoffice.server.responses import json_response
+from boxoffice.server.ops.scope import header
+from boxoffice.server.responses import error_response
+from boxoffice.server.tenancy.principal import principal_of
 
 # An incoming X-Request-ID (from a proxy or the caller) is kept when it is this tame; anything
 # else could smuggle text into logs, so a fresh id replaces it.
@@ -78,7 +75,7 @@ class AccessMiddleware:
                 # The app's handler for unexpected errors sits outside every user middleware;
                 # answering here (same body) lets the 500 carry the request id as well. The
                 # error is raised on, so the server still logs its traceback.
-                response = json_response({"message": "Server error."}, 500)
+                response = error_response(ServerError())
                 with contextlib.suppress(Exception):
                     await response(scope, receive, send_observed)
             raise
@@ -129,8 +126,8 @@ class AccessMiddleware:
         level = logging.DEBUG if quiet else logging.INFO
         if not logger.isEnabledFor(level):
             return
-        tenant = authenticated_tenant(scope)
-        prefix = authenticated_key_prefix(scope)
+        principal = principal_of(scope)
+        tenant, prefix = principal.tenant, principal.key_prefix
         user_agent = header(scope, b"user-agent")
         fields: dict[str, object] = {
             "request_id": request_id,
@@ -140,7 +137,7 @@ class AccessMiddleware:
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "bytes": sent_bytes,
-            "client": client_address(scope),
+            "client": principal.address,
             "tenant": tenant.name if tenant else None,
             "key": f"bo_{prefix}" if prefix else None,
             "user_agent": user_agent[:_USER_AGENT_MAX] if user_agent else None,

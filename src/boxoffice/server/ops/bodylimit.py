@@ -9,8 +9,9 @@ contract's JSON.
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.server.errors import PayloadTooLarge
 from boxoffice.server.ops.scope import header
-from boxoffice.server.responses import json_response
+from boxoffice.server.responses import error_response
 
 
 def _message(limit: int) -> str:
@@ -67,5 +68,4 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = json_response({"message": _message(self.max_bytes)}, 413)
-        await response(scope, receive, send)
+        await error_response(PayloadTooLarge(_message(self.max_bytes)))(scope, receive, send)

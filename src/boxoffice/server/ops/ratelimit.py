@@ -15,14 +15,11 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.server.errors import TooManyRequests
 from boxoffice.server.ops.metrics import record_rate_limited
-from boxoffice.server.ops.scope import (
-    API_PATH_START,
-    authenticated_key_prefix,
-    authenticated_tenant,
-    client_address,
-)
-from boxoffice.server.responses import json_response
+from boxoffice.server.ops.scope import API_PATH_START
+from boxoffice.server.responses import error_response
+from boxoffice.server.tenancy.principal import principal_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +73,7 @@ async def _refuse(
     scope: Scope, receive: Receive, send: Send, allowance: Allowance, limit: str
 ) -> None:
     record_rate_limited(limit)
-    response = json_response({"message": "Too many requests."}, 429, allowance.headers())
-    await response(scope, receive, send)
+    await error_response(TooManyRequests(allowance.headers()))(scope, receive, send)
 
 
 class FailedAuthenticationMiddleware:
@@ -96,7 +92,7 @@ class FailedAuthenticationMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(API_PATH_START):
             await self.app(scope, receive, send)
             return
-        address = client_address(scope)
+        address = principal_of(scope).address
         allowance = self.budget.check(address)
         if not allowance.allowed:
             await _refuse(scope, receive, send, allowance, "authentication")
@@ -122,12 +118,11 @@ class KeyRateLimitMiddleware:
         self.budget = budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tenant = authenticated_tenant(scope) if scope["type"] == "http" else None
-        prefix = authenticated_key_prefix(scope) if tenant is not None else None
-        if tenant is None or prefix is None:
+        principal = principal_of(scope) if scope["type"] == "http" else None
+        if principal is None or principal.tenant is None or principal.key_prefix is None:
             await self.app(scope, receive, send)
             return
-        allowance = self.budget.hit(f"{tenant.id}:{prefix}")
+        allowance = self.budget.hit(f"{principal.tenant.id}:{principal.key_prefix}")
         if not allowance.allowed:
             await _refuse(scope, receive, send, allowance, "key")
             return

@@ -1,7 +1,5 @@
 """HTTP routes of orders: parse, one service call, render with orders/resources.py."""
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from boxoffice.server.customers.resources import user_resource
@@ -10,6 +8,7 @@ from boxoffice.server.db.transactions import (
     write_transaction,
 )
 from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import Conflict, NotFound, Responses
 from boxoffice.server.orders import service
 from boxoffice.server.orders.resources import (
     OrderExportResource,
@@ -27,16 +26,9 @@ from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 
-
-def _error(description: str) -> dict[str, Any]:
-    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 router = APIRouter(tags=["orders"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("Order not found.")}
+_NOT_FOUND: Responses = NotFound.documented("Order not found.")
 
 
 @router.get("/order/{orderId}", response_model=OrderResource, responses=_NOT_FOUND)
@@ -49,10 +41,8 @@ def get_order(tenant: CurrentTenant, engine: AppEngine, order_id: OrderId) -> Re
 @router.put(
     "/order/{orderId}",
     response_model=OrderResource,
-    responses={
-        **_NOT_FOUND,
-        409: _error("Re-opening the order: a place has been taken meanwhile."),
-    },
+    responses=_NOT_FOUND
+    | Conflict.documented("Re-opening the order: a place has been taken meanwhile."),
 )
 def update_order(
     tenant: CurrentTenant, engine: AppEngine, order_id: OrderId, body: OrderUpdate
@@ -74,7 +64,7 @@ def _render_detail(detail: OrderDetail, tenant: Tenant) -> Response:
 @router.delete(
     "/order/{orderId}/seat/{seatId}",
     response_model=OrderExportResource,
-    responses={404: _error("Order or seat not found (or the seat is removed already).")},
+    responses=NotFound.documented("Order or seat not found (or the seat is removed already)."),
 )
 def remove_seat(
     tenant: CurrentTenant, engine: AppEngine, order_id: OrderId, seat_id: SeatId

@@ -1,12 +1,13 @@
 """Public catalog routes: events, ticket types, locations, event types, payment methods."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.public import resources, service
+from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.public.schemas import (
     EventTypeResource,
     LocationResource,
@@ -19,12 +20,6 @@ from boxoffice.server.responses import json_response
 from boxoffice.server.values.clock import now_micros
 
 router = APIRouter(tags=["public catalog"])
-
-
-def _not_found(description: str) -> dict[int | str, dict[str, Any]]:
-    schema = {"$ref": "#/components/schemas/Error"}
-    content = {"application/json": {"schema": schema}}
-    return {404: {"description": description, "content": content}}
 
 
 @router.get("/events", response_model=list[MainEventResource])
@@ -48,7 +43,7 @@ def list_upcoming_events(tenant: PublicTenant, engine: AppEngine) -> Response:
 @router.get(
     "/events/{event_id}",
     response_model=list[MainEventResource],
-    responses=_not_found("Event not found"),
+    responses=PublicNotFound.documented("Event not found"),
 )
 def get_event(
     tenant: PublicTenant, engine: AppEngine, event_id: Annotated[str, Path()]
@@ -63,7 +58,7 @@ def get_event(
 @router.get(
     "/tickettypes/{event_id}",
     response_model=list[TicketTypeResource],
-    responses=_not_found("sub_event not found"),
+    responses=PublicNotFound.documented("sub_event not found"),
 )
 def list_ticket_types(
     tenant: PublicTenant, engine: AppEngine, event_id: Annotated[str, Path()]
@@ -84,7 +79,7 @@ def list_locations(tenant: PublicTenant, engine: AppEngine) -> Response:
 @router.get(
     "/locations/{location_id}",
     response_model=list[LocationResource],
-    responses=_not_found("Location not found"),
+    responses=PublicNotFound.documented("Location not found"),
 )
 def get_location(
     tenant: PublicTenant, engine: AppEngine, location_id: Annotated[str, Path()]

@@ -15,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.server.errors import TooManyRequests
 from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.ops.ratelimit import Allowance
-from boxoffice.server.ops.scope import client_address
 from boxoffice.server.public import repository
 from boxoffice.server.public.paths import is_public_path
-from boxoffice.server.responses import json_response
+from boxoffice.server.responses import error_response
+from boxoffice.server.tenancy.principal import principal_of
 
 log = logging.getLogger("boxoffice.public")
 
@@ -63,7 +64,7 @@ class PublicRateLimitMiddleware:
             allowance = await run_in_threadpool(
                 spend,
                 self.engine,
-                address=client_address(scope),
+                address=principal_of(scope).address,
                 limit=self.limit,
                 window_seconds=self.window_seconds,
                 now=time.time(),
@@ -76,8 +77,7 @@ class PublicRateLimitMiddleware:
             return
         if not allowance.allowed:
             record_rate_limited("public")
-            response = json_response({"message": "Too many requests."}, 429, allowance.headers())
-            await response(scope, receive, send)
+            await error_response(TooManyRequests(allowance.headers()))(scope, receive, send)
             return
         extra = [(k.lower().encode(), v.encode()) for k, v in allowance.headers().items()]
 

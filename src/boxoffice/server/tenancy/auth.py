@@ -19,9 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.errors import Unauthenticated
-from boxoffice.server.responses import json_response
+from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
+from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant
 
 _API_PATH = re.compile(r"^/v1/([^/]*)/peppered(?:/|$)")
@@ -50,7 +51,8 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def authenticate(engine: Engine, client_name: str, authorization: str | None) -> Tenant:
+def authenticate(engine: Engine, client_name: str, authorization: str | None) -> tuple[Tenant, str]:
+    """The client whose key `authorization` presents, and the key's public prefix."""
     key = presented_key(authorization)
     prefix = key_prefix(key) if key else None
     if key is None or prefix is None or not CLIENT_NAME.match(client_name):
@@ -59,7 +61,7 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
         found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
     if found is None or not verify_key(key, found[0]):
         raise Unauthenticated()
-    return Tenant(id=found[1], name=client_name, timezone=_zone(found[2]))
+    return Tenant(id=found[1], name=client_name, timezone=_zone(found[2])), prefix
 
 
 class AuthenticationMiddleware:
@@ -79,21 +81,20 @@ class AuthenticationMiddleware:
                         authorization = value.decode("latin-1")
                         break
                 try:
-                    tenant = await run_in_threadpool(
+                    tenant, prefix = await run_in_threadpool(
                         authenticate, self.engine, match.group(1), authorization
                     )
                 except Unauthenticated as exc:
-                    response = json_response(exc.body(), exc.status_code, exc.headers)
-                    await response(scope, receive, send)
+                    await error_response(exc)(scope, receive, send)
                     return
-                scope.setdefault("state", {})["tenant"] = tenant
+                authenticate_principal(scope, tenant, prefix)
         await self.app(scope, receive, send)
 
 
 def current_tenant(request: Request) -> Tenant:
     """FastAPI dependency: the client the middleware authenticated for this request."""
-    tenant = getattr(request.state, "tenant", None)
-    if not isinstance(tenant, Tenant):
+    tenant = principal_of(request.scope).tenant
+    if tenant is None:
         raise Unauthenticated()
     return tenant
 

@@ -9,6 +9,7 @@ from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import Conflict, NotFound
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
@@ -28,12 +29,6 @@ from boxoffice.server.waitinglist.service import WaitingView
 router = APIRouter(tags=["waitinglist"])
 
 
-def _error(description: str) -> dict[str, Any]:
-    """An error response in the OpenAPI document: the contract's {message, errors?} body."""
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _render(view: WaitingView, tenant: Tenant) -> dict[str, Any]:
     # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
     customer = cast("Mapping[str, Any] | None", view.customer)
@@ -45,7 +40,7 @@ def _render(view: WaitingView, tenant: Tenant) -> dict[str, Any]:
     "/waitinglist",
     status_code=201,
     response_model=WaitingResource,
-    responses={409: _error("The customer is on this list already, or the event has ended.")},
+    responses=Conflict.documented("The customer is on this list already, or the event has ended."),
 )
 def join_waiting_list(tenant: CurrentTenant, engine: AppEngine, body: WaitingCreate) -> Response:
     with write_transaction(engine) as tx:
@@ -56,7 +51,7 @@ def join_waiting_list(tenant: CurrentTenant, engine: AppEngine, body: WaitingCre
 @router.get(
     "/waitinglist",
     response_model=WaitingResources,
-    responses={404: _error("Event not found.")},
+    responses=NotFound.documented("Event not found."),
 )
 def list_waiting_list(
     tenant: CurrentTenant,
@@ -72,7 +67,7 @@ def list_waiting_list(
 @router.put(
     "/waitinglist/{waitingId}",
     response_model=WaitingResource,
-    responses={404: _error("Waiting list entry not found.")},
+    responses=NotFound.documented("Waiting list entry not found."),
 )
 def change_waiting_entry(
     tenant: CurrentTenant, engine: AppEngine, waiting_id: WaitingId, body: WaitingUpdate
