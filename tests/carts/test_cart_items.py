@@ -237,7 +237,7 @@ def test_donation_item(shop: Shop, catalog: Catalog) -> None:
         ([{"priceId": "STD", "rankId": 1, "eventId": UNRESERVED}], "0.eventId"),
         ([{"priceId": "STD", "rankId": 1, "numberOfTickets": 0}], "0.numberOfTickets"),
         ([{"priceId": "STD", "rankId": 1, "numberOfTickets": 21}], "0.numberOfTickets"),
-        ([{"priceId": "STD", "rankId": 1, "numberOfTickets": "2"}], "0.numberOfTickets"),
+        ([{"priceId": "STD", "rankId": 1, "numberOfTickets": "2.0"}], "0.numberOfTickets"),
         ([{"priceId": "STD", "rankId": True}], "0.rankId"),
         ([{"priceId": "STD"}], "0.rankId"),
         ([{"rankId": 1}], "0.priceId"),

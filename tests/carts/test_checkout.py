@@ -166,7 +166,8 @@ def test_sold_places_cannot_be_held_again(shop: Shop, catalog: Catalog) -> None:
     [
         ({}, "paymentMethodId"),
         ({"paymentMethodId": 9}, "paymentMethodId"),
-        ({"paymentMethodId": "1"}, "paymentMethodId"),
+        ({"paymentMethodId": "one"}, "paymentMethodId"),
+        ({"paymentMethodId": 1.0}, "paymentMethodId"),
         ({"paymentMethodId": 1, "customerId": 999999}, "customerId"),
         ({"paymentMethodId": 1, "customerId": 0}, "customerId"),
         ({"paymentMethodId": 1, "orderChannel": "shop"}, "orderChannel"),

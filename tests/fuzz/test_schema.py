@@ -155,7 +155,9 @@ def test_operation_conforms(
             if valid_body is None:
                 return operation.as_strategy(mode, path_parameters=path_parameters)
             return valid_body.flatmap(
-                lambda body: operation.as_strategy(mode, path_parameters=path_parameters, body=body)
+                lambda body: operation.as_strategy(
+                    mode, path_parameters=path_parameters, body=body, media_type="application/json"
+                )
             )
 
         ids = st.fixed_dictionaries({n: st.sampled_from(v) for n, v in known.items()})

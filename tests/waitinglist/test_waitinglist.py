@@ -84,7 +84,7 @@ def test_join(
         ({"customerId": "CUSTOMER", "eventId": RESERVED, "numberOfTickets": 0}, "numberOfTickets"),
         ({"customerId": "CUSTOMER", "eventId": RESERVED, "numberOfTickets": 21}, "numberOfTickets"),
         (
-            {"customerId": "CUSTOMER", "eventId": RESERVED, "numberOfTickets": "2"},
+            {"customerId": "CUSTOMER", "eventId": RESERVED, "numberOfTickets": "two"},
             "numberOfTickets",
         ),
         ({"customerId": "CUSTOMER", "eventId": RESERVED}, "numberOfTickets"),

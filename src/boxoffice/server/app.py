@@ -26,6 +26,7 @@ from boxoffice.server.errors import (
 from boxoffice.server.exports.routes import order_list_router
 from boxoffice.server.exports.routes import router as exports_router
 from boxoffice.server.home import install_home_page
+from boxoffice.server.lenient import TrailingSlashMiddleware
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
@@ -111,7 +112,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPIOffline(
         title="Boxoffice",
         version=__version__,
-        description="Peppered-compatible ticketing data API with a bulk export API.",
+        description="Peppered-compatible ticketing data API with a bulk export API. Input is "
+        "read as PHP and Laravel clients send it: JSON or form bodies, integers also as "
+        "numeric strings, `[]`/`null`/no body as no parameters, query parameters of a POST "
+        "merged into its body (or refused), a trailing slash as the same path (docs/input.md).",
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -134,5 +138,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.
         app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     install_operations(app, settings, engine)
+    # Outermost: every layer below (logs, limits, authentication, routing) sees `/path/` as
+    # `/path`, and the router never answers a trailing slash with a redirect.
+    app.router.redirect_slashes = False
+    app.add_middleware(TrailingSlashMiddleware)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

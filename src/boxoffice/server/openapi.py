@@ -72,8 +72,23 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 common = _COMMON_ERRORS
             for status, response in common.items():
                 responses[str(status)] = response
+            _add_form_bodies(operation)
     app.openapi_schema = schema
     return schema
+
+
+def _add_form_bodies(operation: dict[str, Any]) -> None:
+    """A JSON object body may also come as a form, PHP's brackets for nesting (lenient.py).
+
+    A list body can too (`0[priceId]=STD`), but OpenAPI has no form encoding of a top-level
+    array: docs/input.md describes it.
+    """
+    content = operation.get("requestBody", {}).get("content", {})
+    json_body = content.get("application/json", {})
+    schema = json_body.get("schema", {})
+    if "$ref" in schema or schema.get("type") == "object":
+        for form_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            content[form_type] = json_body
 
 
 def render_openapi(app: FastAPI) -> bytes:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import Body, Response
 
 from boxoffice.server.carts import resources, service
 from boxoffice.server.carts.schemas import (
@@ -16,12 +16,13 @@ from boxoffice.server.carts.schemas import (
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, Gone, NotFound, Responses
+from boxoffice.server.lenient import api_router
 from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(tags=["cart"])
+router = api_router(tags=["cart"])
 
 
 _NOT_FOUND = NotFound.documented("Cart not found (never created, checked out or deleted).")

@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.errors import InvalidInput
+from boxoffice.server.lenient import BooleanInput, IntegerInput
 from boxoffice.server.schemas import ApiModel
 from boxoffice.server.values.money import parse_money
 
@@ -18,7 +19,10 @@ MAX_TICKETS_PER_ITEM = 20
 CartId = Annotated[str, Path(alias="cartId")]
 ItemId = Annotated[int, Path(alias="itemId", gt=0, le=MAX_ID)]
 
-Id = Annotated[int, Field(strict=True, gt=0, le=MAX_ID)]
+_Id = Annotated[int, Field(strict=True, gt=0, le=MAX_ID)]
+# Ids also as numeric strings, "" as null (docs/input.md).
+Id = Annotated[_Id, IntegerInput]
+OptionalId = Annotated[_Id | None, IntegerInput]
 
 
 def _cents(value: object) -> object:
@@ -61,12 +65,14 @@ class CartItemInput(_Request):
     """
 
     price_id: Annotated[str, Field(strict=True, min_length=1, max_length=32)]
-    rank_id: Annotated[int, Field(strict=True, ge=0, le=MAX_ID)]
-    event_id: Id | None = None
+    rank_id: Annotated[int, Field(strict=True, ge=0, le=MAX_ID), IntegerInput]
+    event_id: OptionalId = None
     number_of_tickets: Annotated[
-        int, Field(strict=True, ge=1, le=MAX_TICKETS_PER_ITEM, description="Default 1.")
+        int,
+        Field(strict=True, ge=1, le=MAX_TICKETS_PER_ITEM, description="Default 1."),
+        IntegerInput,
     ] = 1
-    seat_id: Id | None = Field(
+    seat_id: OptionalId = Field(
         default=None, description="A hall seat id (from GET /seating) on a reserved event."
     )
     amount: MoneyInput = Field(default=None, description="Donations only.")
@@ -75,11 +81,13 @@ class CartItemInput(_Request):
 class CheckoutInput(_Request):
     """Body of POST /cart/{cartId}/checkout."""
 
-    customer_id: Id | None = Field(default=None, description="Null or absent: anonymous.")
+    customer_id: OptionalId = Field(default=None, description="Null or absent: anonymous.")
     payment_method_id: Id
     order_channel: Literal["www", "sp"] = "www"
     donation: MoneyInput = None
-    paid: StrictBool = Field(default=False, description="True: orderPaymentStatus `paid`.")
+    paid: Annotated[StrictBool, BooleanInput] = Field(
+        default=False, description="True: orderPaymentStatus `paid`."
+    )
 
 
 class CartItemResource(ApiModel):

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from boxoffice.server.catalog import resources, service
 from boxoffice.server.catalog.schemas import (
@@ -16,11 +16,12 @@ from boxoffice.server.catalog.schemas import (
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.errors import NotFound, Responses
+from boxoffice.server.lenient import api_router
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(tags=["catalog"])
+router = api_router(tags=["catalog"])
 
 
 _NO_EVENT: Responses = NotFound.documented("Event not found.")

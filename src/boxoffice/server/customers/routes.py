@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import Body, Response
 
 from boxoffice.server.customers import service
 from boxoffice.server.customers.resources import UserResource, user_resource
@@ -18,11 +18,12 @@ from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.errors import Conflict, NotFound, Responses
+from boxoffice.server.lenient import api_router
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 
-router = APIRouter(tags=["customers"])
+router = api_router(tags=["customers"])
 
 _NOT_FOUND: Responses = NotFound.documented("Customer not found.")
 _CHANGE: Responses = _NOT_FOUND | Conflict.documented("The customer was erased.")

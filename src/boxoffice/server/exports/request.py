@@ -11,6 +11,7 @@ import orjson
 from boxoffice.server.config import Settings
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.exports.cursor import Cursor, CursorInvalid, decode_cursor, filter_digest
+from boxoffice.server.lenient import integer_input
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.instants import parse_instant_input
 
@@ -34,9 +35,10 @@ def parse_export_body(
 ) -> ExportRequest:
     """Parse and check an export body, or raise one 422 naming every offending field.
 
-    An empty body, or `{}`, asks for everything. A field given as null counts as absent,
-    as many JSON clients send optional fields that way. `dataset` is the export's cursor
-    code, so that a cursor only continues the export it came from.
+    An empty body, or `{}`, asks for everything (the route has already read `[]`, `null`,
+    form bodies and query-string parameters into this JSON: server/lenient.py). A field
+    given as null counts as absent, as many JSON clients send optional fields that way.
+    `dataset` is the export's cursor code, so that a cursor only continues its own export.
     """
     if not raw.strip():
         return ExportRequest()
@@ -67,12 +69,12 @@ def parse_export_body(
     if since is not None and until is not None and until <= since:
         errors["changedUntil"] = ["The changedUntil must be later than the changedSince."]
 
-    limit = data.get("limit") if "limit" in allowed else None
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT
-    ):
-        errors["limit"] = [f"The limit must be a whole number from 1 to {MAX_LIMIT}."]
-        limit = None
+    limit = None
+    if "limit" in allowed:
+        try:
+            limit = integer_input(data.get("limit"), "limit", minimum=1, maximum=MAX_LIMIT)
+        except InvalidInput as exc:
+            errors.update(exc.errors or {})
 
     cursor = None
     token = data.get("cursor") if "cursor" in allowed else None

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from boxoffice.server.customers.resources import UserResources
 from boxoffice.server.deps import AppEngine, AppSettings
@@ -10,6 +10,7 @@ from boxoffice.server.exports import service
 from boxoffice.server.exports.exporters import CUSTOMERS, ORDER_LIST, ORDERS, WAITINGLIST, Exporter
 from boxoffice.server.exports.request import MAX_LIMIT, ExportRequest, parse_export_body
 from boxoffice.server.exports.writers import JSON_ARRAY, choose_writer
+from boxoffice.server.lenient import api_router
 from boxoffice.server.orders.resources import OrderExportResources, OrderResources
 from boxoffice.server.orders.schemas import parse_changed_since
 from boxoffice.server.responses import json_response
@@ -17,10 +18,10 @@ from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.waitinglist.resources import WaitingResources
 
-router = APIRouter(tags=["exports"])
+router = api_router(tags=["exports"])
 # GET /order streams the orders export in the OrderResource shape: it lives here, with the
 # export machinery, so that orders never imports exports.
-order_list_router = APIRouter(tags=["orders"])
+order_list_router = api_router(tags=["orders"])
 
 
 async def raw_body(request: Request) -> bytes:
@@ -48,10 +49,12 @@ _BODY_SCHEMA: dict[str, Any] = {
             "description": "Extension: exclusive upper bound on lastChanged, same formats.",
         },
         "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_LIMIT,
-            "description": "Extension: at most this many records; X-Next-Cursor when more remain.",
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                {"type": "string", "pattern": r"^\s*[+-]?\d+\s*$"},
+            ],
+            "description": "Extension: at most this many records; X-Next-Cursor when more "
+            "remain. Also as a numeric string.",
         },
         "cursor": {
             "type": "string",

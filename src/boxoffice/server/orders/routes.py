@@ -1,6 +1,6 @@
 """HTTP routes of orders: parse, one service call, render with orders/resources.py."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.db.transactions import (
@@ -9,6 +9,7 @@ from boxoffice.server.db.transactions import (
 )
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.errors import Conflict, NotFound, Responses
+from boxoffice.server.lenient import api_router
 from boxoffice.server.orders import service
 from boxoffice.server.orders.resources import (
     OrderExportResource,
@@ -26,7 +27,7 @@ from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
 
-router = APIRouter(tags=["orders"])
+router = api_router(tags=["orders"])
 
 _NOT_FOUND: Responses = NotFound.documented("Order not found.")
 

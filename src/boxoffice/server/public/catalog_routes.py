@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
+from boxoffice.server.lenient import api_router
 from boxoffice.server.public import resources, service
 from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.public.schemas import (
@@ -19,7 +20,7 @@ from boxoffice.server.public.tenancy import PublicTenant
 from boxoffice.server.responses import json_response
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(tags=["public catalog"])
+router = api_router(tags=["public catalog"])
 
 
 @router.get("/events", response_model=list[MainEventResource])

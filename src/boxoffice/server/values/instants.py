@@ -14,6 +14,12 @@ _INSTANT_TEXT = re.compile(
     r"(?P<time>[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}:?\d{2})?)?$"
 )
 
+# A date-time whose offset lost its "+": an unencoded `+` in a query string (or a form body)
+# arrives as a space, as in `?changedSince=2026-04-01T20:00:00 01:00`.
+_SPACE_FOR_PLUS = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}:?\d{2})$"
+)
+
 
 def instant_to_micros(value: datetime) -> int:
     """An aware datetime as integer microseconds since the Unix epoch (how instants are stored)."""
@@ -59,7 +65,12 @@ def parse_instant(value: object, tz: ZoneInfo, *, date_alone: bool) -> int:
 
 
 def parse_instant_input(value: object, field: str, tz: ZoneInfo) -> int:
-    """A date (midnight in tz), a date-time with offset or Z, or a naive date-time in tz."""
+    """A date (midnight in tz), a date-time with offset or Z, or a naive date-time in tz.
+
+    API input only: a space before the offset is read as `+` (see _SPACE_FOR_PLUS).
+    """
+    if isinstance(value, str):
+        value = _SPACE_FOR_PLUS.sub(r"\1+\2", value)
     try:
         return parse_instant(value, tz, date_alone=True)
     except InstantTextError as exc:

@@ -3,13 +3,14 @@
 from collections.abc import Mapping
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from boxoffice.server.customers.resources import user_resource
 from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.errors import Conflict, NotFound
+from boxoffice.server.lenient import api_router
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
@@ -26,7 +27,7 @@ from boxoffice.server.waitinglist.schemas import (
 )
 from boxoffice.server.waitinglist.service import WaitingView
 
-router = APIRouter(tags=["waitinglist"])
+router = api_router(tags=["waitinglist"])
 
 
 def _render(view: WaitingView, tenant: Tenant) -> dict[str, Any]:

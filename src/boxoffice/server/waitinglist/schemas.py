@@ -6,13 +6,16 @@ from fastapi import Path
 from pydantic import ConfigDict, Field
 
 from boxoffice.server.customers.schemas import MAX_ID
+from boxoffice.server.lenient import IntegerInput
 from boxoffice.server.schemas import ApiModel
 
 WaitingId = Annotated[int, Path(alias="waitingId", gt=0, le=MAX_ID)]
 WaitingType = Literal["waiting", "notified", "converted", "cancelled", "expired"]
 
-Id = Annotated[int, Field(strict=True, gt=0, le=MAX_ID)]
-NumberOfTickets = Annotated[int, Field(strict=True, ge=1, le=20)]
+# Also as numeric strings, "" as null (docs/input.md).
+Id = Annotated[Annotated[int, Field(strict=True, gt=0, le=MAX_ID)], IntegerInput]
+_NumberOfTickets = Annotated[int, Field(strict=True, ge=1, le=20)]
+NumberOfTickets = Annotated[_NumberOfTickets, IntegerInput]
 
 
 class _Request(ApiModel):
@@ -33,4 +36,4 @@ class WaitingUpdate(_Request):
     `numberOfTickets` while the entry is waiting or notified."""
 
     type: WaitingType | None = None
-    number_of_tickets: NumberOfTickets | None = None
+    number_of_tickets: Annotated[_NumberOfTickets | None, IntegerInput] = None
