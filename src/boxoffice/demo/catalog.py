@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from boxoffice.demo.chance import cumulative
+from boxoffice.demo.public import event_fields, production_fields
 from boxoffice.server.values.instants import EPOCH, instant_to_micros
 
 TIMEZONE = "Europe/Amsterdam"
@@ -69,6 +70,11 @@ RANKS = {
     33: "Golden Circle",
 }
 GROTE_ZAAL, KLEINE_ZAAL, PARK = 1, 2, 3
+HALL_NAMES = {
+    GROTE_ZAAL: "de Grote Zaal",
+    KLEINE_ZAAL: "de Kleine Zaal",
+    PARK: "Openluchttheater Het Wilgenpark",
+}
 
 # (title, eventType, eventTags) per hall; a title runs as one production per season.
 _TITLES: dict[int, tuple[tuple[str, str, list[str] | None], ...]] = {
@@ -344,10 +350,10 @@ def build_catalog(rng: random.Random, scale: Scale) -> tuple[dict[str, object], 
         for index, day in enumerate(days):
             event = _event(rng, scale, hall_id, kind, (season, day), popularity, price_ids)
             event.event_id = next_event_id
+            matinee = day.weekday() == 6 and hall_id != PARK
             event_json: dict[str, object] = {
                 "eventId": next_event_id,
-                "eventName": name
-                + (" (matinee)" if day.weekday() == 6 and hall_id != PARK else ""),
+                "eventName": name + (" (matinee)" if matinee else ""),
                 "eventType": kind,
                 "eventTags": tags,
                 "start": _local(event.start_at).isoformat(),
@@ -365,6 +371,9 @@ def build_catalog(rng: random.Random, scale: Scale) -> tuple[dict[str, object], 
                     for p in rank_prices
                 ],
                 "blocks": _blocks(rng, event, index == 0, scale),
+                **event_fields(
+                    next_event_id, park=hall_id == PARK, matinee=matinee, end_at=event.end_at
+                ),
             }
             if not event.reserved:
                 event_json["capacity"] = [
@@ -374,14 +383,29 @@ def build_catalog(rng: random.Random, scale: Scale) -> tuple[dict[str, object], 
             demo_events.append(event)
             next_event_id += 1
         productions.append(
-            {"productionId": production_id, "productionName": name, "events": events}
+            {
+                "productionId": production_id,
+                "productionName": name,
+                **production_fields(production_id, title, kind, tags, HALL_NAMES[hall_id]),
+                "events": events,
+            }
         )
     catalog: dict[str, object] = {
         "timezone": TIMEZONE,
         "clientTypes": [name for name, _share in CLIENT_TYPES[: scale.client_types]],
         "paymentMethods": [
-            {"paymentMethodId": i, "name": label, "fee": f"{fee // 100}.{fee % 100:02d}"}
-            for i, label, fee, _channel in PAYMENT_METHODS
+            {
+                "paymentMethodId": i,
+                "name": label,
+                "fee": f"{fee // 100}.{fee % 100:02d}",
+                # Card payments go through the built-in test provider's payment page; the
+                # box-office-only methods are not offered online.
+                "provider": "invoice"
+                if label in ("Factuur", "Cadeaukaart") or channel == "sp"
+                else "test",
+                "online": channel != "sp",
+            }
+            for i, label, fee, channel in PAYMENT_METHODS
         ],
         "ranks": [{"rankId": rank, "name": name} for rank, name in RANKS.items()],
         "halls": _halls(),

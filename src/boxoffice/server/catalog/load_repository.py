@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from boxoffice.server.catalog.tables import event_blocks, hall_seats
+from boxoffice.server.catalog.tables import event_blocks, events, hall_seats, productions
 from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 from boxoffice.server.tenancy.tables import clients
 
@@ -44,6 +44,17 @@ def update_client_timezone(conn: Connection, *, tenant_id: int, timezone: str) -
         .values(timezone=timezone)
     )
     return conn.execute(stmt).rowcount > 0
+
+
+def list_catalog_ids(conn: Connection, *, tenant_id: int) -> tuple[set[int], set[int]]:
+    """(production ids, event ids) the client has stored."""
+    production_ids = conn.execute(
+        scoped_select(productions, productions.c.production_id, tenant_id=tenant_id)
+    ).scalars()
+    event_ids = conn.execute(
+        scoped_select(events, events.c.event_id, tenant_id=tenant_id)
+    ).scalars()
+    return set(production_ids), set(event_ids)
 
 
 def sync_rows(

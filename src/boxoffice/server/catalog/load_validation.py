@@ -10,6 +10,17 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from boxoffice.server.catalog.load_public import (
+    EVENT_PUBLIC_FIELDS,
+    PAYMENT_PUBLIC_FIELDS,
+    PUBLIC_TEXT_FIELDS,
+    EventPublic,
+    PublicTexts,
+    event_public,
+    payment_public,
+    public_texts,
+    shared_id_space,
+)
 from boxoffice.server.catalog.load_reader import JsonObject, Problems
 from boxoffice.server.catalog.service import BLOCK_NAMES
 from boxoffice.server.errors import InvalidInput
@@ -23,7 +34,7 @@ _PRICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _RESERVED_PRICE_IDS = frozenset({"donation"})
 
 _ROOT = frozenset({"timezone", "clientTypes", "paymentMethods", "ranks", "halls", "productions"})
-_PAYMENT_METHOD = frozenset({"paymentMethodId", "name", "fee"})
+_PAYMENT_METHOD = frozenset({"paymentMethodId", "name", "fee"}) | PAYMENT_PUBLIC_FIELDS
 _RANK = frozenset({"rankId", "name"})
 _HALL = frozenset(
     {"hallId", "hallName", "hallAddress", "hallZip", "hallCity", "hallPhone", "hallUrl", "sections"}
@@ -31,7 +42,7 @@ _HALL = frozenset(
 _SECTION = frozenset({"sectionId", "sectionName", "rows"})
 _ROW = frozenset({"rowNr", "seats"})
 _HALL_SEAT = frozenset({"seatNr", "rankId"})
-_PRODUCTION = frozenset({"productionId", "productionName", "events"})
+_PRODUCTION = frozenset({"productionId", "productionName", "events"}) | PUBLIC_TEXT_FIELDS
 _EVENT = frozenset(
     {
         "eventId",
@@ -46,6 +57,8 @@ _EVENT = frozenset(
         "prices",
         "blocks",
     }
+    | PUBLIC_TEXT_FIELDS
+    | EVENT_PUBLIC_FIELDS
 )
 _CAPACITY = frozenset({"rankId", "places"})
 _PRICE = frozenset({"priceId", "priceName", "rankId", "amount"})
@@ -86,6 +99,8 @@ class CatalogEvent:
     prices: list[CatalogPrice]
     # (block type, seat in the hall or None, rank id, places)
     blocks: list[tuple[str, SeatKey | None, int, int]]
+    texts: PublicTexts
+    public: EventPublic
 
 
 @dataclass(slots=True)
@@ -94,11 +109,13 @@ class Catalog:
 
     timezone: str | None
     client_types: list[str]
-    payment_methods: dict[int, tuple[str, int]]
+    # name, fee, provider, online
+    payment_methods: dict[int, tuple[str, int, str, bool]]
     ranks: dict[int, str]
     halls: dict[int, CatalogHall]
     productions: dict[int, str]
     events: list[CatalogEvent]
+    production_texts: dict[int, PublicTexts] = field(default_factory=dict)
 
 
 def validate_catalog(data: object, *, timezone: ZoneInfo) -> Catalog:
@@ -148,19 +165,20 @@ def _client_types(problems: Problems, root: JsonObject) -> list[str]:
     return names
 
 
-def _payment_methods(problems: Problems, root: JsonObject) -> dict[int, tuple[str, int]]:
-    methods: dict[int, tuple[str, int]] = {}
+def _payment_methods(problems: Problems, root: JsonObject) -> dict[int, tuple[str, int, str, bool]]:
+    methods: dict[int, tuple[str, int, str, bool]] = {}
     seen: dict[object, str] = {}
     for path, item in root.items("paymentMethods"):
         obj = JsonObject(problems, item, path, _PAYMENT_METHOD)
         method_id = obj.ident("paymentMethodId")
         name = obj.text("name", max_length=255)
         fee = obj.money("fee")
+        provider, online = payment_public(problems, obj)
         unique = method_id is not None and problems.unique(
             seen, method_id, obj.at("paymentMethodId"), f"paymentMethodId {method_id}"
         )
         if unique and method_id is not None and name is not None and fee is not None:
-            methods[method_id] = (name, fee)
+            methods[method_id] = (name, fee, provider, online)
     return methods
 
 
@@ -262,15 +280,18 @@ def _productions(problems: Problems, root: JsonObject, catalog: Catalog, tz: Zon
         obj = JsonObject(problems, item, path, _PRODUCTION)
         production_id = obj.ident("productionId")
         name = obj.text("productionName", max_length=255)
+        texts = public_texts(problems, obj)
         if production_id is not None and problems.unique(
             seen, production_id, obj.at("productionId"), f"productionId {production_id}"
         ):
             catalog.productions[production_id] = name or ""
+            catalog.production_texts[production_id] = texts
         for event_path, event_item in obj.items("events"):
             event = _event(problems, event_path, event_item, catalog, tz, event_ids, price_ids)
             if event is not None and production_id is not None:
                 event.production_id = production_id
                 catalog.events.append(event)
+    shared_id_space(problems, seen, event_ids)
 
 
 def _event(
@@ -303,6 +324,8 @@ def _event(
     capacity = _capacity(problems, obj, seating, catalog.ranks)
     event_prices = _prices(problems, obj, seating, hall, capacity, catalog.ranks, price_ids)
     blocks = _blocks(problems, obj, seating, hall, capacity)
+    texts = public_texts(problems, obj)
+    public = event_public(problems, obj, tz)
     if (
         event_id is None
         or name is None
@@ -325,6 +348,8 @@ def _event(
         capacity=capacity,
         prices=event_prices,
         blocks=blocks,
+        texts=texts,
+        public=public,
     )
 
 

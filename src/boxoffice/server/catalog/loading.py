@@ -3,9 +3,10 @@
 The format, its rules and the reload semantics are documented in docs/catalog.md.
 """
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 
 from boxoffice.server.catalog import load_repository as repository
+from boxoffice.server.catalog.load_public import EVENT_COLUMNS, TEXT_COLUMNS
 from boxoffice.server.catalog.load_validation import Catalog, validate_catalog
 from boxoffice.server.catalog.tables import (
     client_types,
@@ -20,6 +21,7 @@ from boxoffice.server.catalog.tables import (
     ranks,
 )
 from boxoffice.server.db.transactions import Tx
+from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.service import Tenant
 
 
@@ -32,6 +34,7 @@ def load_catalog(tx: Tx, *, tenant: Tenant, data: object) -> str:
     catalog = validate_catalog(data, timezone=tenant.timezone)
     conn, tenant_id = tx.conn, tenant.id
     repository.lock_client(conn, tenant_id=tenant_id)
+    _check_stored_ids(conn, tenant_id, catalog)
     changes = repository.Changes()
     if catalog.timezone is not None and repository.update_client_timezone(
         conn, tenant_id=tenant_id, timezone=catalog.timezone
@@ -46,6 +49,30 @@ def load_catalog(tx: Tx, *, tenant: Tenant, data: object) -> str:
     return _summary(catalog, changes)
 
 
+def _check_stored_ids(conn: Connection, tenant_id: int, catalog: Catalog) -> None:
+    """A file's production must not take the id of a stored event, nor its event the id of a
+    stored production: what a file no longer lists is kept, and GET /events/{id} of the
+    public API answers both (the file itself is checked by validation)."""
+    stored_productions, stored_events = repository.list_catalog_ids(conn, tenant_id=tenant_id)
+    errors: dict[str, list[str]] = {}
+    for production_id in sorted(set(catalog.productions) & stored_events):
+        errors.setdefault("productions", []).append(
+            f"productionId {production_id} is the id of a stored event; "
+            "productions and events share one id space."
+        )
+    for event_id in sorted({e.event_id for e in catalog.events} & stored_productions):
+        errors.setdefault("productions", []).append(
+            f"eventId {event_id} is the id of a stored production; "
+            "productions and events share one id space."
+        )
+    if errors:
+        count = len(errors["productions"])
+        noun = "problem" if count == 1 else "problems"
+        raise InvalidInput(
+            errors, message=f"The catalog file has {count} {noun}; nothing was loaded."
+        )
+
+
 _Rows = dict[tuple[object, ...], tuple[object, ...]]
 
 
@@ -57,7 +84,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
         (
             payment_methods,
             ("payment_method_id",),
-            ("name", "fee_cents"),
+            ("name", "fee_cents", "provider", "online"),
             {(i,): value for i, value in catalog.payment_methods.items()},
         ),
         (ranks, ("rank_id",), ("name",), {(i,): (name,) for i, name in catalog.ranks.items()}),
@@ -90,8 +117,11 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
         (
             productions,
             ("production_id",),
-            ("name",),
-            {(i,): (name,) for i, name in catalog.productions.items()},
+            ("name", *TEXT_COLUMNS),
+            {
+                (i,): (name, *catalog.production_texts[i].values())
+                for i, name in catalog.productions.items()
+            },
         ),
         (
             events,
@@ -105,6 +135,8 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
                 "end_at",
                 "hall_id",
                 "seating",
+                *TEXT_COLUMNS,
+                *EVENT_COLUMNS,
             ),
             {
                 (e.event_id,): (
@@ -116,6 +148,8 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
                     e.end_at,
                     e.hall_id,
                     e.seating,
+                    *e.texts.values(),
+                    *e.public.values(),
                 )
                 for e in catalog.events
             },
