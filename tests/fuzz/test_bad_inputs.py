@@ -403,3 +403,51 @@ def test_traversal_in_the_client_name_reaches_no_file_and_no_other_client(
         assert_error(response, 404)
         assert "[project]" not in response.text
         assert "root:" not in response.text
+
+
+def test_hostile_path_segments_on_the_public_api_are_404s_or_empty_lists(
+    http: TestClient, target: FuzzTarget, other: FuzzTarget, unchanged: None
+) -> None:
+    client = target.client
+    segments = [
+        "1 OR 1=1",
+        "1;DROP TABLE events",
+        "' OR ''='",
+        "%00",
+        "1%00",
+        "..%2f..%2fpyproject.toml",
+        "%2e%2e",
+        "\uff19",  # a full-width digit: a digit to Python, not to an id
+        "\u0661\u0662",
+        "1e3",
+        "0x1F",
+        "-1",
+        "+1",
+        "9" * 400,
+        "18446744073709551616",
+        "%ff%fe",
+        "\U0001f600",
+        "<script>alert(1)</script>",
+    ]
+    for segment in segments:
+        for tail in ("/events/", "/tickettypes/", "/locations/", "/eventtypes/"):
+            response = http.get(f"/v1/{client.name}{tail}{segment}")
+            if tail == "/eventtypes/" and response.status_code == 200:
+                assert response.json() == [], (segment, response.text)
+                continue
+            assert_error(response, 404)
+            assert "person0@example.org" not in response.text
+            assert "Traceback" not in response.text
+    for name in ("..", "%2e%2e", f"{client.name}%2f..%2f{other.client.name}", "A" * 300, "%00"):
+        for tail in ("/events", "/locations", "/paymentmethods"):
+            assert_error(http.get(f"/v1/{name}{tail}"), 404)
+
+
+def test_other_methods_and_bodies_on_public_catalog_routes_are_4xx(
+    http: TestClient, target: FuzzTarget, unchanged: None
+) -> None:
+    base = f"/v1/{target.client.name}"
+    for path in ("/events", f"/events/{RESERVED_EVENT}", "/locations", "/eventtypes"):
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            response = http.request(method, f"{base}{path}", content=b'{"x": 1}')
+            assert_error(response, 404, 405)

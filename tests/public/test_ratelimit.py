@@ -1,0 +1,122 @@
+"""The public API's per-address limit: counted in the database, so every worker shares it."""
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from boxoffice.server.app import create_app
+from boxoffice.server.config import Settings
+from boxoffice.server.db.engine import make_engine
+from boxoffice.server.public.ratelimit import spend
+from boxoffice.server.public.tables import public_rate_limits
+from tests.conftest import Client
+from tests.public.conftest import public
+
+# A window far longer than any test run, so that no window boundary falls inside a test.
+LONG_WINDOW = 10**9
+
+
+def worker(database_url: str, limit: int) -> FastAPI:
+    """One server process's app: its own engine (connection pool) on the shared database."""
+    settings = Settings(
+        database_url=database_url,
+        public_rate_limit_requests=limit,
+        public_rate_limit_window_seconds=LONG_WINDOW,
+        rate_limit_per_minute=0,
+        auth_failure_limit_per_minute=0,
+    )
+    return create_app(settings, engine=make_engine(database_url))
+
+
+@pytest.fixture
+def workers(database_url: str) -> Iterator[tuple[FastAPI, FastAPI]]:
+    apps = (worker(database_url, 5), worker(database_url, 5))
+    yield apps
+    for app in apps:
+        app.state.engine.dispose()
+
+
+def address() -> tuple[str, int]:
+    """An address of its own per test: counts of other tests never mix in."""
+    return (f"198.51.100.{uuid.uuid4().int % 250 + 1}-{uuid.uuid4().hex[:8]}", 40000)
+
+
+def test_two_workers_share_one_budget_per_address(
+    workers: tuple[FastAPI, FastAPI], venue: Client
+) -> None:
+    me, someone_else = address(), address()
+    first, second = (TestClient(app, base_url="http://127.0.0.1", client=me) for app in workers)
+    statuses = []
+    for http in (first, second, first, second, first):
+        response = http.get(f"{public(venue)}/events")
+        statuses.append(response.status_code)
+        assert int(response.headers["ratelimit-limit"]) == 5
+    assert statuses == [200] * 5
+    for http in (second, first):
+        refused = http.get(f"{public(venue)}/locations")
+        assert refused.status_code == 429
+        assert refused.json() == {"message": "Too many requests."}
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["access-control-allow-origin"] == "*"
+    # Another address has its own budget; the Peppered API is not limited per address.
+    other = TestClient(workers[1], base_url="http://127.0.0.1", client=someone_else)
+    assert other.get(f"{public(venue)}/events").status_code == 200
+    assert first.get(f"{venue.base}/event", headers=venue.auth).status_code == 200
+
+
+def test_concurrent_requests_through_two_workers_are_counted_exactly(
+    database_url: str, venue: Client
+) -> None:
+    limit, threads, each = 25, 8, 5
+    apps = [worker(database_url, limit), worker(database_url, limit)]
+    me = address()
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def hammer(app: FastAPI) -> None:
+        http = TestClient(app, base_url="http://127.0.0.1", client=me)
+        for _ in range(each):
+            status = http.get(f"{public(venue)}/eventtypes").status_code
+            with lock:
+                statuses[status] += 1
+
+    running = [threading.Thread(target=hammer, args=(apps[n % 2],)) for n in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    for app in apps:
+        app.state.engine.dispose()
+    assert statuses == {200: limit, 429: threads * each - limit}
+
+
+def test_a_new_window_starts_afresh_and_old_windows_are_deleted(engine: Engine) -> None:
+    me = address()[0]
+    allowances = [
+        spend(engine, address=me, limit=2, window_seconds=60, now=1_000.5 + n) for n in range(3)
+    ]
+    assert [a.allowed for a in allowances] == [True, True, False]
+    # Window 960..1019: 18.5 seconds left at 1001.5, rounded up.
+    assert allowances[2].reset_seconds == 18
+    later = spend(engine, address=me, limit=2, window_seconds=60, now=1_100.0)
+    assert later.allowed and later.remaining == 1
+    with engine.connect() as conn:
+        old = conn.execute(
+            select(func.count())
+            .select_from(public_rate_limits)
+            .where(public_rate_limits.c.window_start < 1_080)
+        ).scalar_one()
+    assert old == 0
+
+
+def test_the_limit_is_off_with_zero(http: TestClient, venue: Client) -> None:
+    # The shared test app runs with public_rate_limit_requests=0: no headers, no counting.
+    response = http.get(f"{public(venue)}/events")
+    assert response.status_code == 200
+    assert "ratelimit-limit" not in response.headers
