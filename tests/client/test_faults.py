@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from boxoffice.client.api import AuthenticationFailed, RequestRejected, ServerUnavailable
+from boxoffice.client.errors import AuthenticationFailed, RequestRejected, ServerUnavailable
 from tests.client.conftest import serve, sync_once
 from tests.client.copies import assert_copy_equals_export, read_copy
 from tests.client.data import Dataset, change_records

@@ -20,6 +20,15 @@ from urllib.parse import quote
 
 import httpx
 
+from boxoffice.client.errors import (
+    AuthenticationFailed,
+    ProtocolMismatch,
+    RequestRejected,
+    ResponseTooLarge,
+    ServerUnavailable,
+)
+from boxoffice.client.redaction import redact
+
 NDJSON = "application/x-ndjson"
 EXPORT_PATHS = {
     "customers": "export/customers",
@@ -28,49 +37,6 @@ EXPORT_PATHS = {
 }
 _ERROR_BODY_BYTES = 65_536
 _RETRIABLE_STATUSES = frozenset({408, 425, 429})
-
-
-class ApiError(Exception):
-    """Base of every failure of a call; the message is safe to show (it holds no key)."""
-
-
-class AuthenticationFailed(ApiError):
-    """401: the key is missing, wrong or revoked, or the client name is unknown."""
-
-
-class RequestRejected(ApiError):
-    """A 4xx other than 401 and 429: retrying the same request cannot help."""
-
-    def __init__(
-        self, message: str, *, status: int, errors: dict[str, list[str]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.errors = errors or {}
-
-
-class ProtocolMismatch(ApiError):
-    """The server answered 200 with something that is not an export (wrong URL, a proxy)."""
-
-
-class ServerUnavailable(ApiError):
-    """A retriable failure that persisted through every allowed attempt."""
-
-
-class ResponseTooLarge(ApiError):
-    """The body grew past the size allowed for one response; reading was stopped.
-
-    `records` are the complete records at the start of what arrived: records come in
-    lastChanged order, so they tell where the data of this range starts (and whether the
-    server honoured changedUntil).
-    """
-
-    def __init__(
-        self, message: str, *, records: list[Any] | None = None, watermark: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.records = records or []
-        self.watermark = watermark
 
 
 class _Retriable(Exception):
@@ -186,7 +152,7 @@ class PepperedApi:
             try:
                 page = self._attempt(method, path, body, ndjson=ndjson, max_bytes=max_bytes)
             except _Retriable as failure:
-                failure.reason = failure.reason.replace(self._key, "***")
+                failure.reason = redact(failure.reason, self._key)
                 delay = self._next_delay(failure, attempt, started)
                 if delay is None:
                     raise ServerUnavailable(

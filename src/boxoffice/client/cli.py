@@ -12,19 +12,22 @@ from rich.console import Console
 from rich.table import Table
 
 from boxoffice import __version__
-from boxoffice.client.api import (
+from boxoffice.client.api import PepperedApi, RetryPolicy
+from boxoffice.client.config import FileConfig, load_config, resolve_key
+from boxoffice.client.errors import (
     ApiError,
     AuthenticationFailed,
-    PepperedApi,
-    RetryPolicy,
+    ConfigError,
     ServerUnavailable,
+    SinkError,
+    SourceMismatch,
 )
-from boxoffice.client.config import ConfigError, FileConfig, load_config, resolve_key
 from boxoffice.client.progress import ProgressDisplay
+from boxoffice.client.redaction import redact
 from boxoffice.client.report import SyncReport
 from boxoffice.client.schema import STREAMS
-from boxoffice.client.sinks import DEFAULT_TARGET, Sink, SinkError, display_target, open_sink
-from boxoffice.client.sync import SourceMismatch, Syncer, SyncOptions
+from boxoffice.client.sinks import DEFAULT_TARGET, Sink, display_target, open_sink
+from boxoffice.client.sync import Syncer, SyncOptions
 
 
 class ExitCode(IntEnum):
@@ -120,9 +123,9 @@ def sync(
     except Exception as exc:
         # A bug: say what and where, without locals (they hold the key) and with the key
         # masked in case an exception quoted it.
-        trace = traceback.format_exc().replace(key, "***")
+        trace = redact(traceback.format_exc(), key)
         err.print(trace, markup=False, highlight=False)
-        message = f"unexpected error: {type(exc).__name__}: {exc}".replace(key, "***")
+        message = redact(f"unexpected error: {type(exc).__name__}: {exc}", key)
         raise _fail(message, ExitCode.ERROR) from None
     if json_output:
         typer.echo(json.dumps(summary, sort_keys=False))
@@ -151,7 +154,7 @@ def _run(
 
     def finish(code: ExitCode, error: str | None = None) -> tuple[ExitCode, dict[str, Any]]:
         if error is not None:
-            error = error.replace(key, "***")
+            error = redact(error, key)
             err.print(f"[red]error:[/red] {error}", highlight=False)
         summary["exit_code"] = int(code)
         summary["error"] = error

@@ -9,12 +9,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from boxoffice.client.errors import ConfigError
+
 KEY_ENV = "BOXOFFICE_SYNC_KEY"
 CONFIG_ENV = "BOXOFFICE_SYNC_CONFIG"
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says why (and never holds the key)."""
 
 
 @dataclass(frozen=True, slots=True)

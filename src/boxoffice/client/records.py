@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from boxoffice.client.errors import RecordError
+
 _AMOUNT_TEXT = re.compile(r"^-?\d+(?:\.\d{1,2})?$")
 _MAX_CENTS = 10**15
 
@@ -14,10 +16,6 @@ _MAX_CENTS = 10**15
 ID_FIELDS = {"customers": "customerId", "orders": "orderId", "waitinglist": "waitingId"}
 
 Row = tuple[Any, ...]
-
-
-class RecordError(ValueError):
-    """A record that cannot be stored as it is; the message names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +28,27 @@ class Parsed:
     children: list[Row] | None
 
 
+@dataclass(frozen=True, slots=True)
+class LastChanged:
+    """A record's lastChanged, read once: the text as received and the UTC instant."""
+
+    text: str
+    at: datetime
+
+
+def read_last_changed(record: object) -> LastChanged | None:
+    """The record's lastChanged, parsed once per record: the sync orders and bounds pages by
+    it and stores it. None when absent or unreadable (parse_record then says what is wrong).
+    """
+    value = record.get("lastChanged") if isinstance(record, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return LastChanged(value, parse_instant(value))
+    except ValueError:
+        return None
+
+
 def record_id_text(stream: str, record: object) -> str | None:
     """The record's id as text, if it has one at all (used to report a bad record)."""
     if isinstance(record, Mapping):
@@ -39,15 +58,16 @@ def record_id_text(stream: str, record: object) -> str | None:
     return None
 
 
-def parse_record(stream: str, record: object) -> Parsed:
+def parse_record(stream: str, record: object, last_changed: LastChanged | None) -> Parsed:
+    """The record as rows; `last_changed` is read_last_changed(record), not parsed again."""
     if not isinstance(record, Mapping):
         raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
     if stream == "customers":
-        return _customer(record)
+        return _customer(record, last_changed)
     if stream == "orders":
-        return _order(record)
+        return _order(record, last_changed)
     if stream == "waitinglist":
-        return _waiting(record)
+        return _waiting(record, last_changed)
     raise ValueError(f"unknown stream {stream!r}")
 
 
@@ -57,7 +77,7 @@ def parse_client_type(value: object) -> str:
     return value
 
 
-def _customer(r: Mapping[str, Any]) -> Parsed:
+def _customer(r: Mapping[str, Any], last_changed: LastChanged | None) -> Parsed:
     customer_id = _id(r, "customerId")
     texts = [
         _text(r, name)
@@ -77,7 +97,7 @@ def _customer(r: Mapping[str, Any]) -> Parsed:
     ]
     credit = _cents(r, "customerCredit", default=0)
     created = _instant(r, "createdAt", required=False)
-    changed = _instant(r, "lastChanged", required=False)
+    changed = _changed(r, last_changed)
     tags: list[Row] | None = None
     # clientTypes is an extension: a server without it says nothing about tags, so the
     # stored tags are left alone rather than cleared.
@@ -90,9 +110,9 @@ def _customer(r: Mapping[str, Any]) -> Parsed:
     return Parsed(customer_id, changed[0], row, tags)
 
 
-def _order(r: Mapping[str, Any]) -> Parsed:
+def _order(r: Mapping[str, Any], last_changed: LastChanged | None) -> Parsed:
     order_id = _id(r, "orderId")
-    changed = _instant(r, "lastChanged", required=False)
+    changed = _changed(r, last_changed)
     row = (
         order_id,
         _text(r, "orderKey"),
@@ -155,9 +175,9 @@ def _seat(order_id: int, seat: object, deleted: bool, where: str) -> Row:
         raise RecordError(f"{where}.{exc}") from None
 
 
-def _waiting(r: Mapping[str, Any]) -> Parsed:
+def _waiting(r: Mapping[str, Any], last_changed: LastChanged | None) -> Parsed:
     waiting_id = _id(r, "waitingId")
-    changed = _instant(r, "lastChanged", required=False)
+    changed = _changed(r, last_changed)
     row = (
         waiting_id,
         _optional_id(r, "customerId"),
@@ -257,6 +277,13 @@ def _instant(
     except ValueError as exc:
         raise RecordError(f"{name}: {exc}") from None
     return value, parsed
+
+
+def _changed(r: Mapping[str, Any], known: LastChanged | None) -> tuple[str | None, datetime | None]:
+    """lastChanged as read already; parsed here only to reject a bad one (or none: absent)."""
+    if known is not None:
+        return known.text, known.at
+    return _instant(r, "lastChanged", required=False)
 
 
 def parse_instant(value: str) -> datetime:

@@ -20,26 +20,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boxoffice.client.api import (
+from boxoffice.client.api import ExportPage, PepperedApi, RetryEvent
+from boxoffice.client.errors import (
     ApiError,
-    ExportPage,
-    PepperedApi,
+    RecordError,
     RequestRejected,
     ResponseTooLarge,
-    RetryEvent,
+    SinkError,
+    SourceMismatch,
 )
 from boxoffice.client.records import (
+    LastChanged,
     Parsed,
-    RecordError,
     dedupe_last,
     parse_client_type,
     parse_instant,
     parse_record,
+    read_last_changed,
     record_id_text,
 )
 from boxoffice.client.report import Observer, Quiet, StreamReport, SyncReport
 from boxoffice.client.schema import CLIENT_TYPES, REJECTED_RECORDS, STREAM_TABLES, STREAMS
-from boxoffice.client.sinks.base import Batch, Row, Sink, SinkError, TableChange
+from boxoffice.client.sinks.base import Batch, Row, Sink, TableChange
 from boxoffice.client.state import (
     LAST_CHANGED,
     RANGE_START,
@@ -52,10 +54,6 @@ from boxoffice.client.state import (
 # Body fields that only a server with the extensions knows; one that refuses them (422
 # naming only these fields) is asked again without them.
 EXTENSION_FIELDS = frozenset({"limit", "cursor", "changedUntil"})
-
-
-class SourceMismatch(Exception):
-    """The target holds a copy of another server or client."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,9 +242,12 @@ class Syncer:
                 continue
             report.pages += 1
             report.retries += page.retries
+            # Each record's lastChanged is parsed here, once, for the bounds and the writes.
+            stamps = [read_last_changed(record) for record in page.records]
+            latest = _latest(stamps)
             if page.watermark is not None:
                 report.mode = "extensions"
-                state, done = self._after_extension_page(state, current, page)
+                state, done = self._after_extension_page(state, current, page, latest)
                 if current.hi is not None:
                     # The server has its extensions after all (it was switched between
                     # requests): drop the date ranges and page through from lo instead.
@@ -254,10 +255,10 @@ class Syncer:
             else:
                 report.mode = "reference"
                 state, done, bounds = self._after_reference_page(
-                    state, current, page, body, bounds, request_started
+                    state, current, page, latest, body, bounds, request_started
                 )
             uncapped = False
-            state = self._write_page(stream, page.records, state, report, rejected_ids)
+            state = self._write_page(stream, page.records, stamps, state, report, rejected_ids)
             if done:
                 return state
 
@@ -286,10 +287,10 @@ class Syncer:
         return True
 
     def _after_extension_page(
-        self, state: StreamState, current: _Range, page: ExportPage
+        self, state: StreamState, current: _Range, page: ExportPage, latest: LastChanged | None
     ) -> tuple[StreamState, bool]:
         assert page.watermark is not None
-        top = _latest_last_changed(state.max_last_changed, page.records)
+        top = _later_text(state.max_last_changed, latest)
         if current.hi is not None:
             # Only reachable when the server gained its extensions mid-run: keep lo, so
             # the next request (without a bound) covers this range again.
@@ -320,35 +321,35 @@ class Syncer:
         state: StreamState,
         current: _Range,
         page: ExportPage,
+        latest: LastChanged | None,
         body: dict[str, Any],
         bounds: list[str],
         request_started: datetime,
     ) -> tuple[StreamState, bool, list[str]]:
-        top_here = _latest_last_changed(None, page.records)
-        top = _latest_last_changed(state.max_last_changed, page.records)
+        top = _later_text(state.max_last_changed, latest)
         state = state.evolve(max_last_changed=top, cursor=None, cursor_since=None)
         if current.hi is not None:
-            if top_here is not None and parse_instant(top_here) >= parse_instant(current.hi):
+            if latest is not None and latest.at >= parse_instant(current.hi):
                 # changedUntil was ignored: this response holds everything from lo on.
                 self._caps.until_honoured = False
                 bounds = []
                 current = _Range(current.lo, None)
             else:
                 self._caps.until_honoured = True
-        if "limit" in body and len(page.records) >= body["limit"] and top_here is not None:
+        if "limit" in body and len(page.records) >= body["limit"] and latest is not None:
             # A server that honoured limit but sent no cursor may have cut the response
             # short: continue from its last lastChanged (inclusive). If that would not move
             # forward, ask without a limit instead.
-            if current.lo is not None and parse_instant(top_here) <= parse_instant(current.lo):
+            if current.lo is not None and latest.at <= parse_instant(current.lo):
                 self._caps.refused.add("limit")
-            return state.evolve(range_from=top_here), False, bounds
+            return state.evolve(range_from=latest.text), False, bounds
         if current.hi is not None:
             return state.evolve(range_from=current.hi), False, bounds[1:]
         watermark: str | None
         kind: str | None
-        if top is not None and top_here is not None:
+        if top is not None and latest is not None:
             watermark, kind = top, LAST_CHANGED
-        elif page.records and top_here is None:
+        elif page.records and latest is None:
             # Records without lastChanged: nothing in them says how far they reach, so the
             # next run starts a safe margin before the server's clock at this response.
             stamp = (page.server_date or request_started) - self.options.date_overlap
@@ -369,7 +370,7 @@ class Syncer:
         """
         if self._caps.until_honoured is False or "changedUntil" in self._caps.refused:
             return None
-        seen = [at for at in map(_record_instant, leading) if at is not None]
+        seen = [stamp.at for stamp in map(read_last_changed, leading) if stamp is not None]
         if not seen:
             return None
         if current.hi is not None and max(seen) >= parse_instant(current.hi):
@@ -389,15 +390,16 @@ class Syncer:
         self,
         stream: str,
         records: Sequence[Any],
+        stamps: Sequence[LastChanged | None],
         state: StreamState,
         report: StreamReport,
         rejected_ids: set[str],
     ) -> StreamState:
         parsed: list[Parsed] = []
         rejected: list[Row] = []
-        for raw in records:
+        for raw, stamp in zip(records, stamps, strict=True):
             try:
-                parsed.append(parse_record(stream, raw))
+                parsed.append(parse_record(stream, raw, stamp))
             except RecordError as exc:
                 record_id = record_id_text(stream, raw) or _anonymous_id(raw)
                 rejected.append(self._rejected_row(stream, record_id, exc, raw))
@@ -454,30 +456,22 @@ def _anonymous_id(raw: object) -> str:
     return "unknown:" + hashlib.sha256(_json_text(raw).encode()).hexdigest()[:16]
 
 
-def _latest_last_changed(current: str | None, records: Sequence[Any]) -> str | None:
-    """The latest lastChanged among `current` and the records' (as received text)."""
-    best, best_at = current, parse_instant(current) if current else None
-    for record in records:
-        value = record.get("lastChanged") if isinstance(record, dict) else None
-        if not isinstance(value, str):
-            continue
-        try:
-            at = parse_instant(value)
-        except ValueError:
-            continue
-        if best_at is None or at > best_at:
-            best, best_at = value, at
+def _latest(stamps: Sequence[LastChanged | None]) -> LastChanged | None:
+    """The latest lastChanged of a page (the first of equals), or None when none has one."""
+    best: LastChanged | None = None
+    for stamp in stamps:
+        if stamp is not None and (best is None or stamp.at > best.at):
+            best = stamp
     return best
 
 
-def _record_instant(record: object) -> datetime | None:
-    value = record.get("lastChanged") if isinstance(record, dict) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError:
-        return None
+def _later_text(current: str | None, latest: LastChanged | None) -> str | None:
+    """The later of the kept max_last_changed and a page's latest, as received text."""
+    if latest is None:
+        return current
+    if current is None or latest.at > parse_instant(current):
+        return latest.text
+    return current
 
 
 def _earliest(a: str | None, b: str) -> str:

@@ -1,9 +1,10 @@
 """Sinks: where the copy is kept. `open_sink` turns a --to target into one."""
 
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from boxoffice.client.sinks.base import Batch, Sink, SinkBusy, SinkError, TableChange
+from boxoffice.client.errors import SinkBusy, SinkError, TargetError
+from boxoffice.client.redaction import redact_url
+from boxoffice.client.sinks.base import Batch, Sink, TableChange
 
 DEFAULT_TARGET = "sqlite:///boxoffice-sync.db"
 SCHEMES = ("sqlite:///", "duckdb:///", "parquet:///", "postgresql://")
@@ -20,20 +21,9 @@ __all__ = [
 ]
 
 
-class TargetError(ValueError):
-    """A --to value that names no sink."""
-
-
 def display_target(target: str) -> str:
     """The target without its password, fit to print."""
-    parts = urlsplit(target)
-    if parts.password is None:
-        return target
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    return redact_url(target)
 
 
 def _path(target: str, scheme: str) -> Path:

@@ -10,14 +10,6 @@ from boxoffice.client.state import StreamState
 Row = tuple[Any, ...]
 
 
-class SinkError(Exception):
-    """The local copy cannot be opened or written (a bad target, a full disk, a lock)."""
-
-
-class SinkBusy(SinkError):
-    """Another sync is writing to the same target."""
-
-
 @dataclass(slots=True)
 class TableChange:
     """What one batch does to one table, applied in this order: `clear` (a full refresh),

@@ -8,9 +8,10 @@ from typing import Any
 
 import duckdb
 
+from boxoffice.client.errors import SinkBusy, SinkError
 from boxoffice.client.schema import Kind, Table
 from boxoffice.client.sinks.arrow import arrow_table
-from boxoffice.client.sinks.base import Row, SinkBusy, SinkError
+from boxoffice.client.sinks.base import Row
 from boxoffice.client.sinks.sql import SqlSink, quote
 
 _views = itertools.count(1)

@@ -4,7 +4,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from boxoffice.client.sinks.base import SinkBusy
+from boxoffice.client.errors import SinkBusy
 
 
 class RunLock:

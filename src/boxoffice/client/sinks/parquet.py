@@ -28,9 +28,10 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from boxoffice.client.errors import SinkError
 from boxoffice.client.schema import DATA_TABLES, REJECTED_RECORDS, STREAM_TABLES, TABLES
 from boxoffice.client.sinks.arrow import arrow_schema, arrow_table
-from boxoffice.client.sinks.base import Batch, Row, SinkError, TableChange
+from boxoffice.client.sinks.base import Batch, Row, TableChange
 from boxoffice.client.sinks.duckdb import DuckDbSink
 from boxoffice.client.sinks.locks import RunLock
 from boxoffice.client.sinks.sql import quote

@@ -6,8 +6,8 @@ from typing import Any
 
 import psycopg
 
+from boxoffice.client.errors import SinkBusy, SinkError
 from boxoffice.client.schema import Kind
-from boxoffice.client.sinks.base import SinkBusy, SinkError
 from boxoffice.client.sinks.sql import SqlSink
 
 

@@ -7,8 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from boxoffice.client.errors import SinkError
 from boxoffice.client.schema import Kind, Table
-from boxoffice.client.sinks.base import Row, SinkError
+from boxoffice.client.sinks.base import Row
 from boxoffice.client.sinks.locks import RunLock
 from boxoffice.client.sinks.sql import SqlSink
 from boxoffice.client.state import utc_text
