@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from boxoffice.server.carts.tables import cart_items, carts
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.places.tables import place_claims
 from tests.catalog_fixture import Catalog, build_catalog
 from tests.conftest import Client
 

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from boxoffice.server.carts.tables import carts
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.places.tables import place_claims
 from tests.catalog_fixture import (
     BALKON,
     ENDED,

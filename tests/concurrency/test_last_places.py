@@ -20,9 +20,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
+from boxoffice.server.places.tables import place_claims
 from tests.catalog_fixture import Catalog, add_event, add_hall, build_catalog
 from tests.conftest import Client, new_client
 

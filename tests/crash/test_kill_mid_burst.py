@@ -26,9 +26,9 @@ from sqlalchemy import Engine, func, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.catalog.loading import load_catalog
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
+from boxoffice.server.places.tables import place_claims
 from tests.conftest import Client, new_client
 from tests.crash.server import Killable, killable_server
 

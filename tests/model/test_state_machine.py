@@ -31,8 +31,8 @@ from sqlalchemy import Engine, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.catalog.loading import load_catalog
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.places.tables import place_claims
 from tests.conftest import Client, new_client
 
 RESERVED, UNRESERVED = 501, 502

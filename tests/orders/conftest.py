@@ -19,13 +19,13 @@ from boxoffice.server.catalog.tables import (
     hall_seats,
     hall_sections,
     halls,
-    place_claims,
     prices,
     productions,
     ranks,
 )
 from boxoffice.server.customers.tables import customers
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
+from boxoffice.server.places.tables import place_claims
 from boxoffice.server.values.clock import now_micros
 from tests.conftest import Client
 

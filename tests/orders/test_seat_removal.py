@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert
 
-from boxoffice.server.catalog.tables import place_claims
+from boxoffice.server.places.tables import place_claims
 from tests.conftest import Client
 from tests.customers.conftest import USER_KEYS
 from tests.orders.conftest import (

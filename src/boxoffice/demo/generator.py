@@ -30,11 +30,11 @@ from boxoffice.demo.sales import ORDER_COLUMNS, SEAT_COLUMNS, Sale, Simulation, 
 from boxoffice.demo.storage import BulkWriter, list_hall_seats
 from boxoffice.demo.waiting import WAITING_COLUMNS, make_waiting_list
 from boxoffice.server.catalog.loading import load_catalog
-from boxoffice.server.catalog.tables import place_claims
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import Tx, write_transaction
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.places.tables import place_claims
 from boxoffice.server.tenancy.service import Tenant, create_key, create_tenant, get_tenant
 from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries

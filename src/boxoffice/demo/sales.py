@@ -17,8 +17,8 @@ from itertools import accumulate
 from boxoffice.demo.catalog import PAYMENT_METHODS, DemoEvent, DemoPrice
 from boxoffice.demo.chance import between, pick
 from boxoffice.demo.people import Customers
-from boxoffice.server.catalog.service import seat_key, unit_key
 from boxoffice.server.orders.tables import LIVE_STATUSES
+from boxoffice.server.places.service import seat_key, unit_key
 
 # Column order of `Sale.order` (the writer adds id, tenant_id and customer_id).
 ORDER_COLUMNS = (

@@ -30,6 +30,7 @@ from boxoffice.server.lenient import TrailingSlashMiddleware
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
+from boxoffice.server.places.routes import router as places_router
 from boxoffice.server.public.install import install_public_api
 from boxoffice.server.responses import error_response, json_response
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         exports_router,
         customers_router,
         catalog_router,
+        places_router,
         carts_router,
         order_list_router,
         orders_router,

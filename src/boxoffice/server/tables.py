@@ -5,6 +5,7 @@ from boxoffice.server.catalog import tables as catalog_tables
 from boxoffice.server.customers import tables as customers_tables
 from boxoffice.server.db.metadata import metadata
 from boxoffice.server.orders import tables as orders_tables
+from boxoffice.server.places import tables as places_tables
 from boxoffice.server.public import tables as public_tables
 from boxoffice.server.tenancy import tables as tenancy_tables
 from boxoffice.server.waitinglist import tables as waitinglist_tables
@@ -15,6 +16,7 @@ __all__ = [
     "customers_tables",
     "metadata",
     "orders_tables",
+    "places_tables",
     "public_tables",
     "tenancy_tables",
     "waitinglist_tables",

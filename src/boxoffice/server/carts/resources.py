@@ -1,7 +1,7 @@
 """CartResource, its summary, and the order a checkout places: their one JSON rendering."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from boxoffice.server.carts.service import CartView, PlacedOrder
@@ -42,12 +42,6 @@ def cart_resource(view: CartView, tz: ZoneInfo) -> dict[str, Any]:
 
 def placed_order_resource(placed: PlacedOrder, tz: ZoneInfo) -> dict[str, Any]:
     """The OrderExportResource of a checkout, with its customer inline (or null)."""
-    # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
-    customer = cast("Mapping[str, Any] | None", placed.customer)
+    customer = placed.customer
     user = None if customer is None else user_resource(customer, placed.tags, tz)
-    return order_export_resource(
-        cast("Mapping[str, Any]", placed.order),
-        cast("Sequence[Mapping[str, Any]]", placed.seats),
-        user,
-        tz,
-    )
+    return order_export_resource(placed.order, placed.seats, user, tz)

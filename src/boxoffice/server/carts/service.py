@@ -1,30 +1,34 @@
 """Carts: holding places, picking the best seats, and checking a cart out into an order.
 
-A place is held by one `place_claims` row per ticket item (docs/development.md). Holds
+Each ticket item holds its place through places/service.py (docs/development.md). Holds
 expire with their cart; an expired hold no longer counts and is deleted before its event's
 places are claimed again. Claims per event are serialised by a row lock on the event, and
-the unique key of `place_claims` stays the guarantee: a concurrent loser picks again a
+the unique key of the place claims stays the guarantee: a concurrent loser picks again a
 bounded number of times, then gets a 409. docs/carts-and-catalog.md has the rules.
 """
 
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.carts import repository
-from boxoffice.server.carts.repository import NewItem, NewOrder
+from boxoffice.server.carts.repository import NewItem
 from boxoffice.server.carts.schemas import CartItemInput, CheckoutInput
 from boxoffice.server.carts.seating import pick_best, row_centres
-from boxoffice.server.catalog import repository as catalog_repository
 from boxoffice.server.catalog import service as catalog
-from boxoffice.server.catalog.service import EventPlaces, HallSeat, seat_key, unit_key
-from boxoffice.server.customers import repository as customers_repository
+from boxoffice.server.catalog.service import HallSeat
+from boxoffice.server.customers import service as customers
+from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, Gone, InvalidInput, NotFound
-from boxoffice.server.orders import repository as orders_repository
+from boxoffice.server.orders import service as orders
+from boxoffice.server.orders.service import NewOrder, NewSeat
+from boxoffice.server.places import service as places
+from boxoffice.server.places.service import EventPlaces, NewHold, seat_key, unit_key
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.instants import micros_to_instant
 
@@ -53,9 +57,9 @@ class CartView:
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
-    order: RowMapping
-    seats: Sequence[RowMapping]
-    customer: RowMapping | None
+    order: Mapping[str, Any]
+    seats: Sequence[Mapping[str, Any]]
+    customer: Mapping[str, Any] | None
     tags: Sequence[str]
 
 
@@ -110,18 +114,20 @@ def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> None:
     repository.update_cart_expiry(
         tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
     )
-    held = repository.update_hold_expiry(
-        tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
+    tickets = _ticket_ids(tx.conn, tenant, cart_id)
+    held = places.extend_holds(
+        tx.conn, tenant_id=tenant.id, cart_item_ids=tickets, expires_at=expires_at
     )
-    tickets = sum(
-        1
-        for item in repository.list_items(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
-        if item["item_type"] == "ticket"
-    )
-    if held != tickets:
+    if held != len(tickets):
         # A concurrent claimer, whose clock had passed the cart's expiry, deleted some of its
         # holds: the cart did expire, and this request must not revive it half-empty.
         raise CartExpired()
+
+
+def _ticket_ids(conn: Connection, tenant: Tenant, cart_id: str) -> list[int]:
+    """The ids of the cart's ticket items: the items that hold a place."""
+    items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    return [int(item["id"]) for item in items if item["item_type"] == "ticket"]
 
 
 def create_cart(tx: Tx, *, tenant: Tenant, hold_minutes: int) -> CartView:
@@ -275,7 +281,7 @@ def add_items(
         raise InvalidInput.field("body", f"At most {MAX_LINES_PER_REQUEST} items per request.")
     _live_cart(conn, tenant, cart_id, tx.now)
 
-    prices = catalog_repository.list_prices_by_ids(
+    prices = catalog.list_prices_by_ids(
         conn, tenant_id=tenant.id, price_ids={line.price_id for line in lines}
     )
     donations: list[NewItem] = []
@@ -286,30 +292,27 @@ def add_items(
         else:
             tickets.append(_ticket_line(index, line, prices))
 
-    held = sum(
-        1
-        for item in repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
-        if item["item_type"] == "ticket"
-    )
+    held = len(_ticket_ids(conn, tenant, cart_id))
     if held + sum(t.count for t in tickets) > MAX_TICKETS_PER_CART:
         raise InvalidInput.field(
             "body", f"A cart holds at most {MAX_TICKETS_PER_CART} tickets; it has {held}."
         )
 
     event_ids = {int(t.price["event_id"]) for t in tickets}
-    repository.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
-    events = catalog_repository.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids)
+    # Serialise claiming per event: the unique key of the claims is still the guarantee; the
+    # lock spares concurrent buyers of one event from picking the same best seats over and
+    # over.
+    catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
+    events = catalog.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids)
     section_names: dict[int, dict[int, str]] = {}
     for event_id in sorted(event_ids):
         event = events[event_id]
         if event["end_at"] <= tx.now:
             raise Conflict(f"Event {event_id} has ended; its tickets are no longer on sale.")
-        repository.delete_expired_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
+        places.expire_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
         section_names[event_id] = {
             s["section_id"]: s["name"]
-            for s in catalog_repository.list_sections(
-                conn, tenant_id=tenant.id, hall_id=event["hall_id"]
-            )
+            for s in catalog.list_sections(conn, tenant_id=tenant.id, hall_id=event["hall_id"])
         }
 
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
@@ -317,11 +320,9 @@ def add_items(
     for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
         event = events[int(ticket_line.price["event_id"])]
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
-            places = catalog.load_event_places(conn, tenant_id=tenant.id, event=event, now=tx.now)
-            new_items = _pick(places, ticket_line, tenant, section_names[int(event["event_id"])])
-            if repository.insert_held_tickets(
-                conn, tenant_id=tenant.id, cart_id=cart_id, items=new_items, expires_at=expires_at
-            ):
+            available = places.event_places(conn, tenant_id=tenant.id, event=event, now=tx.now)
+            new_items = _pick(available, ticket_line, tenant, section_names[int(event["event_id"])])
+            if _hold(conn, tenant, cart_id, new_items, expires_at):
                 break
         else:
             raise Conflict(
@@ -334,6 +335,29 @@ def add_items(
     return _view(conn, tenant, cart_id)
 
 
+def _hold(
+    conn: Connection, tenant: Tenant, cart_id: str, items: Sequence[NewItem], expires_at: int
+) -> bool:
+    """Add ticket items that hold their places, all or nothing: False (and no items added)
+    when a place was claimed by someone else in the meantime."""
+    item_ids = repository.insert_ticket_items(
+        conn, tenant_id=tenant.id, cart_id=cart_id, items=items
+    )
+    holds = [
+        NewHold(
+            event_id=int(item.event_id or 0),
+            place_key=str(item.place_key),
+            rank_id=item.rank_id,
+            cart_item_id=item_id,
+        )
+        for item, item_id in zip(items, item_ids, strict=True)
+    ]
+    if places.hold(conn, tenant_id=tenant.id, holds=holds, expires_at=expires_at):
+        return True
+    repository.delete_items(conn, tenant_id=tenant.id, item_ids=item_ids)
+    return False
+
+
 def remove_item(
     tx: Tx, *, tenant: Tenant, cart_id: str, item_id: int, hold_minutes: int
 ) -> CartView:
@@ -341,9 +365,9 @@ def remove_item(
     item = repository.get_item(tx.conn, tenant_id=tenant.id, cart_id=cart_id, item_id=item_id)
     if item is None:
         raise NotFound("Cart item")
-    repository.delete_hold_of_item(tx.conn, tenant_id=tenant.id, item_id=item_id)
+    places.release_holds(tx.conn, tenant_id=tenant.id, cart_item_ids=[item_id])
     # Cart items are not exported (only orders are), so a removed item can simply go.
-    repository.delete_item(tx.conn, tenant_id=tenant.id, item_id=item_id)
+    repository.delete_items(tx.conn, tenant_id=tenant.id, item_ids=[item_id])
     _extend(tx, tenant, cart_id, hold_minutes)
     return _view(tx.conn, tenant, cart_id)
 
@@ -351,19 +375,21 @@ def remove_item(
 def discard_cart(tx: Tx, *, tenant: Tenant, cart_id: str) -> None:
     """Release every place and close the cart; an expired cart can be discarded too."""
     _find_cart(tx.conn, tenant, cart_id, lock=True)
-    repository.delete_holds_of_cart(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
+    places.release_holds(
+        tx.conn, tenant_id=tenant.id, cart_item_ids=_ticket_ids(tx.conn, tenant, cart_id)
+    )
     repository.update_cart_closed(tx.conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
 
 
 def _checkout_customer(
     conn: Connection, tenant: Tenant, customer_id: int | None
-) -> RowMapping | None:
+) -> CustomerRecord | None:
     if customer_id is None:
         return None
-    customer = customers_repository.get_customer(conn, tenant_id=tenant.id, customer_id=customer_id)
+    customer = customers.find_customer(conn, tenant_id=tenant.id, customer_id=customer_id)
     if customer is None:
         raise InvalidInput.field("customerId", f"Customer {customer_id} does not exist.")
-    if customer["erased_at"] is not None:
+    if customer.row["erased_at"] is not None:
         raise InvalidInput.field("customerId", f"Customer {customer_id} has been erased.")
     return customer
 
@@ -379,7 +405,9 @@ def check_out(
     conn = tx.conn
     cart = _find_cart(conn, tenant, cart_id, lock=True)
     if cart["expires_at"] <= tx.now:
-        repository.delete_holds_of_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
+        places.release_holds(
+            conn, tenant_id=tenant.id, cart_item_ids=_ticket_ids(conn, tenant, cart_id)
+        )
         return None
     method = catalog.get_payment_method(
         conn, tenant=tenant, payment_method_id=request.payment_method_id
@@ -390,21 +418,22 @@ def check_out(
     if not items:
         raise InvalidInput.field("cart", "The cart is empty.")
     tickets = [i for i in items if i["item_type"] == "ticket"]
-    holds = repository.lock_live_holds(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
-    if set(holds) != {t["id"] for t in tickets}:
+    ticket_ids = [int(t["id"]) for t in tickets]
+    holds = places.lock_live_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids, now=tx.now)
+    if set(holds) != set(ticket_ids):
         # Some holds were taken as expired by a claimer whose clock had passed the expiry.
-        repository.delete_holds_of_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
+        places.release_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids)
         return None
 
     donation = extra_donation + sum(i["amount_cents"] for i in items if i["item_type"] == DONATION)
     seats_total = sum(int(t["amount_cents"]) for t in tickets)
     fee = int(method["fee_cents"])
-    order_id = repository.insert_order(
+    order_id, seat_ids = orders.insert_order(
         conn,
         tenant_id=tenant.id,
         order=NewOrder(
             order_key=new_order_key(),
-            customer_id=None if customer is None else int(customer["id"]),
+            customer_id=None if customer is None else int(customer.row["id"]),
             payment_status="paid" if request.paid else "none",
             channel=request.order_channel,
             payment_method_id=int(method["payment_method_id"]),
@@ -413,26 +442,30 @@ def check_out(
             fee_cents=fee,
             donation_cents=donation,
         ),
+        seats=[
+            NewSeat(
+                event_id=t["event_id"],
+                rank_id=t["rank_id"],
+                hall_seat_id=t["hall_seat_id"],
+                row_nr=t["row_nr"],
+                seat_nr=t["seat_nr"],
+                price_id=t["price_id"],
+                price_name=t["price_name"],
+                amount_cents=t["amount_cents"],
+            )
+            for t in tickets
+        ],
         now=tx.now,
     )
-    seat_ids = repository.insert_order_seats(
-        conn, tenant_id=tenant.id, order_id=order_id, tickets=tickets
-    )
-    repository.update_claims_sold(
+    places.sell(
         conn,
         tenant_id=tenant.id,
-        sales=[(holds[t["id"]], seat_id) for t, seat_id in zip(tickets, seat_ids, strict=True)],
+        sales=[(holds[t], seat_id) for t, seat_id in zip(ticket_ids, seat_ids, strict=True)],
     )
     repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
-
-    order = orders_repository.get_order(conn, tenant_id=tenant.id, order_id=order_id)
-    assert order is not None
-    seats = orders_repository.list_seats_by_order(conn, tenant_id=tenant.id, order_ids=[order_id])
-    tags = (
-        []
-        if customer is None
-        else customers_repository.get_tags(
-            conn, tenant_id=tenant.id, customer_id=int(customer["id"])
-        )
+    return PlacedOrder(
+        order=orders.get_order(conn, tenant_id=tenant.id, order_id=order_id),
+        seats=orders.list_seats(conn, tenant_id=tenant.id, order_id=order_id),
+        customer=None if customer is None else customer.row,
+        tags=[] if customer is None else customer.tags,
     )
-    return PlacedOrder(order=order, seats=seats.get(order_id, []), customer=customer, tags=tags)

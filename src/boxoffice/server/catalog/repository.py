@@ -1,9 +1,9 @@
-"""SQL for catalog reads and live availability. Every function takes a keyword-only tenant_id."""
+"""SQL for catalog reads. Every function takes a keyword-only tenant_id."""
 
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, or_
+from sqlalchemy import Connection, RowMapping, func
 
 from boxoffice.server.catalog.tables import (
     event_blocks,
@@ -13,7 +13,6 @@ from boxoffice.server.catalog.tables import (
     hall_sections,
     halls,
     payment_methods,
-    place_claims,
     prices,
     productions,
 )
@@ -142,19 +141,6 @@ def list_blocks(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowM
     return list(conn.execute(stmt).mappings())
 
 
-def list_live_claims(
-    conn: Connection, *, tenant_id: int, event_id: int, now: int
-) -> list[tuple[str, int]]:
-    """(place_key, rank_id) of every place sold or held by an unexpired hold."""
-    stmt = scoped_select(
-        place_claims, place_claims.c.place_key, place_claims.c.rank_id, tenant_id=tenant_id
-    ).where(
-        place_claims.c.event_id == event_id,
-        or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
-    )
-    return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
-
-
 def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
     stmt = scoped_select(payment_methods, tenant_id=tenant_id).order_by(
         payment_methods.c.payment_method_id
@@ -169,3 +155,45 @@ def get_payment_method(
         payment_methods.c.payment_method_id == payment_method_id
     )
     return conn.execute(stmt).mappings().first()
+
+
+def lock_events(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
+    """Row-lock the events in ascending id order (so that two transactions never deadlock).
+
+    FOR NO KEY UPDATE does not block inserts that merely reference an event. SQLite renders
+    no lock clause: BEGIN IMMEDIATE serialises its writers already.
+    """
+    for event_id in sorted(event_ids):
+        conn.execute(
+            scoped_select(events, events.c.event_id, tenant_id=tenant_id)
+            .where(events.c.event_id == event_id)
+            .with_for_update(key_share=True)
+        ).all()
+
+
+def is_hall_seat_blocked(
+    conn: Connection, *, tenant_id: int, event_id: int, hall_seat_id: int
+) -> bool:
+    stmt = scoped_select(event_blocks, event_blocks.c.id, tenant_id=tenant_id).where(
+        event_blocks.c.event_id == event_id, event_blocks.c.hall_seat_id == hall_seat_id
+    )
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
+def count_sellable_units(conn: Connection, *, tenant_id: int, event_id: int, rank_id: int) -> int:
+    """An unreserved event's places of a rank, less those blocked from sale."""
+    capacity = conn.execute(
+        scoped_select(event_capacities, event_capacities.c.places, tenant_id=tenant_id).where(
+            event_capacities.c.event_id == event_id, event_capacities.c.rank_id == rank_id
+        )
+    ).scalar_one_or_none()
+    blocked = conn.execute(
+        scoped_select(
+            event_blocks, func.coalesce(func.sum(event_blocks.c.places), 0), tenant_id=tenant_id
+        ).where(
+            event_blocks.c.event_id == event_id,
+            event_blocks.c.rank_id == rank_id,
+            event_blocks.c.hall_seat_id.is_(None),
+        )
+    ).scalar_one()
+    return max(0, int(capacity or 0) - int(blocked))

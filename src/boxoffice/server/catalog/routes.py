@@ -1,4 +1,4 @@
-"""HTTP routes of the catalog: events, productions, halls, seating plans, payment methods."""
+"""HTTP routes of the catalog: events, productions, halls, payment methods."""
 
 from typing import Annotated
 
@@ -6,25 +6,19 @@ from fastapi import Path, Query, Response
 
 from boxoffice.server.catalog import resources, service
 from boxoffice.server.catalog.schemas import (
-    EventDetailResource,
     EventResource,
     HallResource,
     PaymentMethodResource,
     ProductionResource,
-    SeatPlanResource,
 )
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
-from boxoffice.server.errors import NotFound, Responses
+from boxoffice.server.errors import NotFound
 from boxoffice.server.lenient import api_router
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
-from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["catalog"])
-
-
-_NO_EVENT: Responses = NotFound.documented("Event not found.")
 
 
 @router.get("/event", response_model=list[EventResource])
@@ -39,16 +33,6 @@ def list_events(
     with read_transaction(engine) as conn:
         views = service.list_events(conn, tenant=tenant, start_date=start_date, end_date=end_date)
         body = [resources.event_resource(v, tenant.timezone) for v in views]
-    return json_response(body)
-
-
-@router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
-def get_event(
-    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
-) -> Response:
-    with read_transaction(engine) as conn:
-        places = service.get_event_places(conn, tenant=tenant, event_id=event_id, now=now_micros())
-        body = resources.event_detail_resource(places, tenant.timezone)
     return json_response(body)
 
 
@@ -83,17 +67,6 @@ def get_hall(
 ) -> Response:
     with read_transaction(engine) as conn:
         body = resources.hall_resource(service.get_hall(conn, tenant=tenant, hall_id=hall_id))
-    return json_response(body)
-
-
-@router.get("/seating/{eventId}", response_model=SeatPlanResource, responses=_NO_EVENT)
-def get_seat_plan(
-    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
-) -> Response:
-    """The hall plan with each seat's live availability (sections empty when unreserved)."""
-    with read_transaction(engine) as conn:
-        view = service.get_seat_plan(conn, tenant=tenant, event_id=event_id, now=now_micros())
-        body = resources.seat_plan_resource(view)
     return json_response(body)
 
 

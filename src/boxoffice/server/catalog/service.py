@@ -1,8 +1,8 @@
-"""Catalog reads and the one computation of what an event can still sell."""
+"""Catalog reads, and what the catalog offers for sale at an event (its layout)."""
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,16 +32,6 @@ BLOCK_NAMES: dict[str, str] = {
 MAX_ID = 2_147_483_647
 
 
-def seat_key(hall_seat_id: int) -> str:
-    """The place key of a reserved seat in `place_claims`."""
-    return f"s{hall_seat_id}"
-
-
-def unit_key(rank_id: int, unit: int) -> str:
-    """The place key of one unit of an unreserved event's capacity in `place_claims`."""
-    return f"u{rank_id}:{unit}"
-
-
 @dataclass(frozen=True, slots=True)
 class HallSeat:
     id: int
@@ -51,12 +41,13 @@ class HallSeat:
     rank_id: int
 
 
-@dataclass(slots=True)
-class EventPlaces:
-    """An event's places right now: capacity, blocks and live claims (sold or held).
+@dataclass(frozen=True, slots=True)
+class EventLayout:
+    """What the catalog offers for sale at an event, before any place is claimed.
 
-    Reserved events sell the hall's seats of the ranks they have prices for; unreserved
-    events sell numbered units 1..(places - blocked) per rank of their capacity.
+    Reserved events sell the hall's seats of the ranks they have prices for, less the
+    blocked seats; unreserved events sell numbered units 1..(places - blocked) per rank of
+    their capacity. places/service.py adds the claims to this to tell what is available.
     """
 
     event: RowMapping
@@ -65,75 +56,16 @@ class EventPlaces:
     blocked_seat_ids: frozenset[int]
     capacities: Mapping[int, int]
     blocked_units: Mapping[int, int]
-    claimed_keys: frozenset[str]
-    claimed_by_rank: Mapping[int, int]
     block_counts: Mapping[str, int]
-    price_ranks: frozenset[int] = field(init=False)
-    _seats_by_id: dict[int, HallSeat] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.price_ranks = frozenset(int(p["rank_id"]) for p in self.prices)
-        self._seats_by_id = {s.id: s for s in self.seats}
-
-    @property
-    def reserved(self) -> bool:
-        return bool(self.event["seating"] == "reserved")
-
-    def ranks(self) -> list[int]:
-        """The ranks availability is reported for."""
-        if self.reserved:
-            return sorted(self.price_ranks)
-        return sorted(self.price_ranks | set(self.capacities))
-
-    def seat(self, hall_seat_id: int) -> HallSeat | None:
-        return self._seats_by_id.get(hall_seat_id)
-
-    def seat_is_sellable(self, seat: HallSeat) -> bool:
-        """Of a rank the event has prices for, and not blocked."""
-        return seat.rank_id in self.price_ranks and seat.id not in self.blocked_seat_ids
-
-    def seat_is_free(self, seat: HallSeat) -> bool:
-        return self.seat_is_sellable(seat) and seat_key(seat.id) not in self.claimed_keys
-
-    def free_seats(self, rank_id: int) -> list[HallSeat]:
-        return [s for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s)]
-
-    def sellable_units(self, rank_id: int) -> int:
-        return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
-
-    def free_units(self, rank_id: int) -> list[int]:
-        """The lowest free unit numbers, as many as are available."""
-        wanted = self.available(rank_id)
-        free: list[int] = []
-        for unit in range(1, self.sellable_units(rank_id) + 1):
-            if len(free) >= wanted:
-                break
-            if unit_key(rank_id, unit) not in self.claimed_keys:
-                free.append(unit)
-        return free
-
-    def available(self, rank_id: int) -> int:
-        if self.reserved:
-            if rank_id not in self.price_ranks:
-                return 0
-            return sum(1 for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s))
-        # A catalog reload can shrink capacity below what is already sold; never negative.
-        return max(0, self.sellable_units(rank_id) - self.claimed_by_rank.get(rank_id, 0))
-
-    def total_available(self) -> int:
-        return sum(self.available(rank_id) for rank_id in self.ranks())
 
 
-def load_event_places(
-    conn: Connection, *, tenant_id: int, event: RowMapping, now: int
-) -> EventPlaces:
-    """Read everything availability depends on for one event, as of `now`."""
+def load_event_layout(conn: Connection, *, tenant_id: int, event: RowMapping) -> EventLayout:
+    """Read everything of the catalog that availability depends on for one event."""
     event_id = int(event["event_id"])
     prices = repository.list_prices_by_event(conn, tenant_id=tenant_id, event_ids=[event_id]).get(
         event_id, []
     )
     blocks = repository.list_blocks(conn, tenant_id=tenant_id, event_id=event_id)
-    claims = repository.list_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
     block_counts: Counter[str] = Counter()
     for block in blocks:
         block_counts[block["block_type"]] += int(block["places"])
@@ -168,15 +100,13 @@ def load_event_places(
             taken = min(unranked, max(0, capacities[rank_id] - blocked_units[rank_id]))
             blocked_units[rank_id] += taken
             unranked -= taken
-    return EventPlaces(
+    return EventLayout(
         event=event,
         prices=prices,
         seats=seats,
         blocked_seat_ids=frozenset(blocked_seat_ids),
         capacities=capacities,
         blocked_units=dict(blocked_units),
-        claimed_keys=frozenset(key for key, _rank in claims),
-        claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
         block_counts=dict(block_counts),
     )
 
@@ -191,12 +121,6 @@ class EventView:
 class ProductionView:
     production: RowMapping
     events: Sequence[EventView]
-
-
-@dataclass(frozen=True, slots=True)
-class SeatPlanView:
-    places: EventPlaces
-    sections: Sequence[RowMapping]
 
 
 def end_bound(value: str, field_name: str, tz: ZoneInfo) -> int:
@@ -230,20 +154,54 @@ def list_events(
     return _with_prices(conn, tenant.id, rows)
 
 
+def find_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
+    if not 0 < event_id <= MAX_ID:
+        return None
+    return repository.get_event(conn, tenant_id=tenant_id, event_id=event_id)
+
+
 def get_event(conn: Connection, *, tenant: Tenant, event_id: int) -> RowMapping:
-    event = (
-        repository.get_event(conn, tenant_id=tenant.id, event_id=event_id)
-        if 0 < event_id <= MAX_ID
-        else None
-    )
+    event = find_event(conn, tenant_id=tenant.id, event_id=event_id)
     if event is None:
         raise NotFound("Event")
     return event
 
 
-def get_event_places(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventPlaces:
-    event = get_event(conn, tenant=tenant, event_id=event_id)
-    return load_event_places(conn, tenant_id=tenant.id, event=event, now=now)
+def list_events_by_ids(
+    conn: Connection, *, tenant_id: int, event_ids: Collection[int]
+) -> dict[int, RowMapping]:
+    return repository.list_events_by_ids(conn, tenant_id=tenant_id, event_ids=event_ids)
+
+
+def lock_events(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
+    """Serialise changes per event until commit (claiming its places, say), locking in
+    ascending id order so that two transactions never deadlock."""
+    repository.lock_events(conn, tenant_id=tenant_id, event_ids=event_ids)
+
+
+def list_prices_by_ids(
+    conn: Connection, *, tenant_id: int, price_ids: Collection[str]
+) -> dict[str, RowMapping]:
+    return repository.list_prices_by_ids(conn, tenant_id=tenant_id, price_ids=price_ids)
+
+
+def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
+    return repository.list_sections(conn, tenant_id=tenant_id, hall_id=hall_id)
+
+
+def is_hall_seat_blocked(
+    conn: Connection, *, tenant_id: int, event_id: int, hall_seat_id: int
+) -> bool:
+    return repository.is_hall_seat_blocked(
+        conn, tenant_id=tenant_id, event_id=event_id, hall_seat_id=hall_seat_id
+    )
+
+
+def count_sellable_units(conn: Connection, *, tenant_id: int, event_id: int, rank_id: int) -> int:
+    """An unreserved event's places of a rank, less those blocked from sale."""
+    return repository.count_sellable_units(
+        conn, tenant_id=tenant_id, event_id=event_id, rank_id=rank_id
+    )
 
 
 def get_production(conn: Connection, *, tenant: Tenant, production_id: int) -> ProductionView:
@@ -273,16 +231,6 @@ def get_hall(conn: Connection, *, tenant: Tenant, hall_id: int) -> RowMapping:
     if hall is None:
         raise NotFound("Hall")
     return hall
-
-
-def get_seat_plan(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> SeatPlanView:
-    places = get_event_places(conn, tenant=tenant, event_id=event_id, now=now)
-    sections = (
-        repository.list_sections(conn, tenant_id=tenant.id, hall_id=places.event["hall_id"])
-        if places.reserved
-        else []
-    )
-    return SeatPlanView(places=places, sections=sections)
 
 
 def list_payment_methods(conn: Connection, *, tenant: Tenant) -> list[RowMapping]:

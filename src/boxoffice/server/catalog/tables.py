@@ -183,21 +183,3 @@ prices = Table(
     PrimaryKeyConstraint("tenant_id", "price_id"),
     ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
 )
-
-# Every place that is held by a cart or sold in a live order. The unique key makes it
-# impossible, whatever the concurrency, for one place to be taken twice: a reserved place is
-# "s<hall seat id>", an unreserved one "u<rank id>:<unit number>". An expired hold is
-# removed before its place is claimed again.
-place_claims = Table(
-    "place_claims",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
-    Column("event_id", Integer, nullable=False),
-    Column("place_key", String(32), nullable=False),
-    Column("rank_id", Integer, nullable=False),
-    Column("cart_item_id", Integer, nullable=True, index=True),
-    Column("order_seat_id", Integer, nullable=True, index=True),
-    instant_column("expires_at", nullable=True),
-    UniqueConstraint("tenant_id", "event_id", "place_key"),
-)

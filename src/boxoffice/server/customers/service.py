@@ -1,6 +1,6 @@
 """Customer rules: unique emails, no-op updates, tag replacement and erasure."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -61,6 +61,35 @@ def create_customer(tx: Tx, *, tenant_id: int, fields: Mapping[str, Any]) -> Cus
 
 def get_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> CustomerRecord:
     return _record(conn, tenant_id=tenant_id, customer_id=customer_id)
+
+
+def find_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> CustomerRecord | None:
+    """The customer and its tags, or None when the client has no customer of this id."""
+    row = repository.get_customer(conn, tenant_id=tenant_id, customer_id=customer_id)
+    if row is None:
+        return None
+    tags = repository.get_tags(conn, tenant_id=tenant_id, customer_id=customer_id)
+    return CustomerRecord(row=cast("Mapping[str, Any]", row), tags=tags)
+
+
+def lock_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
+    """The customer row, locked until commit (None when there is no such customer): serialises
+    the changes that depend on one customer."""
+    return repository.lock_customer(conn, tenant_id=tenant_id, customer_id=customer_id)
+
+
+def list_customers_by_ids(
+    conn: Connection, *, tenant_id: int, customer_ids: Collection[int]
+) -> dict[int, CustomerRecord]:
+    """The client's customers of these ids that exist, with their tags, by id."""
+    rows = repository.list_customers_by_ids(conn, tenant_id=tenant_id, customer_ids=customer_ids)
+    tags = repository.list_tags_by_customer(conn, tenant_id=tenant_id, customer_ids=customer_ids)
+    return {
+        customer_id: CustomerRecord(
+            row=cast("Mapping[str, Any]", row), tags=tags.get(customer_id, [])
+        )
+        for customer_id, row in rows.items()
+    }
 
 
 def find_customer_by_email(conn: Connection, *, tenant_id: int, email: str) -> CustomerRecord:

@@ -1,18 +1,21 @@
 """Order rules: listing for sync, status changes that release or re-claim places, seat removal."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, RowMapping
 
-from boxoffice.server.catalog.service import seat_key, unit_key
+from boxoffice.server.catalog import service as catalog
 from boxoffice.server.customers import service as customers_service
 from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, NotFound
 from boxoffice.server.orders import repository
+from boxoffice.server.orders.repository import NewOrder as NewOrder
+from boxoffice.server.orders.repository import NewSeat as NewSeat
 from boxoffice.server.orders.tables import LIVE_STATUSES
+from boxoffice.server.places import service as places
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,24 @@ class OrderDetail:
 def _mapping(row: RowMapping) -> Mapping[str, Any]:
     # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
     return cast("Mapping[str, Any]", row)
+
+
+def insert_order(
+    conn: Connection, *, tenant_id: int, order: NewOrder, seats: Sequence[NewSeat], now: int
+) -> tuple[int, list[int]]:
+    """Store a new order (status `ord`) and its seats: the order's id and its seats' ids,
+    in the seats' order. Claiming their places is the caller's part."""
+    order_id = repository.insert_order(conn, tenant_id=tenant_id, order=order, now=now)
+    seat_ids = repository.insert_order_seats(
+        conn, tenant_id=tenant_id, order_id=order_id, seats=seats
+    )
+    return order_id, seat_ids
+
+
+def list_seats(conn: Connection, *, tenant_id: int, order_id: int) -> list[Mapping[str, Any]]:
+    """All seats of an order (current and removed), in seat id order."""
+    seats = repository.list_seats_by_order(conn, tenant_id=tenant_id, order_ids=[order_id])
+    return [_mapping(s) for s in seats.get(order_id, [])]
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
@@ -74,9 +95,7 @@ def update_order(
     is_live = values.get("status", row["status"]) in LIVE_STATUSES
     if was_live and not is_live:
         seats = repository.list_current_seats(tx.conn, tenant_id=tenant_id, order_id=order_id)
-        repository.delete_claims_of_seats(
-            tx.conn, tenant_id=tenant_id, seat_ids=[s["id"] for s in seats]
-        )
+        places.release_sales(tx.conn, tenant_id=tenant_id, order_seat_ids=[s["id"] for s in seats])
     elif is_live and not was_live:
         _claim_places(tx, tenant_id=tenant_id, order_id=order_id)
     repository.update_order(
@@ -96,48 +115,33 @@ def _claim_places(tx: Tx, *, tenant_id: int, order_id: int) -> None:
 
 def _claim_place(tx: Tx, *, tenant_id: int, seat: RowMapping) -> bool:
     """Claim the seat's place again: its own hall seat, or any free unit of its rank."""
-    event_id = seat["event_id"]
+    event_id, rank_id = seat["event_id"], seat["rank_id"]
     if seat["hall_seat_id"] is not None:
-        key = seat_key(seat["hall_seat_id"])
-        if repository.is_hall_seat_blocked(
+        if catalog.is_hall_seat_blocked(
             tx.conn, tenant_id=tenant_id, event_id=event_id, hall_seat_id=seat["hall_seat_id"]
         ):
             return False
-        repository.delete_expired_hold(
-            tx.conn, tenant_id=tenant_id, event_id=event_id, place_key=key, now=tx.now
-        )
-        return repository.insert_claim(
+        return places.claim_seat(
             tx.conn,
             tenant_id=tenant_id,
             event_id=event_id,
-            place_key=key,
-            rank_id=seat["rank_id"],
+            hall_seat_id=seat["hall_seat_id"],
+            rank_id=rank_id,
             order_seat_id=seat["id"],
+            now=tx.now,
         )
-    # An unreserved seat never owned a particular unit: any free one will do.
-    prefix = f"u{seat['rank_id']}:"  # the start of every unit_key() of this rank
-    repository.delete_expired_holds_with_prefix(
-        tx.conn, tenant_id=tenant_id, event_id=event_id, place_key_prefix=prefix, now=tx.now
+    units = catalog.count_sellable_units(
+        tx.conn, tenant_id=tenant_id, event_id=event_id, rank_id=rank_id
     )
-    taken = repository.list_claimed_place_keys(
-        tx.conn, tenant_id=tenant_id, event_id=event_id, place_key_prefix=prefix
+    return places.claim_any_unit(
+        tx.conn,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        rank_id=rank_id,
+        units=units,
+        order_seat_id=seat["id"],
+        now=tx.now,
     )
-    units = repository.count_sellable_units(
-        tx.conn, tenant_id=tenant_id, event_id=event_id, rank_id=seat["rank_id"]
-    )
-    for unit in range(1, units + 1):
-        key = unit_key(seat["rank_id"], unit)
-        # insert_claim can still lose a race for this unit on PostgreSQL: try the next one.
-        if key not in taken and repository.insert_claim(
-            tx.conn,
-            tenant_id=tenant_id,
-            event_id=event_id,
-            place_key=key,
-            rank_id=seat["rank_id"],
-            order_seat_id=seat["id"],
-        ):
-            return True
-    return False
 
 
 def remove_seat(tx: Tx, *, tenant_id: int, order_id: int, seat_id: int) -> OrderDetail:
@@ -147,7 +151,7 @@ def remove_seat(tx: Tx, *, tenant_id: int, order_id: int, seat_id: int) -> Order
     if seat is None or seat["deleted_at"] is not None:
         raise NotFound("Seat")
     repository.update_seat_deleted(tx.conn, tenant_id=tenant_id, seat_id=seat_id, now=tx.now)
-    repository.delete_claims_of_seats(tx.conn, tenant_id=tenant_id, seat_ids=[seat_id])
+    places.release_sales(tx.conn, tenant_id=tenant_id, order_seat_ids=[seat_id])
     seats_cents = repository.sum_current_seat_cents(tx.conn, tenant_id=tenant_id, order_id=order_id)
     amount = seats_cents + order["donation_cents"] + order["fee_cents"]
     repository.update_order(

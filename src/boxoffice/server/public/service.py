@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, RowMapping
 
-from boxoffice.server.catalog.service import MAX_ID, load_event_places
+from boxoffice.server.catalog.service import MAX_ID
+from boxoffice.server.places.service import event_places
 from boxoffice.server.public import repository
 from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.tenancy.service import Tenant
@@ -98,7 +99,7 @@ def _sub_event(conn: Connection, tenant: Tenant, event: RowMapping, now: int) ->
     status = public_status(event, now)
     free = 0
     if status == "pub":
-        places = load_event_places(conn, tenant_id=tenant.id, event=event, now=now)
+        places = event_places(conn, tenant_id=tenant.id, event=event, now=now)
         free = min(int(event["max_tickets_per_order"]), places.total_available())
     return SubEvent(event=event, status=status, free=free)
 

@@ -31,9 +31,9 @@ router = api_router(tags=["waitinglist"])
 
 
 def _render(view: WaitingView, tenant: Tenant) -> dict[str, Any]:
-    # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
-    customer = cast("Mapping[str, Any] | None", view.customer)
+    customer = view.customer
     user = None if customer is None else user_resource(customer, view.tags, tenant.timezone)
+    # RowMapping is typed with `str | Column` keys; rows of select(table) are keyed by name.
     return waiting_resource(cast("Mapping[str, Any]", view.entry), user, tenant.timezone)
 
 

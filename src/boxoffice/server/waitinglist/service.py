@@ -1,14 +1,13 @@
 """The waiting list: joining it, reading it, and moving an entry through its states."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from boxoffice.server.catalog import repository as catalog_repository
 from boxoffice.server.catalog import service as catalog
-from boxoffice.server.customers import repository as customers_repository
+from boxoffice.server.customers import service as customers
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import Conflict, InvalidInput, NotFound
 from boxoffice.server.tenancy.service import Tenant
@@ -25,24 +24,24 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 @dataclass(frozen=True, slots=True)
 class WaitingView:
     entry: RowMapping
-    customer: RowMapping | None
+    customer: Mapping[str, Any] | None
     tags: Sequence[str]
 
 
 def _views(conn: Connection, tenant: Tenant, rows: Sequence[RowMapping]) -> list[WaitingView]:
     ids = {int(r["customer_id"]) for r in rows}
-    customers = customers_repository.list_customers_by_ids(
-        conn, tenant_id=tenant.id, customer_ids=ids
-    )
-    tags = customers_repository.list_tags_by_customer(conn, tenant_id=tenant.id, customer_ids=ids)
-    return [
-        WaitingView(
-            entry=r,
-            customer=customers.get(r["customer_id"]),
-            tags=tags.get(r["customer_id"], []),
+    records = customers.list_customers_by_ids(conn, tenant_id=tenant.id, customer_ids=ids)
+    views: list[WaitingView] = []
+    for r in rows:
+        record = records.get(r["customer_id"])
+        views.append(
+            WaitingView(
+                entry=r,
+                customer=None if record is None else record.row,
+                tags=[] if record is None else record.tags,
+            )
         )
-        for r in rows
-    ]
+    return views
 
 
 def _view(conn: Connection, tenant: Tenant, waiting_id: int) -> WaitingView:
@@ -54,14 +53,14 @@ def _view(conn: Connection, tenant: Tenant, waiting_id: int) -> WaitingView:
 def join_waiting_list(tx: Tx, *, tenant: Tenant, request: WaitingCreate) -> WaitingView:
     """Add an entry of type `waiting`; one active entry per customer and event."""
     # The customer's row lock serialises two concurrent joins of the same customer.
-    customer = customers_repository.lock_customer(
+    customer = customers.lock_customer(
         tx.conn, tenant_id=tenant.id, customer_id=request.customer_id
     )
     if customer is None:
         raise InvalidInput.field("customerId", f"Customer {request.customer_id} does not exist.")
     if customer["erased_at"] is not None:
         raise InvalidInput.field("customerId", f"Customer {request.customer_id} has been erased.")
-    event = catalog_repository.get_event(tx.conn, tenant_id=tenant.id, event_id=request.event_id)
+    event = catalog.find_event(tx.conn, tenant_id=tenant.id, event_id=request.event_id)
     if event is None:
         raise InvalidInput.field("eventId", f"Event {request.event_id} does not exist.")
     if event["end_at"] <= tx.now:

@@ -1,0 +1,1 @@
+"""Place claims: the one owner of holds, sales, their release and expiry, and availability."""

@@ -1,0 +1,44 @@
+"""HTTP routes of availability: an event with its places left per rank, and the seat plan.
+
+They belong to the catalog in the API (tag `catalog`), but what they show is the live
+state of the places, which this package owns.
+"""
+
+from typing import Annotated
+
+from fastapi import Path, Response
+
+from boxoffice.server.catalog.schemas import EventDetailResource, SeatPlanResource
+from boxoffice.server.db.transactions import read_transaction
+from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import NotFound, Responses
+from boxoffice.server.lenient import api_router
+from boxoffice.server.places import resources, service
+from boxoffice.server.responses import json_response
+from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.values.clock import now_micros
+
+router = api_router(tags=["catalog"])
+
+_NO_EVENT: Responses = NotFound.documented("Event not found.")
+
+
+@router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
+def get_event(
+    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
+) -> Response:
+    with read_transaction(engine) as conn:
+        places = service.get_event_places(conn, tenant=tenant, event_id=event_id, now=now_micros())
+        body = resources.event_detail_resource(places, tenant.timezone)
+    return json_response(body)
+
+
+@router.get("/seating/{eventId}", response_model=SeatPlanResource, responses=_NO_EVENT)
+def get_seat_plan(
+    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
+) -> Response:
+    """The hall plan with each seat's live availability (sections empty when unreserved)."""
+    with read_transaction(engine) as conn:
+        view = service.get_seat_plan(conn, tenant=tenant, event_id=event_id, now=now_micros())
+        body = resources.seat_plan_resource(view)
+    return json_response(body)

@@ -1,0 +1,264 @@
+"""Places: the keys of places, holds and sales of them, their release and expiry, and what
+an event can still sell.
+
+A place that is held by a cart or sold in a live order has one `place_claims` row, unique
+per (client, event, place key), so that no place is ever taken twice whatever the
+concurrency: a loser of a race gets False and picks again. A hold has a cart item and an
+expiry; a sale has an order seat and no expiry. An expired hold no longer counts, and is
+deleted before its place is claimed again. Features call this module, never its SQL.
+"""
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, RowMapping
+
+from boxoffice.server.catalog import service as catalog
+from boxoffice.server.catalog.service import HallSeat
+from boxoffice.server.places import repository
+from boxoffice.server.places.repository import NewHold as NewHold
+from boxoffice.server.tenancy.service import Tenant
+
+
+def seat_key(hall_seat_id: int) -> str:
+    """The place key of a reserved seat."""
+    return f"s{hall_seat_id}"
+
+
+def unit_key(rank_id: int, unit: int) -> str:
+    """The place key of one unit of an unreserved event's capacity of a rank."""
+    return f"{unit_key_prefix(rank_id)}{unit}"
+
+
+def unit_key_prefix(rank_id: int) -> str:
+    """The start of every unit key of a rank."""
+    return f"u{rank_id}:"
+
+
+@dataclass(slots=True)
+class EventPlaces:
+    """An event's places right now: capacity, blocks and live claims (sold or held).
+
+    Reserved events sell the hall's seats of the ranks they have prices for; unreserved
+    events sell numbered units 1..(places - blocked) per rank of their capacity.
+    """
+
+    event: RowMapping
+    prices: Sequence[RowMapping]
+    seats: Sequence[HallSeat]
+    blocked_seat_ids: frozenset[int]
+    capacities: Mapping[int, int]
+    blocked_units: Mapping[int, int]
+    claimed_keys: frozenset[str]
+    claimed_by_rank: Mapping[int, int]
+    block_counts: Mapping[str, int]
+    price_ranks: frozenset[int] = field(init=False)
+    _seats_by_id: dict[int, HallSeat] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.price_ranks = frozenset(int(p["rank_id"]) for p in self.prices)
+        self._seats_by_id = {s.id: s for s in self.seats}
+
+    @property
+    def reserved(self) -> bool:
+        return bool(self.event["seating"] == "reserved")
+
+    def ranks(self) -> list[int]:
+        """The ranks availability is reported for."""
+        if self.reserved:
+            return sorted(self.price_ranks)
+        return sorted(self.price_ranks | set(self.capacities))
+
+    def seat(self, hall_seat_id: int) -> HallSeat | None:
+        return self._seats_by_id.get(hall_seat_id)
+
+    def seat_is_sellable(self, seat: HallSeat) -> bool:
+        """Of a rank the event has prices for, and not blocked."""
+        return seat.rank_id in self.price_ranks and seat.id not in self.blocked_seat_ids
+
+    def seat_is_free(self, seat: HallSeat) -> bool:
+        return self.seat_is_sellable(seat) and seat_key(seat.id) not in self.claimed_keys
+
+    def free_seats(self, rank_id: int) -> list[HallSeat]:
+        return [s for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s)]
+
+    def sellable_units(self, rank_id: int) -> int:
+        return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
+
+    def free_units(self, rank_id: int) -> list[int]:
+        """The lowest free unit numbers, as many as are available."""
+        wanted = self.available(rank_id)
+        free: list[int] = []
+        for unit in range(1, self.sellable_units(rank_id) + 1):
+            if len(free) >= wanted:
+                break
+            if unit_key(rank_id, unit) not in self.claimed_keys:
+                free.append(unit)
+        return free
+
+    def available(self, rank_id: int) -> int:
+        if self.reserved:
+            if rank_id not in self.price_ranks:
+                return 0
+            return sum(1 for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s))
+        # A catalog reload can shrink capacity below what is already sold; never negative.
+        return max(0, self.sellable_units(rank_id) - self.claimed_by_rank.get(rank_id, 0))
+
+    def total_available(self) -> int:
+        return sum(self.available(rank_id) for rank_id in self.ranks())
+
+
+def event_places(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> EventPlaces:
+    """The event's places as of `now`: the catalog's layout and the live claims (sales and
+    unexpired holds)."""
+    layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event)
+    claims = repository.list_live_claims(
+        conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now
+    )
+    return EventPlaces(
+        event=layout.event,
+        prices=layout.prices,
+        seats=layout.seats,
+        blocked_seat_ids=layout.blocked_seat_ids,
+        capacities=layout.capacities,
+        blocked_units=layout.blocked_units,
+        claimed_keys=frozenset(key for key, _rank in claims),
+        claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
+        block_counts=layout.block_counts,
+    )
+
+
+def get_event_places(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventPlaces:
+    """An event's availability (404 for an event of no such id)."""
+    event = catalog.get_event(conn, tenant=tenant, event_id=event_id)
+    return event_places(conn, tenant_id=tenant.id, event=event, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatPlanView:
+    places: EventPlaces
+    sections: Sequence[RowMapping]
+
+
+def get_seat_plan(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> SeatPlanView:
+    """The hall plan with each seat's availability (no sections when unreserved)."""
+    places = get_event_places(conn, tenant=tenant, event_id=event_id, now=now)
+    sections = (
+        catalog.list_sections(conn, tenant_id=tenant.id, hall_id=places.event["hall_id"])
+        if places.reserved
+        else []
+    )
+    return SeatPlanView(places=places, sections=sections)
+
+
+# Holds: a cart's claims, with an expiry.
+
+
+def expire_holds(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> None:
+    """Delete the event's expired holds, before its places are claimed again."""
+    repository.delete_expired_holds(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+
+
+def hold(conn: Connection, *, tenant_id: int, holds: Sequence[NewHold], expires_at: int) -> bool:
+    """Hold every place until `expires_at`, or none: False when one of them was claimed
+    concurrently (nothing of this call remains; the caller may pick other places)."""
+    return repository.insert_holds(conn, tenant_id=tenant_id, holds=holds, expires_at=expires_at)
+
+
+def extend_holds(
+    conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], expires_at: int
+) -> int:
+    """Move the holds of these cart items to `expires_at`; how many holds there are."""
+    return repository.update_hold_expiry(
+        conn, tenant_id=tenant_id, cart_item_ids=cart_item_ids, expires_at=expires_at
+    )
+
+
+def release_holds(conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int]) -> None:
+    repository.delete_holds(conn, tenant_id=tenant_id, cart_item_ids=cart_item_ids)
+
+
+def lock_live_holds(
+    conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], now: int
+) -> dict[int, int]:
+    """{cart item id: claim id} of these items' unexpired holds, row-locked until commit.
+
+    The lock keeps a concurrent claimer from deleting a hold (as expired) while a checkout
+    turns it into a sale.
+    """
+    return repository.lock_live_holds(
+        conn, tenant_id=tenant_id, cart_item_ids=cart_item_ids, now=now
+    )
+
+
+# Sales: an order seat's claims, without expiry.
+
+
+def sell(conn: Connection, *, tenant_id: int, sales: Sequence[tuple[int, int]]) -> None:
+    """Turn locked holds into sales: (claim id, order seat id) pairs."""
+    repository.update_claims_sold(conn, tenant_id=tenant_id, sales=sales)
+
+
+def release_sales(conn: Connection, *, tenant_id: int, order_seat_ids: Collection[int]) -> None:
+    """Free the places sold to these order seats."""
+    repository.delete_claims_of_seats(conn, tenant_id=tenant_id, seat_ids=order_seat_ids)
+
+
+def claim_seat(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    event_id: int,
+    hall_seat_id: int,
+    rank_id: int,
+    order_seat_id: int,
+    now: int,
+) -> bool:
+    """Sell a reserved seat to an order seat again; False when it is taken."""
+    key = seat_key(hall_seat_id)
+    repository.delete_expired_holds(
+        conn, tenant_id=tenant_id, event_id=event_id, now=now, place_key=key
+    )
+    return repository.insert_claim(
+        conn,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        place_key=key,
+        rank_id=rank_id,
+        order_seat_id=order_seat_id,
+    )
+
+
+def claim_any_unit(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    event_id: int,
+    rank_id: int,
+    units: int,
+    order_seat_id: int,
+    now: int,
+) -> bool:
+    """Sell any free one of units 1..`units` of a rank to an order seat; False when none is
+    free. An unreserved seat never owned a particular unit, so any will do."""
+    prefix = unit_key_prefix(rank_id)
+    repository.delete_expired_holds(
+        conn, tenant_id=tenant_id, event_id=event_id, now=now, place_key_prefix=prefix
+    )
+    taken = repository.list_claimed_place_keys(
+        conn, tenant_id=tenant_id, event_id=event_id, place_key_prefix=prefix
+    )
+    for unit in range(1, units + 1):
+        key = unit_key(rank_id, unit)
+        # insert_claim can still lose a race for this unit on PostgreSQL: try the next one.
+        if key not in taken and repository.insert_claim(
+            conn,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            place_key=key,
+            rank_id=rank_id,
+            order_seat_id=order_seat_id,
+        ):
+            return True
+    return False
