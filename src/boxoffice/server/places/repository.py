@@ -3,9 +3,10 @@
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, or_
+from sqlalchemy import Connection, String, bindparam, cast, exists, func, insert, literal, or_
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.server.catalog.tables import event_blocks, hall_seats, prices
 from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
 from boxoffice.server.places.tables import place_claims
 
@@ -194,3 +195,37 @@ def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collec
                 place_claims.c.order_seat_id.in_(list(seat_ids))
             )
         )
+
+
+def count_free_seats(
+    conn: Connection, *, tenant_id: int, event_id: int, hall_id: int, now: int
+) -> int:
+    """How many seats a reserved event can still sell, counted by the database: the hall's
+    seats of a rank the event has prices for, not blocked, without a live claim.
+
+    The same rule as `EventPlaces.available` summed over ranks, without reading every seat
+    of the hall (tests/places/test_free_seats.py checks that they agree).
+    """
+    price_ranks = scoped_select(prices, prices.c.rank_id, tenant_id=tenant_id).where(
+        prices.c.event_id == event_id
+    )
+    blocked = scoped_select(event_blocks, event_blocks.c.hall_seat_id, tenant_id=tenant_id).where(
+        event_blocks.c.event_id == event_id, event_blocks.c.hall_seat_id.is_not(None)
+    )
+    claimed = (
+        exists()
+        .where(
+            place_claims.c.tenant_id == tenant_id,
+            place_claims.c.event_id == event_id,
+            place_claims.c.place_key == literal("s", String) + cast(hall_seats.c.id, String),
+            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+        )
+        .correlate(hall_seats)
+    )
+    stmt = scoped_select(hall_seats, func.count(), tenant_id=tenant_id).where(
+        hall_seats.c.hall_id == hall_id,
+        hall_seats.c.rank_id.in_(price_ranks),
+        hall_seats.c.id.not_in(blocked),
+        ~claimed,
+    )
+    return int(conn.execute(stmt).scalar_one())

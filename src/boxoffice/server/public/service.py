@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog.service import MAX_ID
-from boxoffice.server.places.service import event_places
+from boxoffice.server.places.service import count_available
 from boxoffice.server.public import repository
 from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.tenancy.service import Tenant
@@ -99,8 +99,8 @@ def _sub_event(conn: Connection, tenant: Tenant, event: RowMapping, now: int) ->
     status = public_status(event, now)
     free = 0
     if status == "pub":
-        places = event_places(conn, tenant_id=tenant.id, event=event, now=now)
-        free = min(int(event["max_tickets_per_order"]), places.total_available())
+        available = count_available(conn, tenant_id=tenant.id, event=event, now=now)
+        free = min(int(event["max_tickets_per_order"]), available)
     return SubEvent(event=event, status=status, free=free)
 
 
