@@ -91,6 +91,17 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One request to make: what to send and how to read the answer."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    ndjson: bool
+    max_bytes: int | None
+
+
 class PepperedApi:
     """The Peppered endpoints of one client on one server."""
 
@@ -123,7 +134,7 @@ class PepperedApi:
 
     def client_types(self) -> ExportPage:
         """GET export/clienttypes: every tag name of the client."""
-        return self._call("GET", "export/clienttypes", None, ndjson=False, max_bytes=None)
+        return self._call(_Call("GET", "export/clienttypes", None, ndjson=False, max_bytes=None))
 
     def export(
         self,
@@ -134,32 +145,25 @@ class PepperedApi:
         max_bytes: int | None = None,
     ) -> ExportPage:
         """POST one export request; asks for NDJSON (and gzip), understands either answer."""
-        return self._call("POST", EXPORT_PATHS[stream], body, ndjson=ndjson, max_bytes=max_bytes)
+        return self._call(_Call("POST", EXPORT_PATHS[stream], body, ndjson, max_bytes))
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        *,
-        ndjson: bool,
-        max_bytes: int | None,
-    ) -> ExportPage:
+    def _call(self, call: "_Call") -> ExportPage:
+        """One request, retried while its failures are retriable and the budget allows."""
         started = self._clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                page = self._attempt(method, path, body, ndjson=ndjson, max_bytes=max_bytes)
+                page = self._attempt(call)
             except _Retriable as failure:
                 failure.reason = redact(failure.reason, self._key)
                 delay = self._next_delay(failure, attempt, started)
                 if delay is None:
                     raise ServerUnavailable(
-                        f"{method} {path} failed {attempt} times; last: {failure.reason}"
+                        f"{call.method} {call.path} failed {attempt} times; last: {failure.reason}"
                     ) from None
                 if self.on_retry is not None:
-                    self.on_retry(RetryEvent(path, failure.reason, attempt, delay))
+                    self.on_retry(RetryEvent(call.path, failure.reason, attempt, delay))
                 self._sleep(delay)
                 continue
             page.retries = attempt - 1
@@ -176,31 +180,23 @@ class PepperedApi:
             return None
         return delay
 
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        *,
-        ndjson: bool,
-        max_bytes: int | None,
-    ) -> ExportPage:
+    def _attempt(self, call: "_Call") -> ExportPage:
         headers = {
             "Authorization": self._key,
-            "Accept": f"{NDJSON}, application/json;q=0.5" if ndjson else "application/json",
+            "Accept": f"{NDJSON}, application/json;q=0.5" if call.ndjson else "application/json",
             "Accept-Encoding": "gzip",
         }
-        url = f"{self.base}/{path}"
-        content = None if body is None else json.dumps(body).encode()
+        url = f"{self.base}/{call.path}"
+        content = None if call.body is None else json.dumps(call.body).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
         try:
             with self._http.stream(
-                method, url, content=content, headers=headers, timeout=self._timeout
+                call.method, url, content=content, headers=headers, timeout=self._timeout
             ) as response:
                 if response.status_code != 200:
-                    self._fail(response, path)
-                return self._read(response, max_bytes)
+                    self._fail(response, call.path)
+                return self._read(response, call.max_bytes)
         except httpx.TimeoutException as exc:
             raise _Retriable(f"timeout ({type(exc).__name__})") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:

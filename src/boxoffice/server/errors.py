@@ -31,6 +31,14 @@ class AppError(Exception):
     status_code = 400
     code = "bad_request"
 
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        """`class Gone(AppError, status=410, code="gone")`: the vocabulary, one line each."""
+        super().__init_subclass__()
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
+
     def __init__(
         self,
         message: str,
@@ -59,67 +67,52 @@ class AppError(Exception):
         return {cls.status_code: response}
 
 
-class Unauthenticated(AppError):
-    status_code = 401
-    code = "unauthenticated"
+class Unauthenticated(AppError, status=401, code="unauthenticated"):
+    """The same 401 for every failure, so that it never tells whether a client exists."""
 
     def __init__(self) -> None:
         super().__init__("Unauthenticated.", headers={"WWW-Authenticate": 'Basic realm="peppered"'})
 
 
-class NotFound(AppError):
-    status_code = 404
-    code = "not_found"
+class NotFound(AppError, status=404, code="not_found"):
+    """`<what> not found.`: an id that does not exist for this client (or no route)."""
 
     def __init__(self, what: str | None = None) -> None:
         super().__init__("Not found." if what is None else f"{what} not found.")
 
 
-class Conflict(AppError):
-    status_code = 409
-    code = "conflict"
+class Conflict(AppError, status=409, code="conflict"):
+    """The request fits the contract but not the current state (a place taken, a duplicate)."""
 
 
-class Gone(AppError):
-    status_code = 410
-    code = "gone"
+class Gone(AppError, status=410, code="gone"):
+    """The resource existed and has expired (a cart past its timeOut)."""
 
 
-class MethodNotAllowed(AppError):
-    status_code = 405
-    code = "method_not_allowed"
+class MethodNotAllowed(AppError, status=405, code="method_not_allowed"):
+    """The path exists; the method does not."""
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(AppError, status=413, code="payload_too_large"):
+    """The body is larger than the configured limit."""
 
 
-class TooManyRequests(AppError):
+class TooManyRequests(AppError, status=429, code="too_many_requests"):
     """A 429; `headers` carry Retry-After and the RateLimit-* fields."""
-
-    status_code = 429
-    code = "too_many_requests"
 
     def __init__(self, headers: dict[str, str]) -> None:
         super().__init__("Too many requests.", headers=headers)
 
 
-class ServerError(AppError):
+class ServerError(AppError, status=500, code="server_error"):
     """A 500: never a stack trace in the response; the server log has it."""
-
-    status_code = 500
-    code = "server_error"
 
     def __init__(self) -> None:
         super().__init__("Server error.")
 
 
-class InvalidInput(AppError):
+class InvalidInput(AppError, status=422, code="invalid_input"):
     """A 422 naming the offending field(s)."""
-
-    status_code = 422
-    code = "invalid_input"
 
     def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
         if message is None:

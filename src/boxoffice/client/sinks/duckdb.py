@@ -19,6 +19,7 @@ _views = itertools.count(1)
 
 class DuckDbSink(SqlSink):
     placeholder = "?"
+    begin = "BEGIN TRANSACTION"
     types = {
         Kind.INT: "BIGINT",
         Kind.TEXT: "VARCHAR",
@@ -59,15 +60,9 @@ class DuckDbSink(SqlSink):
         except duckdb.Error as exc:
             raise SinkError(f"cannot write {self.display}: {exc}") from exc
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._execute("COMMIT")
+    def _rollback(self) -> None:
+        # Straight to the connection: the error that caused the rollback is the one to see.
+        self._conn.execute("ROLLBACK")
 
     @contextmanager
     def _view(self, table: Table, rows: Sequence[Row], columns: Sequence[str]) -> Iterator[str]:

@@ -45,9 +45,21 @@ class SqlSink(ABC):
     @abstractmethod
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
-    @abstractmethod
+    # The statement that starts a write transaction (SQLite takes the write lock at once).
+    begin = "BEGIN"
+
     @contextmanager
-    def _transaction(self) -> Iterator[None]: ...
+    def _transaction(self) -> Iterator[None]:
+        self._execute(self.begin)
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self._execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self._execute("ROLLBACK")
 
     def _to_db(self, table: Table, rows: Sequence[Row]) -> Sequence[Row]:
         """Values as the driver stores them (SQLite has no boolean or timestamp type)."""

@@ -1,8 +1,7 @@
 """The default sink: a SQLite file (stdlib sqlite3, WAL, fully synchronous commits)."""
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from boxoffice.client.state import utc_text
 
 class SqliteSink(SqlSink):
     placeholder = "?"
+    begin = "BEGIN IMMEDIATE"
     # SQLite has no timestamp type: UTC instants are ISO text ending in Z, which sorts in
     # time order and which SQLite's date functions read.
     types = {
@@ -58,15 +58,9 @@ class SqliteSink(SqlSink):
         except sqlite3.Error as exc:
             raise SinkError(f"cannot write {self.display}: {exc}") from exc
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._execute("COMMIT")
+    def _rollback(self) -> None:
+        # Straight to the connection: the error that caused the rollback is the one to see.
+        self._conn.execute("ROLLBACK")
 
     def _to_db(self, table: Table, rows: Sequence[Row]) -> Sequence[Row]:
         kinds = [c.kind for c in table.columns]

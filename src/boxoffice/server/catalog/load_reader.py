@@ -7,7 +7,12 @@ from boxoffice.server.errors import InvalidInput
 from boxoffice.server.values.instants import InstantTextError, parse_instant
 from boxoffice.server.values.money import parse_money
 
-_EXAMPLE = "e.g. 2026-04-01T20:30:00+02:00"
+# How each reason of an InstantTextError reads in a catalog file's problems.
+_INSTANT_PROBLEMS = {
+    "shape": "The {key} must be an ISO 8601 date-time, e.g. 2026-04-01T20:30:00+02:00.",
+    "invalid": "The {key} is not a valid date-time ({value!r}).",
+    "range": "The {key} is out of range.",
+}
 # A file with thousands of mistakes is reported with the first ones and a total.
 MAX_REPORTED = 50
 # Catalog ids are 32-bit integers in storage.
@@ -134,11 +139,7 @@ class JsonObject:
         try:
             return parse_instant(value, tz, date_alone=False)
         except InstantTextError as exc:
-            problem = {
-                "shape": f"The {key} must be an ISO 8601 date-time, {_EXAMPLE}.",
-                "invalid": f"The {key} is not a valid date-time ({value!r}).",
-                "range": f"The {key} is out of range.",
-            }[exc.reason]
+            problem = _INSTANT_PROBLEMS[exc.reason].format(key=key, value=value)
         self.problems.add(self.at(key), problem)
         return None
 

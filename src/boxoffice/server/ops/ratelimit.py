@@ -69,11 +69,24 @@ class Budget:
         return Allowance(allowed, self.item.amount, max(0, stats.remaining), reset)
 
 
-async def _refuse(
+async def refuse(
     scope: Scope, receive: Receive, send: Send, allowance: Allowance, limit: str
 ) -> None:
+    """Answer 429 with the allowance's headers, and count it under `limit`."""
     record_rate_limited(limit)
     await error_response(TooManyRequests(allowance.headers()))(scope, receive, send)
+
+
+def sending_headers(send: Send, allowance: Allowance) -> Send:
+    """`send`, adding the allowance's RateLimit-* headers to the response."""
+    extra = [(k.lower().encode(), v.encode()) for k, v in allowance.headers().items()]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_headers
 
 
 class FailedAuthenticationMiddleware:
@@ -95,7 +108,7 @@ class FailedAuthenticationMiddleware:
         address = principal_of(scope).address
         allowance = self.budget.check(address)
         if not allowance.allowed:
-            await _refuse(scope, receive, send, allowance, "authentication")
+            await refuse(scope, receive, send, allowance, "authentication")
             return
 
         async def send_counting_failures(message: Message) -> None:
@@ -124,13 +137,6 @@ class KeyRateLimitMiddleware:
             return
         allowance = self.budget.hit(f"{principal.tenant.id}:{principal.key_prefix}")
         if not allowance.allowed:
-            await _refuse(scope, receive, send, allowance, "key")
+            await refuse(scope, receive, send, allowance, "key")
             return
-        extra = [(k.lower().encode(), v.encode()) for k, v in allowance.headers().items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, sending_headers(send, allowance))

@@ -13,14 +13,11 @@ import time
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice.server.errors import TooManyRequests
-from boxoffice.server.ops.metrics import record_rate_limited
-from boxoffice.server.ops.ratelimit import Allowance
+from boxoffice.server.ops.ratelimit import Allowance, refuse, sending_headers
 from boxoffice.server.public import repository
 from boxoffice.server.public.paths import is_public_path
-from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy.principal import principal_of
 
 log = logging.getLogger("boxoffice.public")
@@ -76,14 +73,6 @@ class PublicRateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if not allowance.allowed:
-            record_rate_limited("public")
-            await error_response(TooManyRequests(allowance.headers()))(scope, receive, send)
+            await refuse(scope, receive, send, allowance, "public")
             return
-        extra = [(k.lower().encode(), v.encode()) for k, v in allowance.headers().items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, sending_headers(send, allowance))

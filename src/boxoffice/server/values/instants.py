@@ -64,6 +64,14 @@ def parse_instant(value: object, tz: ZoneInfo, *, date_alone: bool) -> int:
     return instant_to_micros(parsed)
 
 
+# How each reason of an InstantTextError reads in an API answer.
+_INPUT_PROBLEMS = {
+    "shape": "The {field} must be a date (YYYY-MM-DD) or an ISO 8601 date-time.",
+    "invalid": "The {field} is not a valid date or date-time.",
+    "range": "The {field} is out of range.",
+}
+
+
 def parse_instant_input(value: object, field: str, tz: ZoneInfo) -> int:
     """A date (midnight in tz), a date-time with offset or Z, or a naive date-time in tz.
 
@@ -74,9 +82,5 @@ def parse_instant_input(value: object, field: str, tz: ZoneInfo) -> int:
     try:
         return parse_instant(value, tz, date_alone=True)
     except InstantTextError as exc:
-        problem = {
-            "shape": f"The {field} must be a date (YYYY-MM-DD) or an ISO 8601 date-time.",
-            "invalid": f"The {field} is not a valid date or date-time.",
-            "range": f"The {field} is out of range.",
-        }[exc.reason]
+        problem = _INPUT_PROBLEMS[exc.reason].format(field=field)
         raise InvalidInput.field(field, problem) from None
