@@ -4,7 +4,9 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from boxoffice.server.db.engine import make_engine
 from boxoffice.server.public.ratelimit import spend
 from boxoffice.server.public.tables import public_rate_limits
 from tests.conftest import Client
+from tests.ops.server import serve
 from tests.public.conftest import public
 
 # A window far longer than any test run, so that no window boundary falls inside a test.
@@ -126,3 +129,25 @@ def test_the_limit_is_off_with_zero(http: TestClient, venue: Client) -> None:
     response = http.get(f"{public(venue)}/events")
     assert response.status_code == 200
     assert "ratelimit-limit" not in response.headers
+
+
+def test_the_workers_of_one_real_server_share_the_budget(
+    database_url: str, tmp_path: Path, venue: Client
+) -> None:
+    limit, requests = 10, 30
+    with serve(
+        database_url,
+        tmp_path,
+        "--workers",
+        "2",
+        BOXOFFICE_PUBLIC_RATE_LIMIT_REQUESTS=str(limit),
+        BOXOFFICE_PUBLIC_RATE_LIMIT_WINDOW_SECONDS=str(LONG_WINDOW),
+    ) as server:
+        statuses: Counter[int] = Counter()
+        for _ in range(requests):
+            # A connection each, so that both worker processes take some.
+            response = httpx.get(
+                server.url(f"{public(venue)}/eventtypes"), headers={"Connection": "close"}
+            )
+            statuses[response.status_code] += 1
+        assert statuses == {200: limit, 429: requests - limit}
