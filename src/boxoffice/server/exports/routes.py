@@ -1,5 +1,6 @@
 """HTTP routes of exports: parse the body, start the export, return the streaming response."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
@@ -119,55 +120,40 @@ def export_client_types(tenant: CurrentTenant, engine: AppEngine) -> Response:
     return json_response(service.list_client_types(engine, tenant=tenant))
 
 
-@router.post(
-    "/export/customers",
-    summary="Customers (UserResource)",
-    response_model=UserResources,
-    responses=_EXPORT_RESPONSES,
-    openapi_extra=_EXPORT_DOC,
-)
-def export_customers(
-    tenant: CurrentTenant,
-    engine: AppEngine,
-    settings: AppSettings,
-    body: RawBody,
-    request: Request,
-) -> Response:
-    return _export(CUSTOMERS, tenant, engine, settings, body, request.headers.get("accept"))
+def _export_route(exporter: Exporter) -> Callable[..., Response]:
+    def export(
+        tenant: CurrentTenant,
+        engine: AppEngine,
+        settings: AppSettings,
+        body: RawBody,
+        request: Request,
+    ) -> Response:
+        return _export(exporter, tenant, engine, settings, body, request.headers.get("accept"))
+
+    return export
 
 
-@router.post(
-    "/export/orders",
-    summary="Orders (OrderExportResource)",
-    response_model=OrderExportResources,
-    responses=_EXPORT_RESPONSES,
-    openapi_extra=_EXPORT_DOC,
-)
-def export_orders(
-    tenant: CurrentTenant,
-    engine: AppEngine,
-    settings: AppSettings,
-    body: RawBody,
-    request: Request,
-) -> Response:
-    return _export(ORDERS, tenant, engine, settings, body, request.headers.get("accept"))
-
-
-@router.post(
-    "/export/waitinglist",
-    summary="Waiting-list entries (WaitinglistExportResource)",
-    response_model=WaitingResources,
-    responses=_EXPORT_RESPONSES,
-    openapi_extra=_EXPORT_DOC,
-)
-def export_waitinglist(
-    tenant: CurrentTenant,
-    engine: AppEngine,
-    settings: AppSettings,
-    body: RawBody,
-    request: Request,
-) -> Response:
-    return _export(WAITINGLIST, tenant, engine, settings, body, request.headers.get("accept"))
+# The three exports: one route each, the same parameters, their own dataset and schema.
+for _name, _exporter, _summary, _model in (
+    ("customers", CUSTOMERS, "Customers (UserResource)", UserResources),
+    ("orders", ORDERS, "Orders (OrderExportResource)", OrderExportResources),
+    (
+        "waitinglist",
+        WAITINGLIST,
+        "Waiting-list entries (WaitinglistExportResource)",
+        WaitingResources,
+    ),
+):
+    router.add_api_route(
+        f"/export/{_name}",
+        _export_route(_exporter),
+        methods=["POST"],
+        name=f"export_{_name}",
+        summary=_summary,
+        response_model=_model,
+        responses=_EXPORT_RESPONSES,
+        openapi_extra=_EXPORT_DOC,
+    )
 
 
 @order_list_router.get(
