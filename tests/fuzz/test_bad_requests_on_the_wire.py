@@ -181,3 +181,29 @@ def test_unnormalised_traversal_reaches_no_file_and_no_other_client(
         assert_json_error(response, 401, 404, 405)
         assert b"root:" not in response
         assert b"[project]" not in response
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/v1/NAME/events/../../OTHER/locations",
+        "/v1/NAME/../OTHER/locations",
+        "/v1/NAME/events/%2e%2e/%2e%2e/OTHER/locations",
+        "/v1/NAME%2f..%2fOTHER/locations",
+        "/v1/NAME/tickettypes/..%2f..%2f..%2fpyproject.toml",
+        "/v1/NAME/eventtypes/../../../../etc/passwd",
+        "/v1/NAME\\..\\OTHER/locations",
+        "//v1/OTHER/locations",
+    ],
+)
+def test_unnormalised_traversal_on_the_public_api_reaches_no_file_and_no_other_client(
+    server: Server, engine: Engine, client: Client, target: str
+) -> None:
+    other = new_client(engine)
+    path = target.replace("NAME", client.name).replace("OTHER", other.name)
+    response = exchange(server, head(f"GET {path} HTTP/1.1"))
+    if status_of(response) == 400 and b"application/json" not in response:
+        return  # refused by the HTTP parser before the app saw it
+    assert_json_error(response, 404, 405)
+    assert b"root:" not in response
+    assert b"[project]" not in response
