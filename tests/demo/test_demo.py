@@ -472,3 +472,41 @@ def test_the_same_seed_gives_the_same_data(engine: Engine) -> None:
     ]
     assert not keys[0] & keys[1]
     assert all(re.fullmatch(r"([A-Za-z0-9]{5}-){3}[A-Za-z0-9]{5}", k) for k in keys[0])
+
+
+def test_the_public_api_shows_the_demo_catalog(engine: Engine, http: TestClient) -> None:
+    name = new_name()
+    generate_demo(engine, client=name, scale=SCALES["small"], seed=3, console=quiet())
+    main_events = http.get(f"/v1/{name}/events").json()
+    assert main_events
+    for main in main_events:
+        assert main["event_text"] and main["event_short_text"]
+        assert main["event_image"].startswith("https://")
+        assert main["event_type"]
+    sub_events = [sub for main in main_events for sub in main["sub_events"]]
+    assert all(sub["event_url"].startswith("https://") for sub in sub_events)
+    statuses = {sub["event_status"] for sub in sub_events}
+    assert {"arch", "trash"} <= statuses
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM events e JOIN clients c ON c.id = e.tenant_id "
+                "WHERE c.name = :n AND e.status = 'nosal'"
+            ),
+            {"n": name},
+        ).scalar_one()
+    assert found > 0
+    types = {t["eventtype_name"] for t in http.get(f"/v1/{name}/eventtypes").json()}
+    assert {"opera", "familie", "festival"} <= types
+    methods = http.get(f"/v1/{name}/paymentmethods").json()
+    assert {m["payment_desc"] for m in methods} >= {"iDEAL", "Factuur"}
+    assert "PIN (kassa)" not in {m["payment_desc"] for m in methods}
+    with engine.connect() as conn:
+        providers = conn.execute(
+            text(
+                "SELECT DISTINCT p.provider FROM payment_methods p JOIN clients c "
+                "ON c.id = p.tenant_id WHERE c.name = :n AND p.online"
+            ),
+            {"n": name},
+        ).scalars()
+        assert "test" in set(providers)
