@@ -325,3 +325,17 @@ def test_payment_methods_offered_online(http: TestClient, venue: Client) -> None
     response = http.get(f"{venue.base}/paymentmethods", headers=venue.auth)
     assert response.status_code == 200, response.text
     assert len(response.json()) == 3
+
+
+def test_no_key_is_needed_and_any_key_is_ignored(http: TestClient, venue: Client) -> None:
+    plain = get_json(http, f"{public(venue)}/events")
+    for headers in (
+        {"Authorization": "bo_nonsense"},
+        {"Authorization": "Bearer x"},
+        {"Authorization": venue.key},
+    ):
+        response = http.get(f"{public(venue)}/events", headers=headers)
+        assert response.status_code == 200
+        assert response.json() == plain
+    # The Peppered API of the same client still wants its key.
+    assert http.get(f"{venue.base}/event").status_code == 401
