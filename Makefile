@@ -17,12 +17,13 @@ install: $(UV)
 
 run: install
 	$(UV) run boxoffice migrate
-	@key=$$($(UV) run boxoffice demo --client demo --scale small | tail -n 1); \
+	@key=$$($(UV) run boxoffice demo --client demo --scale small --key-file .demo-key | tail -n 1); \
 	echo; \
-	echo "demo client ready. Its API key:"; \
+	echo "demo client ready. Its API key (kept in .demo-key and reused by the next make run):"; \
 	echo "  $$key"; \
-	echo "Try:"; \
+	echo "Try, from another terminal:"; \
 	echo "  curl -s -X POST -H 'Authorization: $$key' http://$(HOST):$(PORT)/v1/demo/peppered/export/orders | head -c 2000"; \
+	echo "  ./boxoffice --help"; \
 	echo
 	$(UV) run boxoffice serve --host $(HOST) --port $(PORT)
 
@@ -43,7 +44,7 @@ format: install
 check: lint typecheck test
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db*
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db* .demo-key
 
 openapi: install
 	$(UV) run python -m boxoffice.server.openapi_file > docs/openapi.json

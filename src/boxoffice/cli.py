@@ -158,14 +158,27 @@ def demo(
     client: Annotated[str, typer.Option(help="Name of the demo client.")] = "demo",
     scale: Annotated[Scale, typer.Option(help="small or large.")] = Scale.small,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the key in this file (mode 0600) and reuse it on the next run while it "
+            "still works, instead of creating another key each time."
+        ),
+    ] = None,
 ) -> None:
-    """Create a client with a realistic catalog, customers, orders and waiting list."""
+    """Create a client with a realistic catalog, customers, orders and waiting list.
+
+    Prints the client's API key alone on the last line. Run again for an existing client, it
+    keeps the data and prints a new key, or the key in --key-file while that still works.
+    """
     from boxoffice.demo.generator import create_demo
 
     try:
-        key = create_demo(_engine(), client=client, scale=scale.value, seed=seed)
+        key = create_demo(_engine(), client=client, scale=scale.value, seed=seed, key_file=key_file)
     except AppError as exc:
         raise _fail(exc.message, 2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the key file: {exc}", 2) from None
     typer.echo(key)
 
 

@@ -6,11 +6,13 @@ orders, seats, place claims and waiting-list entries are written in bulk (see do
 for what a demo holds and how long it takes).
 """
 
+import os
 import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from rich.console import Console
@@ -35,7 +37,13 @@ from boxoffice.server.db.transactions import Tx, write_transaction
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.places.tables import place_claims
-from boxoffice.server.tenancy.service import Tenant, create_key, create_tenant, get_tenant
+from boxoffice.server.tenancy.service import (
+    Tenant,
+    create_key,
+    create_tenant,
+    get_tenant,
+    is_active_key,
+)
 from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 
@@ -62,24 +70,69 @@ class DemoCounts:
 
 
 def create_demo(
-    engine: Engine, *, client: str, scale: str, seed: int, console: Console | None = None
+    engine: Engine,
+    *,
+    client: str,
+    scale: str,
+    seed: int,
+    console: Console | None = None,
+    key_file: Path | None = None,
 ) -> str:
     """Create the demo client and its data; returns an API key of the client.
 
-    If the client exists already, its data is left alone and a new key is returned, so that
-    `make run` can call this on every start.
+    If the client exists already, its data is left alone, so that `make run` can call this on
+    every start. Its key is then the one in `key_file` while that is still a live key of the
+    client, else a new one; either way `key_file` holds the returned key afterwards (mode
+    0600), so that repeated runs do not pile up live keys.
     """
     profile = SCALES.get(scale)
     if profile is None:
         raise InvalidInput.field("scale", f"Unknown scale {scale!r}; one of: {', '.join(SCALES)}.")
-    return generate_demo(engine, client=client, scale=profile, seed=seed, console=console)
+    return generate_demo(
+        engine, client=client, scale=profile, seed=seed, console=console, key_file=key_file
+    )
 
 
 def generate_demo(
-    engine: Engine, *, client: str, scale: Scale, seed: int, console: Console | None = None
+    engine: Engine,
+    *,
+    client: str,
+    scale: Scale,
+    seed: int,
+    console: Console | None = None,
+    key_file: Path | None = None,
 ) -> str:
     """`create_demo` for any scale (tests use small custom ones)."""
     console = console or Console(stderr=True)
+    kept = _read_key(key_file)
+    key = _generate(engine, client=client, scale=scale, seed=seed, console=console, kept=kept)
+    if key_file is not None and key != kept:
+        _write_key(key_file, key)
+    return key
+
+
+def _read_key(key_file: Path | None) -> str | None:
+    if key_file is None:
+        return None
+    try:
+        lines = key_file.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return lines[-1] if lines else None
+
+
+def _write_key(key_file: Path, key: str) -> None:
+    """Replace the file atomically, readable by its owner only."""
+    tmp = key_file.with_name(f".{key_file.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key + "\n")
+    os.replace(tmp, key_file)
+
+
+def _generate(
+    engine: Engine, *, client: str, scale: Scale, seed: int, console: Console, kept: str | None
+) -> str:
     started = time.monotonic()
     with write_transaction(engine) as tx:
         try:
@@ -87,6 +140,9 @@ def generate_demo(
         except NotFound:
             existing = None
         if existing is not None:
+            if kept is not None and is_active_key(tx.conn, client_name=client, key=kept):
+                console.print(f"client {client} exists already: data kept, its key kept")
+                return kept
             console.print(f"client {client} exists already: data kept, new API key created")
             return create_key(tx.conn, tenant_id=existing.id, now=tx.now)
         tenant, key = create_tenant(tx.conn, name=client, timezone=TIMEZONE, now=tx.now)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.tenancy import repository
-from boxoffice.server.tenancy.keys import generate_key, hash_key
+from boxoffice.server.tenancy.keys import generate_key, hash_key, key_prefix, verify_key
 
 CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -54,6 +54,15 @@ def create_key(conn: Connection, *, tenant_id: int, now: int) -> str:
     key, prefix = generate_key()
     repository.insert_key(conn, tenant_id=tenant_id, prefix=prefix, key_hash=hash_key(key), now=now)
     return key
+
+
+def is_active_key(conn: Connection, *, client_name: str, key: str) -> bool:
+    """Whether `key` is a live (not revoked) key of the client named `client_name`."""
+    prefix = key_prefix(key)
+    if prefix is None:
+        return False
+    found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
+    return found is not None and verify_key(key, found[0])
 
 
 def revoke_key(conn: Connection, *, tenant_id: int, prefix: str, now: int) -> None:
