@@ -19,9 +19,11 @@ from boxoffice.client.errors import (
     AuthenticationFailed,
     ConfigError,
     ServerUnavailable,
+    SinkBusy,
     SinkError,
     SourceMismatch,
 )
+from boxoffice.client.leftovers import NewTarget, stored_nothing
 from boxoffice.client.progress import ProgressDisplay
 from boxoffice.client.redaction import redact
 from boxoffice.client.report import SyncReport
@@ -43,8 +45,26 @@ class ExitCode(IntEnum):
     TARGET = 7
 
 
+# Wide enough for any value: when output goes to a file or a pipe, nothing is cut or wrapped.
+_NOT_A_TERMINAL_WIDTH = 10_000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """Rich's console, without its 80-column limit when the output is not a terminal."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=_NOT_A_TERMINAL_WIDTH)
+
+
+def _table(*columns: str) -> Table:
+    """A table whose cells fold onto more lines in a narrow terminal, never cut with an ellipsis."""
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 sync_app = typer.Typer(add_completion=False)
-err = Console(stderr=True)
+err = _console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
@@ -160,11 +180,15 @@ def _run(
         summary["error"] = error
         return code, summary
 
+    new_target = NewTarget(target)
     try:
         sink = open_sink(target)
     except (SinkError, ValueError) as exc:
+        if not isinstance(exc, SinkBusy):
+            new_target.remove_folders()
         code = ExitCode.CONFIG if isinstance(exc, ValueError) else ExitCode.TARGET
         return finish(code, str(exc))
+    report: SyncReport | None = None
     try:
         with httpx.Client(
             timeout=timeout,
@@ -192,7 +216,12 @@ def _run(
             except SinkError as exc:
                 return finish(ExitCode.TARGET, str(exc))
     finally:
-        sink.close()
+        if new_target.created and report is not None and stored_nothing(report):
+            # Nothing was synced into a copy this run made: leave no empty copy behind.
+            sink.discard()
+            new_target.remove_folders()
+        else:
+            sink.close()
     summary["streams"] = {name: r.to_json() for name, r in report.streams.items()}
     summary["rejected_records"] = report.rejected_stored
     code = _exit_code(report, options)
@@ -227,7 +256,9 @@ def _exit_code(report: SyncReport, options: SyncOptions) -> ExitCode:
 
 
 def _print_summary(report: SyncReport) -> None:
-    table = Table("stream", "records", "pages", "retries", "again", "rejected", "rows", "mode")
+    table = _table(
+        "stream", "records", "pages", "retries", "duplicates", "rejected", "rows", "mode"
+    )
     for r in report.streams.values():
         table.add_row(
             r.stream,
@@ -304,22 +335,31 @@ def status(
     if json_output:
         typer.echo(json.dumps({"target": sink.display, "streams": rows}))
         return
-    table = Table("stream", "watermark", "in progress", "last run", "status", "records", "rows")
+    table = _table(
+        "stream",
+        "watermark",
+        "in progress",
+        "last_run_started_at_utc",
+        "last_run_status",
+        "last_run_records",
+        "rows",
+    )
     for stream, record in rows.items():
         progress = "paging" if record["cursor"] else "ranges" if record["range_from"] else ""
         table.add_row(
             stream,
             record["watermark"] or "(everything)",
             progress,
-            record["last_run_started_at"] or "",
+            record["last_run_started_at_utc"] or "",
             str(record["last_run_status"] or ""),
             str(record["last_run_records"]),
             "" if record["rows"] is None else str(record["rows"]),
         )
-    Console().print(f"copy: {sink.display}", highlight=False)
-    Console().print(table)
+    out = _console()
+    out.print(f"copy: {sink.display}", highlight=False)
+    out.print(table)
     if any(rejected.values()):
-        Console().print(f"rejected records: {sum(rejected.values())} (table rejected_records)")
+        out.print(f"rejected records: {sum(rejected.values())} (table rejected_records)")
 
 
 @sync_app.command("reset")

@@ -20,6 +20,9 @@ RANGE_START = "range_start"
 RESPONSE_DATE = "response_date"
 
 
+_INSTANTS = ("last_run_started_at_utc", "last_run_finished_at_utc")
+
+
 @dataclass(frozen=True, slots=True)
 class StreamState:
     """Everything a run needs to continue where the previous one stopped.
@@ -37,8 +40,8 @@ class StreamState:
     cursor_since: str | None = None
     cursor_watermark: str | None = None
     range_from: str | None = None
-    last_run_started_at: datetime | None = None
-    last_run_finished_at: datetime | None = None
+    last_run_started_at_utc: datetime | None = None
+    last_run_finished_at_utc: datetime | None = None
     last_run_status: str | None = None
     last_run_records: int = 0
     rows: int | None = None
@@ -49,18 +52,18 @@ class StreamState:
     def to_row(self) -> tuple[Any, ...]:
         """The sync_state row, in SYNC_STATE column order."""
         values = asdict(self)
-        return tuple(values[_field_of(column)] for column in SYNC_STATE.column_names)
+        return tuple(values[column] for column in SYNC_STATE.column_names)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "StreamState":
-        values = {_field_of(c): v for c, v in zip(SYNC_STATE.column_names, row, strict=True)}
-        for name in ("last_run_started_at", "last_run_finished_at"):
+        values = dict(zip(SYNC_STATE.column_names, row, strict=True))
+        for name in _INSTANTS:
             values[name] = as_utc(values[name])
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)
-        for name in ("last_run_started_at", "last_run_finished_at"):
+        for name in _INSTANTS:
             value = values[name]
             values[name] = None if value is None else utc_text(value)
         return values
@@ -68,14 +71,12 @@ class StreamState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StreamState":
         known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for name in ("last_run_started_at", "last_run_finished_at"):
+        # State files written before the fields were named like the columns: `..._at`.
+        renamed = {f"{k}_utc" if f"{k}_utc" in _INSTANTS else k: v for k, v in data.items()}
+        values = {k: v for k, v in renamed.items() if k in known}
+        for name in _INSTANTS:
             values[name] = as_utc(values.get(name))
         return cls(**values)
-
-
-def _field_of(column: str) -> str:
-    return column.removesuffix("_utc")
 
 
 def utc_text(value: datetime) -> str:

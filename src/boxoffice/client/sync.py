@@ -147,8 +147,8 @@ class Syncer:
 
     def _sync_stream(self, state: StreamState, report: StreamReport) -> None:
         state = state.evolve(
-            last_run_started_at=self._now(),
-            last_run_finished_at=None,
+            last_run_started_at_utc=self._now(),
+            last_run_finished_at_utc=None,
             last_run_status="running",
             last_run_records=0,
         )
@@ -162,7 +162,7 @@ class Syncer:
             self._record_failure(state.stream, exc)
             raise
         rows = self.sink.finish_stream(state.stream)
-        state = state.evolve(last_run_finished_at=self._now(), last_run_status="ok", rows=rows)
+        state = state.evolve(last_run_finished_at_utc=self._now(), last_run_status="ok", rows=rows)
         self.sink.commit(Batch(state))
         report.rows = rows
         report.watermark = state.watermark

@@ -31,6 +31,7 @@ class DuckDbSink(SqlSink):
     def __init__(self, path: Path | None) -> None:
         """A file (one process at a time: DuckDB locks it), or None for an in-memory copy."""
         super().__init__(f"duckdb:///{path}" if path else "duckdb:///:memory:")
+        self._path = path
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,4 +85,12 @@ class DuckDbSink(SqlSink):
             self._execute(f"DELETE FROM {quote(table.name)} AS t USING {view} AS k WHERE {match}")
 
     def close(self) -> None:
+        self._conn.close()
+
+    def discard(self) -> None:
+        # Unlinked while this connection still holds DuckDB's file lock, then closed: DuckDB
+        # writes nothing back by name on close, so nothing is left.
+        if self._path is not None:
+            for suffix in ("", ".wal"):
+                self._path.with_name(self._path.name + suffix).unlink(missing_ok=True)
         self._conn.close()

@@ -17,6 +17,7 @@ saved without those batches. Applying a batch twice gives the same rows as apply
 merges again at its next start.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -39,6 +40,7 @@ from boxoffice.client.state import StreamState, dump_json, fsync_dir, write_atom
 from boxoffice.client.testhooks import crash_point
 
 STATE_FILE = "sync_state.json"
+LOCK_FILE = ".sync-lock"
 BATCHES = "_batches"
 FORMAT = 1
 
@@ -71,7 +73,7 @@ class ParquetSink:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             (directory / BATCHES).mkdir(exist_ok=True)
-            self._lock = RunLock(directory / ".sync-lock")
+            self._lock = RunLock(directory / LOCK_FILE)
         except OSError as exc:
             raise SinkError(f"cannot use {directory}: {exc}") from None
         self._state = self._read_state()
@@ -289,6 +291,23 @@ class ParquetSink:
             self._work = None
         if self._lock is not None:
             self._lock.release()
+
+    def discard(self) -> None:
+        # Emptied while the run lock is held, then the lock (its last file) and the folder go.
+        if self._work is not None:
+            self._work.close()
+            self._work = None
+        for entry in self.dir.iterdir():
+            if entry.name == LOCK_FILE:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.release()
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()
 
 
 def _rows(data: pa.Table, columns: Sequence[str]) -> list[Row]:

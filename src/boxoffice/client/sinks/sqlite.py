@@ -29,6 +29,7 @@ class SqliteSink(SqlSink):
 
     def __init__(self, path: Path, *, lock: bool = True) -> None:
         super().__init__(f"sqlite:///{path}")
+        self._path = path
         self._lock: RunLock | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,5 +72,14 @@ class SqliteSink(SqlSink):
     def close(self) -> None:
         if hasattr(self, "_conn"):
             self._conn.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def discard(self) -> None:
+        # Deleted while the run lock is held, so that no other run can have opened it.
+        if hasattr(self, "_conn"):
+            self._conn.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            self._path.with_name(self._path.name + suffix).unlink(missing_ok=True)
         if self._lock is not None:
             self._lock.release()
