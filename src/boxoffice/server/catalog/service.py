@@ -128,9 +128,12 @@ def end_bound(value: str, field_name: str, tz: ZoneInfo) -> int:
     instant = parse_instant_input(value, field_name, tz)
     if len(value) != 10:
         return instant
-    next_day = date.fromisoformat(value) + timedelta(days=1)
+    day = date.fromisoformat(value)
+    if day == date.max:
+        # There is no next day: the last microsecond of this one (no DST change at midnight).
+        return instant_to_micros(datetime.combine(day, time.max, tzinfo=tz))
     # Midnight of the next day in the client's zone (DST-safe), minus one microsecond.
-    return instant_to_micros(datetime.combine(next_day, time(0), tzinfo=tz)) - 1
+    return instant_to_micros(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)) - 1
 
 
 def _with_prices(conn: Connection, tenant_id: int, rows: Sequence[RowMapping]) -> list[EventView]:

@@ -59,8 +59,13 @@ def parse_instant(value: object, tz: ZoneInfo, *, date_alone: bool) -> int:
                 parsed = parsed.replace(tzinfo=tz)
     except ValueError:
         raise InstantTextError("invalid") from None
-    if not 1900 <= parsed.year <= 9000:
-        raise InstantTextError("range")
+    try:
+        # Every instant that exists in UTC and in the client's zone (years 1 to 9999 in
+        # both) is accepted: "since 1800", "until 9999-12-31" are common "everything" bounds.
+        parsed.astimezone(UTC)
+        parsed.astimezone(tz)
+    except OverflowError:
+        raise InstantTextError("range") from None
     return instant_to_micros(parsed)
 
 
@@ -68,7 +73,8 @@ def parse_instant(value: object, tz: ZoneInfo, *, date_alone: bool) -> int:
 _INPUT_PROBLEMS = {
     "shape": "The {field} must be a date (YYYY-MM-DD) or an ISO 8601 date-time.",
     "invalid": "The {field} is not a valid date or date-time.",
-    "range": "The {field} is out of range.",
+    "range": "The {field} is out of range: it must lie within the years 1 to 9999, "
+    "in UTC and in the client's time zone.",
 }
 
 
