@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format check openapi soak clean
+.PHONY: run test docs-check install lint typecheck format check openapi soak clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -27,8 +27,15 @@ run: install
 	echo
 	$(UV) run boxoffice serve --host $(HOST) --port $(PORT)
 
+# In parallel (pytest-xdist), a worker per CPU; each worker has its own databases.
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
+# The shell and SQL examples of README.md and docs/ (also part of make test).
+docs-check: install
+	$(UV) run pytest -q tests/docs
 
 lint: install
 	$(UV) run ruff format --check src tests migrations bench
