@@ -197,7 +197,10 @@ def test_the_shell_examples_run_as_written(checkout: Checkout, document: Path) -
         pytest.fail(
             f"{failed.where}: this example failed (exit {shell.returncode}):\n{failed.text}\n"
             f"--- its output:\n{outputs[-1][-3000:] if outputs else ''}\n"
-            f"--- stderr:\n{stderr[-3000:]}"
+            f"--- stderr:\n{stderr[-3000:]}\n"
+            "(An example that cannot run offline, or is only illustrative, is marked: "
+            "<!-- docs-check: skip: REASON --> on the line before its fence; see "
+            "tests/docs/examples.py.)"
         )
     for before, block in itertools.pairwise(found):
         if block.marker == "output":
