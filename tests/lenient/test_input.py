@@ -4,15 +4,16 @@ Each lenient case is read as what it means; each strict case stays a 422 naming 
 with nothing written.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Form
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from boxoffice.server.lenient import LenientRoute
+from boxoffice.server.app import install_error_handlers
+from boxoffice.server.lenient import LenientRoute, api_router
 from tests.catalog_fixture import PARKET, RESERVED, Catalog, add_customer, build_catalog
 from tests.conftest import Client
 
@@ -388,3 +389,63 @@ def test_an_unencoded_plus_in_a_query_is_the_offset(
     # A space that is not before an offset is still not a date.
     bad = http.get(base + "2026-01-01+junk", headers=client.auth)
     assert_invalid(bad, "changedSince")
+
+
+def test_puts_take_forms_and_query_parameters(
+    http: TestClient, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    customer = add_customer(engine, client)
+    changed = http.put(
+        f"{client.base}/customer/{customer}?customerCity=Utrecht",
+        content="customerFirstName=Grace&customerCredit=1.25",
+        headers={**client.auth, **FORM},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["customerFirstName"], body["customerCity"], body["customerCredit"]) == (
+        "Grace",
+        "Utrecht",
+        1.25,
+    )
+    cart = new_cart(http, client)
+    post(http, client, f"/cart/{cart}", json=[{"priceId": "STD", "rankId": 1}])
+    order = post(http, client, f"/cart/{cart}/checkout", json={"paymentMethodId": 1}).json()
+    cancelled = http.put(
+        f"{client.base}/order/{order['orderId']}/?orderStatus=cancel", headers=client.auth
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["orderStatus"] == "cancel"
+    refused = http.put(
+        f"{client.base}/order/{order['orderId']}?orderState=ord", json=[], headers=client.auth
+    )
+    assert_invalid(refused, "orderState")
+
+
+def test_the_public_api_takes_a_trailing_slash(
+    http: TestClient, client: Client, catalog: Catalog
+) -> None:
+    for path in ("/locations", "/events", "/paymentmethods"):
+        plain = http.get(f"/v1/{client.name}{path}")
+        assert plain.status_code == 200, plain.text
+        slashed = http.get(f"/v1/{client.name}{path}/", follow_redirects=False)
+        assert slashed.status_code == 200, slashed.text
+        assert slashed.json() == plain.json()
+
+
+def test_a_route_that_reads_a_form_itself_gets_it_as_sent() -> None:
+    """An HTML page's POST (a payment page's buttons): Form() parameters, left alone."""
+    router = api_router()
+
+    @router.post("/pay/{token}")
+    def pay(token: str, action: Annotated[str, Form()]) -> dict[str, str]:
+        return {"token": token, "action": action}
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    with TestClient(app) as http:
+        response = http.post("/pay/abc", data={"action": "cancel"})
+        assert response.status_code == 200, response.text
+        assert response.json() == {"token": "abc", "action": "cancel"}
+        refused = http.post("/pay/abc?action=pay", data={"action": "cancel"})
+        assert_invalid(refused, "action")

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import orjson
 import qs_codec
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import InvalidInput
 
-BodyShape = Literal["object", "list", "none"]
+BodyShape = Literal["object", "list", "none", "form"]
 
 # Methods whose query string is the request's input as a matter of course; on the others
 # an undeclared query parameter is merged into the body or refused, never ignored.
@@ -261,8 +261,14 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _declared_shape(route: APIRoute) -> BodyShape:
-    """What the route's body is: from its body parameter, else from its documented body."""
+    """What the route's body is: from its body parameter, else from its documented body.
+
+    "form": the route reads form fields itself (`Form()` parameters, an HTML page's POST);
+    its body is left as it came.
+    """
     if route.body_field is not None:
+        if isinstance(route.body_field.field_info, params.Form):
+            return "form"
         annotation = _unwrap(route.body_field.field_info.annotation)
         if get_origin(annotation) is list or annotation is list:
             return "list"
@@ -313,6 +319,12 @@ class LenientRoute(APIRoute):
             if request.method in _READ_METHODS:
                 return await handler(request)
             query = _query_fields(request.scope, declared)
+            if shape == "form":
+                if query:
+                    field = next(iter(query))
+                    problem = f"The {field} query parameter is not allowed here."
+                    raise InvalidInput.field(field, problem)
+                return await handler(request)
             body = normalise_body(await _read_body(request), shape, query)
             raw = b"" if body is None else orjson.dumps(body)
             headers = [
