@@ -449,3 +449,14 @@ def test_a_route_that_reads_a_form_itself_gets_it_as_sent() -> None:
         assert response.json() == {"token": "abc", "action": "cancel"}
         refused = http.post("/pay/abc?action=pay", data={"action": "cancel"})
         assert_invalid(refused, "action")
+
+
+def test_an_unencoded_plus_in_an_event_search_is_the_offset(
+    http: TestClient, client: Client, catalog: Catalog
+) -> None:
+    base = f"{client.base}/event?startDate="
+    raw = http.get(base + "2030-04-01T00:00:00+02:00", headers=client.auth)
+    assert raw.status_code == 200, raw.text
+    assert RESERVED in [event["eventId"] for event in raw.json()]
+    encoded = http.get(base + "2030-04-01T00:00:00%2B02:00", headers=client.auth)
+    assert raw.json() == encoded.json()
