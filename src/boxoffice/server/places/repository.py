@@ -7,7 +7,12 @@ from sqlalchemy import Connection, String, bindparam, cast, exists, func, insert
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog.tables import event_blocks, hall_seats, prices
-from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.scoping import (
+    scoped_delete,
+    scoped_select,
+    scoped_update,
+    tenant_filter,
+)
 from boxoffice.server.places.tables import place_claims
 
 
@@ -215,7 +220,7 @@ def count_free_seats(
     claimed = (
         exists()
         .where(
-            place_claims.c.tenant_id == tenant_id,
+            tenant_filter(place_claims, tenant_id=tenant_id),
             place_claims.c.event_id == event_id,
             place_claims.c.place_key == literal("s", String) + cast(hall_seats.c.id, String),
             or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
