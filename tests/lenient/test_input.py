@@ -346,6 +346,8 @@ def test_a_query_parameter_on_an_export_is_honoured(
         json={"changedSince": "2999-01-01"},
     )
     assert same.status_code == 200 and same.json() == []
+    numeric = post(http, client, "/export/customers?limit=1", json={"limit": 1})
+    assert numeric.status_code == 200, numeric.text
     # An unencoded `+` in the query string arrives as a space: read as the offset.
     plus = post(http, client, "/export/customers?changedSince=2999-01-01T00:00:00+01:00")
     assert plus.status_code == 200, plus.text

@@ -214,6 +214,14 @@ def _query_fields(scope: Scope, declared: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if key not in declared}
 
 
+def _same(given: object, queried: object) -> bool:
+    """A body value and a query value (always text) that say the same: 5 and "5"."""
+    if given == queried:
+        return True
+    number = isinstance(given, int | float) and not isinstance(given, bool)
+    return number and isinstance(queried, str) and str(given) == queried.strip()
+
+
 def normalise_body(body: object, shape: BodyShape, query: Mapping[str, Any]) -> object:
     """The body the route declares, from what the client sent; raises a 422 naming the field.
 
@@ -225,7 +233,7 @@ def normalise_body(body: object, shape: BodyShape, query: Mapping[str, Any]) -> 
             body = {}
         if isinstance(body, dict):
             for key, value in query.items():
-                if key in body and body[key] != value:
+                if key in body and not _same(body[key], value):
                     raise InvalidInput.field(
                         key,
                         f"The {key} field is given in the query string and in the body, "
