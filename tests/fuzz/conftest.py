@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from boxoffice.server.catalog.loading import load_catalog
+from boxoffice.server.catalog.tables import payment_methods
 from boxoffice.server.db.transactions import write_transaction
 from tests.conftest import Client, new_client
 
@@ -164,7 +165,9 @@ def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
     cart = _ok(
         http.post(f"{base}/cart/{cart_id}", json=[{"priceId": "STD", "rankId": 1}], headers=auth)
     )
+    public = public_records(http, client)
     return {
+        **public,
         "customerId": customers,
         "orderId": orders,
         "seatId": seats,
@@ -181,10 +184,57 @@ def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
     }
 
 
+# Paid through the built-in test provider on the public API.
+TEST_PAYMENT_METHOD = 1
+REDIRECT = "https://venue.example/thanks"
+
+
+def public_records(http: TestClient, client: Client) -> dict[str, list[Any]]:
+    """A public cart with two tickets, a paid and an unpaid public order, and a cart kept
+    for POST /order/create."""
+    base = f"/v1/{client.name}"
+
+    def cart(count: int) -> tuple[str, list[str]]:
+        cart_id = _ok(http.post(f"{base}/cart"), 201)["cart_id"]
+        body = {"event_id": UNRESERVED_EVENT, "numberoftickets": count}
+        tickets = _ok(http.post(f"{base}/cart/{cart_id}", json=body))[:-1]
+        return cart_id, [t["seat_id"] for t in tickets]
+
+    keys = []
+    for _ in range(2):
+        order_cart, _seats = cart(1)
+        body = {
+            "cart_id": order_cart,
+            "payment_id": TEST_PAYMENT_METHOD,
+            "redirectURL": REDIRECT,
+            "email": "person0@example.org",  # linked to that customer, none created
+            "lastname": "Buyer",
+        }
+        keys.append(_ok(http.post(f"{base}/order/create", json=body))[0]["order_key"])
+    paid = http.post(f"{base}/pay/test/{keys[0]}", data={"action": "pay"}, follow_redirects=False)
+    assert paid.status_code == 303, paid.text
+    cart_id, seat_ids = cart(2)
+    return {
+        "cart_id": [cart_id],
+        "seat_id": seat_ids,
+        "order_key": keys,
+        "provider": ["test"],
+        "order_cart": [cart(1)[0]],
+    }
+
+
 def new_target(app: FastAPI, engine: Engine) -> FuzzTarget:
     client = new_client(engine)
     with write_transaction(engine) as tx:
         load_catalog(tx, tenant=client.tenant, data=CATALOG)
+        tx.conn.execute(
+            update(payment_methods)
+            .where(
+                payment_methods.c.tenant_id == client.tenant.id,
+                payment_methods.c.payment_method_id == TEST_PAYMENT_METHOD,
+            )
+            .values(provider="test")
+        )
     with TestClient(app, base_url="http://127.0.0.1") as http:
         known = populate(http, client)
     return FuzzTarget(client=client, known=known)

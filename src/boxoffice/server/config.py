@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # changing it invalidates outstanding cursors (their next page is a 422). docs/exports.md
     cursor_secret: str = "boxoffice-export-cursor-v1"  # noqa: S105 (public by design, see above)
     cart_hold_minutes: int = 15
+    # How long an order placed through the public API stays reserved, unpaid, before its
+    # places are free again (docs/public-api.md, Payments).
+    reservation_minutes: int = Field(default=15, ge=1)
     max_body_bytes: int = 1_048_576
     # Operations (docs/operations.md). Rate limits count per worker process; 0 switches one off.
     rate_limit_per_minute: int = Field(default=600, ge=0)

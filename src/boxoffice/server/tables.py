@@ -5,9 +5,11 @@ from boxoffice.server.catalog import tables as catalog_tables
 from boxoffice.server.customers import tables as customers_tables
 from boxoffice.server.db.metadata import metadata
 from boxoffice.server.orders import tables as orders_tables
+from boxoffice.server.payments import tables as payments_tables
 from boxoffice.server.places import tables as places_tables
 from boxoffice.server.public import tables as public_tables
 from boxoffice.server.tenancy import tables as tenancy_tables
+from boxoffice.server.tickets import tables as tickets_tables
 from boxoffice.server.waitinglist import tables as waitinglist_tables
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "customers_tables",
     "metadata",
     "orders_tables",
+    "payments_tables",
     "places_tables",
     "public_tables",
     "tenancy_tables",
+    "tickets_tables",
     "waitinglist_tables",
 ]

@@ -395,9 +395,17 @@ def _checkout_customer(
 
 
 def check_out(
-    tx: Tx, *, tenant: Tenant, cart_id: str, request: CheckoutInput
+    tx: Tx,
+    *,
+    tenant: Tenant,
+    cart_id: str,
+    request: CheckoutInput,
+    reserve_until: int | None = None,
 ) -> PlacedOrder | None:
     """Turn the cart into one order and its holds into sales; close the cart.
+
+    With `reserve_until` the order is a reservation (`res`, timeOut `reserve_until`) whose
+    places stay claimed until then: unpaid by that time, they are free again (payments/).
 
     None when the cart has expired: its remaining holds are deleted then, and the caller
     commits that release before answering 410 (a raised error would roll it back).
@@ -433,6 +441,8 @@ def check_out(
         tenant_id=tenant.id,
         order=NewOrder(
             order_key=new_order_key(),
+            status="ord" if reserve_until is None else "res",
+            time_out_at=reserve_until,
             customer_id=None if customer is None else int(customer.row["id"]),
             payment_status="paid" if request.paid else "none",
             channel=request.order_channel,
@@ -461,6 +471,7 @@ def check_out(
         conn,
         tenant_id=tenant.id,
         sales=[(holds[t], seat_id) for t, seat_id in zip(ticket_ids, seat_ids, strict=True)],
+        reserved_until=reserve_until,
     )
     repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
     return PlacedOrder(

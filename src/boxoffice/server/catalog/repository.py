@@ -15,8 +15,9 @@ from boxoffice.server.catalog.tables import (
     payment_methods,
     prices,
     productions,
+    ranks,
 )
-from boxoffice.server.db.scoping import scoped_select
+from boxoffice.server.db.scoping import same_tenant, scoped_select
 
 
 def list_events(
@@ -197,3 +198,32 @@ def count_sellable_units(conn: Connection, *, tenant_id: int, event_id: int, ran
         )
     ).scalar_one()
     return max(0, int(capacity or 0) - int(blocked))
+
+
+def list_rank_names(conn: Connection, *, tenant_id: int) -> dict[int, str]:
+    stmt = scoped_select(ranks, ranks.c.rank_id, ranks.c.name, tenant_id=tenant_id)
+    return {int(rank_id): name for rank_id, name in conn.execute(stmt)}
+
+
+def list_section_names_of_seats(
+    conn: Connection, *, tenant_id: int, hall_seat_ids: Collection[int]
+) -> dict[int, str]:
+    """{hall seat id: the name of its section}."""
+    if not hall_seat_ids:
+        return {}
+    stmt = (
+        scoped_select(hall_seats, hall_seats.c.id, hall_sections.c.name, tenant_id=tenant_id)
+        .join(
+            hall_sections,
+            same_tenant(hall_sections, hall_seats)
+            & (hall_sections.c.hall_id == hall_seats.c.hall_id)
+            & (hall_sections.c.section_id == hall_seats.c.section_id),
+        )
+        .where(hall_seats.c.id.in_(list(hall_seat_ids)))
+    )
+    return {int(seat_id): name for seat_id, name in conn.execute(stmt)}
+
+
+def list_hall_names(conn: Connection, *, tenant_id: int) -> dict[int, str]:
+    stmt = scoped_select(halls, halls.c.hall_id, halls.c.name, tenant_id=tenant_id)
+    return {int(hall_id): name for hall_id, name in conn.execute(stmt)}

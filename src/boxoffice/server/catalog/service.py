@@ -254,3 +254,51 @@ def get_payment_method(conn: Connection, *, tenant: Tenant, payment_method_id: i
             "paymentMethodId", f"Payment method {payment_method_id} does not exist."
         )
     return method
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceLabels:
+    """The names a ticket shows: its event, hall, section and rank."""
+
+    events: Mapping[int, RowMapping]
+    hall_names: Mapping[int, str]
+    section_names: Mapping[int, str]
+    rank_names: Mapping[int, str]
+
+    def section_of(self, hall_seat_id: int | None) -> str | None:
+        return None if hall_seat_id is None else self.section_names.get(hall_seat_id)
+
+    def hall_of(self, event_id: int) -> str | None:
+        event = self.events.get(event_id)
+        return None if event is None else self.hall_names.get(int(event["hall_id"]))
+
+
+def get_place_labels(
+    conn: Connection, *, tenant: Tenant, event_ids: Collection[int], hall_seat_ids: Collection[int]
+) -> PlaceLabels:
+    """Names for rendering tickets of these events and hall seats (one query each)."""
+    return PlaceLabels(
+        events=repository.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids),
+        hall_names=repository.list_hall_names(conn, tenant_id=tenant.id),
+        section_names=repository.list_section_names_of_seats(
+            conn, tenant_id=tenant.id, hall_seat_ids=hall_seat_ids
+        ),
+        rank_names=repository.list_rank_names(conn, tenant_id=tenant.id),
+    )
+
+
+def get_price(conn: Connection, *, tenant: Tenant, price_id: str, field_name: str) -> RowMapping:
+    """A price named in a request body: unknown is a 422 naming the field."""
+    found = repository.list_prices_by_ids(conn, tenant_id=tenant.id, price_ids={price_id})
+    price = found.get(price_id)
+    if price is None:
+        raise InvalidInput.field(field_name, f"Ticket type {price_id!r} does not exist.")
+    return price
+
+
+def list_event_prices(conn: Connection, *, tenant: Tenant, event_id: int) -> list[RowMapping]:
+    return list(
+        repository.list_prices_by_event(conn, tenant_id=tenant.id, event_ids=[event_id]).get(
+            event_id, []
+        )
+    )

@@ -15,6 +15,9 @@ from boxoffice.server.orders.tables import order_seats, orders
 @dataclass(frozen=True, slots=True)
 class NewOrder:
     order_key: str
+    status: str
+    # A reservation's expiry (its timeOut); None for an order that does not expire.
+    time_out_at: int | None
     customer_id: int | None
     payment_status: str
     channel: str
@@ -44,9 +47,7 @@ def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int)
         insert(orders)
         .values(
             tenant_id=tenant_id,
-            status="ord",
             order_date_at=now,
-            time_out_at=None,
             discount_name=None,
             created_at=now,
             last_changed_at=now,

@@ -10,7 +10,7 @@ from boxoffice.server.catalog import service as catalog
 from boxoffice.server.customers import service as customers_service
 from boxoffice.server.customers.service import CustomerRecord
 from boxoffice.server.db.transactions import Tx
-from boxoffice.server.errors import Conflict, NotFound
+from boxoffice.server.errors import Conflict, Gone, NotFound
 from boxoffice.server.orders import repository
 from boxoffice.server.orders.repository import NewOrder as NewOrder
 from boxoffice.server.orders.repository import NewSeat as NewSeat
@@ -102,6 +102,46 @@ def update_order(
         tx.conn, tenant_id=tenant_id, order_id=order_id, values=values, now=tx.now
     )
     return get_order(tx.conn, tenant_id=tenant_id, order_id=order_id)
+
+
+class ReservationExpired(Gone):
+    def __init__(self) -> None:
+        super().__init__("The reservation has expired; its places are no longer held.")
+
+
+def confirm_reservation(tx: Tx, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
+    """A paid reservation becomes a regular, paid order whose places no longer expire.
+
+    Refused (410) once its timeOut has passed or any of its places was taken as expired.
+    """
+    row = _locked(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    if row["status"] != "res" or row["time_out_at"] is None or row["time_out_at"] <= tx.now:
+        raise ReservationExpired()
+    seat_ids = [
+        int(s["id"])
+        for s in repository.list_current_seats(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    ]
+    if not places.keep_reserved(tx.conn, tenant_id=tenant_id, order_seat_ids=seat_ids, now=tx.now):
+        raise ReservationExpired()
+    values = {"status": "ord", "payment_status": "paid", "time_out_at": None}
+    repository.update_order(
+        tx.conn, tenant_id=tenant_id, order_id=order_id, values=values, now=tx.now
+    )
+    return get_order(tx.conn, tenant_id=tenant_id, order_id=order_id)
+
+
+def release_reservation(tx: Tx, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
+    """Cancel an unpaid reservation (cancelled by the buyer, or not paid in time): its
+    places are free again. An order that is no longer a reservation is left as it is."""
+    row = _locked(tx.conn, tenant_id=tenant_id, order_id=order_id)
+    if row["status"] != "res":
+        return _mapping(row)
+    return update_order(
+        tx,
+        tenant_id=tenant_id,
+        order_id=order_id,
+        changes={"status": "cancel", "time_out_at": None},
+    )
 
 
 def _claim_places(tx: Tx, *, tenant_id: int, order_id: int) -> None:

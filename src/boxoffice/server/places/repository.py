@@ -116,11 +116,11 @@ def delete_expired_holds(
     place_key: str | None = None,
     place_key_prefix: str | None = None,
 ) -> int:
-    """Delete the event's holds that have expired by `now`: all of them, or those on one
-    place, or on the places whose keys start with a prefix (one rank's units)."""
+    """Delete the event's claims that have expired by `now` (cart holds, and the places of
+    unpaid reservations): all of them, or those on one place, or on the places whose keys
+    start with a prefix (one rank's units)."""
     stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
         place_claims.c.event_id == event_id,
-        place_claims.c.order_seat_id.is_(None),
         place_claims.c.expires_at.is_not(None),
         place_claims.c.expires_at <= now,
     )
@@ -179,15 +179,20 @@ def lock_live_holds(
 
 
 def update_claims_sold(
-    conn: Connection, *, tenant_id: int, sales: Sequence[tuple[int, int]]
+    conn: Connection,
+    *,
+    tenant_id: int,
+    sales: Sequence[tuple[int, int]],
+    expires_at: int | None = None,
 ) -> None:
-    """Turn holds into sales: (claim id, order seat id) pairs; a sale has no expiry."""
+    """Turn holds into sales: (claim id, order seat id) pairs. A sale has no expiry; the
+    places of a reservation expire with it (`expires_at`)."""
     if not sales:
         return
     stmt = (
         scoped_update(place_claims, tenant_id=tenant_id)
         .where(place_claims.c.id == bindparam("p_id"))
-        .values(order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=None)
+        .values(order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=expires_at)
     )
     conn.execute(stmt, [{"p_id": claim_id, "p_seat": seat_id} for claim_id, seat_id in sales])
 
@@ -234,3 +239,32 @@ def count_free_seats(
         ~claimed,
     )
     return int(conn.execute(stmt).scalar_one())
+
+
+def lock_live_claims_of_seats(
+    conn: Connection, *, tenant_id: int, seat_ids: Collection[int], now: int
+) -> int:
+    """How many of these order seats' claims are live (sold, or reserved until after
+    `now`), row-locked until commit so that no claimer takes them as expired meanwhile."""
+    if not seat_ids:
+        return 0
+    stmt = (
+        scoped_select(place_claims, place_claims.c.id, tenant_id=tenant_id)
+        .where(
+            place_claims.c.order_seat_id.in_(list(seat_ids)),
+            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+        )
+        .with_for_update()
+    )
+    return len(conn.execute(stmt).all())
+
+
+def update_claims_without_expiry(
+    conn: Connection, *, tenant_id: int, seat_ids: Collection[int]
+) -> None:
+    if seat_ids:
+        conn.execute(
+            scoped_update(place_claims, tenant_id=tenant_id)
+            .where(place_claims.c.order_seat_id.in_(list(seat_ids)))
+            .values(expires_at=None)
+        )

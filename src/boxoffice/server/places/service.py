@@ -5,7 +5,8 @@ A place that is held by a cart or sold in a live order has one `place_claims` ro
 per (client, event, place key), so that no place is ever taken twice whatever the
 concurrency: a loser of a race gets False and picks again. A hold has a cart item and an
 expiry; a sale has an order seat and no expiry. An expired hold no longer counts, and is
-deleted before its place is claimed again. Features call this module, never its SQL.
+deleted before its place is claimed again. An unpaid reservation's sales expire like
+holds (payments/). Features call this module, never its SQL.
 """
 
 from collections import Counter
@@ -212,9 +213,31 @@ def lock_live_holds(
 # Sales: an order seat's claims, without expiry.
 
 
-def sell(conn: Connection, *, tenant_id: int, sales: Sequence[tuple[int, int]]) -> None:
-    """Turn locked holds into sales: (claim id, order seat id) pairs."""
-    repository.update_claims_sold(conn, tenant_id=tenant_id, sales=sales)
+def sell(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    sales: Sequence[tuple[int, int]],
+    reserved_until: int | None = None,
+) -> None:
+    """Turn locked holds into sales: (claim id, order seat id) pairs. With
+    `reserved_until` they are a reservation's: the places are free again the moment it
+    passes, unless `keep_reserved` made them sales first."""
+    repository.update_claims_sold(conn, tenant_id=tenant_id, sales=sales, expires_at=reserved_until)
+
+
+def keep_reserved(
+    conn: Connection, *, tenant_id: int, order_seat_ids: Collection[int], now: int
+) -> bool:
+    """A paid reservation's places become sales without expiry; False (and nothing
+    changed) when one of them has expired already or was taken as expired."""
+    live = repository.lock_live_claims_of_seats(
+        conn, tenant_id=tenant_id, seat_ids=order_seat_ids, now=now
+    )
+    if live != len(order_seat_ids):
+        return False
+    repository.update_claims_without_expiry(conn, tenant_id=tenant_id, seat_ids=order_seat_ids)
+    return True
 
 
 def release_sales(conn: Connection, *, tenant_id: int, order_seat_ids: Collection[int]) -> None:

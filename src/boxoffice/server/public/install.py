@@ -4,13 +4,16 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from boxoffice.server.config import Settings
+from boxoffice.server.public.cart_routes import router as cart_router
 from boxoffice.server.public.catalog_routes import router as catalog_router
 from boxoffice.server.public.cors import PublicCorsMiddleware
+from boxoffice.server.public.order_routes import router as order_router
 from boxoffice.server.public.paths import PUBLIC_PREFIX
+from boxoffice.server.public.payment_routes import router as payment_router
 from boxoffice.server.public.ratelimit import PublicRateLimitMiddleware
 
 # Every router of the public API; each feature of it adds its own here.
-ROUTERS: tuple[APIRouter, ...] = (catalog_router,)
+ROUTERS: tuple[APIRouter, ...] = (catalog_router, cart_router, order_router, payment_router)
 
 
 def install_public_api(app: FastAPI, settings: Settings, engine: Engine) -> None:

@@ -1,0 +1,1 @@
+"""Payments: providers behind one small interface, and the reservations they settle."""

@@ -1,0 +1,121 @@
+"""Payment routes: the test provider's page, and where a provider's answer comes back.
+
+`GET /pay/test/{order_key}` is the test provider's page (pay, cancel); its form posts to
+`POST /pay/test/{order_key}`, the route a real provider's notifications would reach under
+its own name (docs/public-api.md, "Plugging in a real provider").
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from boxoffice.server.db.transactions import read_transaction, write_transaction
+from boxoffice.server.deps import AppEngine
+from boxoffice.server.errors import Conflict, Gone, NotFound
+from boxoffice.server.payments import service as payments
+from boxoffice.server.payments.page import render_test_page
+from boxoffice.server.payments.providers import TestProvider
+from boxoffice.server.public import order_service
+from boxoffice.server.public.order_schemas import form_fields
+from boxoffice.server.public.tenancy import PublicTenant
+from boxoffice.server.public.urls import public_base
+from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.values.clock import now_micros
+
+router = APIRouter(tags=["public payments"])
+
+ProviderName = Annotated[str, Path(max_length=32)]
+OrderKey = Annotated[str, Path(max_length=64)]
+# No caching, no referrer (the URL holds the order key), no framing, nothing external.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'",
+}
+
+
+def _page(engine: AppEngine, tenant: Tenant, order_key: str, action: str, status: int) -> Response:
+    with read_transaction(engine) as conn:
+        found, tickets = order_service.get_payment_page(conn, tenant=tenant, order_key=order_key)
+        if found.payment["provider"] != TestProvider.name:
+            raise NotFound("Order")
+        html = render_test_page(found, tickets, tenant, action=action, now=now_micros())
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+@router.get(
+    "/pay/{provider}/{order_key}",
+    response_class=HTMLResponse,
+    responses=NotFound.documented("No order paid with this provider has this key."),
+)
+def payment_page(
+    request: Request,
+    tenant: PublicTenant,
+    engine: AppEngine,
+    provider: ProviderName,
+    order_key: OrderKey,
+) -> Response:
+    """Where the buyer comes to pay, and back from a provider: the provider is asked for
+    the payment's status first. The test provider's page shows the order, *pay* and
+    *cancel*; any other provider's buyer goes on to the site once the payment is settled."""
+    with write_transaction(engine) as tx:
+        settled = payments.refresh(tx, tenant=tenant, order_key=order_key, provider_name=provider)
+    if provider != TestProvider.name:
+        if settled.redirect is None:
+            raise NotFound("Order")
+        return RedirectResponse(settled.redirect, status_code=303, headers=PAGE_HEADERS)
+    action = f"{public_base(request, tenant)}/pay/{provider}/{order_key}"
+    return _page(engine, tenant, order_key, action, 200)
+
+
+# The form of the test provider's page (a real provider posts its own fields here).
+_ANSWER_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"action": {"type": "string", "enum": ["pay", "cancel"]}},
+                    "required": ["action"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/pay/{provider}/{order_key}",
+    response_class=HTMLResponse,
+    openapi_extra=_ANSWER_FORM,
+    responses={303: {"description": "Settled: on to redirectURL?return=<order_key>."}}
+    | NotFound.documented("No order paid with this provider has this key.")
+    | Conflict.documented("The payment is closed already (cancelled).")
+    | Gone.documented("The reservation expired before it was paid."),
+)
+async def payment_answer(
+    request: Request,
+    tenant: PublicTenant,
+    engine: AppEngine,
+    provider: ProviderName,
+    order_key: OrderKey,
+) -> Response:
+    """The provider's answer: for `test`, the form of its page (`action=pay|cancel`)."""
+    fields = form_fields(await request.form())
+
+    def settle() -> payments.Settled:
+        with write_transaction(engine) as tx:
+            return payments.settle(
+                tx, tenant=tenant, order_key=order_key, provider_name=provider, fields=fields
+            )
+
+    settled = await run_in_threadpool(settle)
+    if settled.redirect is not None:
+        return RedirectResponse(settled.redirect, status_code=303, headers=PAGE_HEADERS)
+    action = f"{public_base(request, tenant)}/pay/{provider}/{order_key}"
+    status = 410 if settled.state == "expired" else 200
+    return await run_in_threadpool(_page, engine, tenant, order_key, action, status)
