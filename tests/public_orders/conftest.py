@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select, update
 
-from boxoffice.server.catalog.tables import payment_methods, place_claims
+from boxoffice.server.catalog.tables import payment_methods
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.payments.tables import order_payments
+from boxoffice.server.places.tables import place_claims
 from tests.catalog_fixture import Catalog, build_catalog
 from tests.conftest import Client
 
