@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import Body, Path, Response
 
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, Gone, NotFound
+from boxoffice.server.lenient import api_router
 from boxoffice.server.public import cart_service
 from boxoffice.server.public.cart_resources import public_cart_resource
 from boxoffice.server.public.order_schemas import CartArray, CartCreated, CartLineInput
@@ -14,7 +15,7 @@ from boxoffice.server.public.tenancy import PublicTenant
 from boxoffice.server.responses import json_response
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(tags=["public cart"])
+router = api_router(tags=["public cart"])
 
 CartIdPath = Annotated[str, Path(max_length=64)]
 

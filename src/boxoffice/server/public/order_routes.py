@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import Body, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from boxoffice.server.carts.service import CartExpired
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, Gone, NotFound
+from boxoffice.server.lenient import api_router
 from boxoffice.server.payments import service as payments
 from boxoffice.server.public import order_service
 from boxoffice.server.public.order_resources import public_order_resource
@@ -23,7 +24,7 @@ from boxoffice.server.responses import json_response
 from boxoffice.server.tickets.pdf import render_tickets
 from boxoffice.server.tickets.receipt import render_receipt
 
-router = APIRouter(tags=["public orders"])
+router = api_router(tags=["public orders"])
 
 OrderKey = Annotated[str, Path(max_length=64)]
 # The order key is the buyer's credential: keep pages with it out of caches and referrers.

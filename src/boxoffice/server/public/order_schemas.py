@@ -5,42 +5,25 @@ come as numeric strings, the way PHP and WordPress clients send them.
 """
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
+import orjson
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from boxoffice.server.carts.schemas import MAX_TICKETS_PER_ITEM
 from boxoffice.server.customers.schemas import Email, OptionalText, RequiredName, Zip
 from boxoffice.server.customers.schemas import Phone as _Phone
+from boxoffice.server.lenient import IntegerInput
 from boxoffice.server.public.schemas import MoneyText, PublicModel
 
 MAX_ID = 2_147_483_647
 _SEPARATORS = re.compile(r"[\s\-./()]")
 
 
-def _integer(value: object) -> object:
-    """An integer, or a string of digits (what PHP sends); never true/false or 1.5."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "must be an integer")
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.isascii() or not text.isdigit() or len(text) > 10:
-            raise PydanticCustomError("int_type", "must be an integer")
-        return int(text)
-    if not isinstance(value, int):
-        raise PydanticCustomError("int_type", "must be an integer")
-    return value
-
-
-_INT_SCHEMA = WithJsonSchema(
-    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
-)
-PublicId = Annotated[int, BeforeValidator(_integer), Field(gt=0, le=MAX_ID), _INT_SCHEMA]
-TicketCount = Annotated[
-    int, BeforeValidator(_integer), Field(ge=1, le=MAX_TICKETS_PER_ITEM), _INT_SCHEMA
-]
+PublicId = Annotated[int, Field(strict=True, gt=0, le=MAX_ID), IntegerInput]
+TicketCount = Annotated[int, Field(strict=True, ge=1, le=MAX_TICKETS_PER_ITEM), IntegerInput]
 
 
 def _flag(value: object) -> bool:
@@ -172,6 +155,13 @@ class PublicOrderResource(PublicModel):
     seats: list[OrderSeatResource]
 
 
-def form_fields(values: Any) -> dict[str, str]:
-    """A submitted form as plain strings (the last value of a repeated field wins)."""
+def form_fields(body: bytes) -> dict[str, str]:
+    """The text fields of a submitted form, which the lenient route hands on as a JSON
+    object (anything else: no fields)."""
+    try:
+        values = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(values, dict):
+        return {}
     return {str(k): v for k, v in values.items() if isinstance(v, str)}

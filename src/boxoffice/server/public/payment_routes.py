@@ -7,13 +7,14 @@ its own name (docs/public-api.md, "Plugging in a real provider").
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine
 from boxoffice.server.errors import Conflict, Gone, NotFound
+from boxoffice.server.lenient import api_router
 from boxoffice.server.payments import service as payments
 from boxoffice.server.payments.page import render_test_page
 from boxoffice.server.payments.providers import TestProvider
@@ -24,7 +25,7 @@ from boxoffice.server.public.urls import public_base
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(tags=["public payments"])
+router = api_router(tags=["public payments"])
 
 ProviderName = Annotated[str, Path(max_length=32)]
 OrderKey = Annotated[str, Path(max_length=64)]
@@ -105,7 +106,8 @@ async def payment_answer(
     order_key: OrderKey,
 ) -> Response:
     """The provider's answer: for `test`, the form of its page (`action=pay|cancel`)."""
-    fields = form_fields(await request.form())
+    # The route is lenient: a form body arrives here as the JSON object it means.
+    fields = form_fields(await request.body())
 
     def settle() -> payments.Settled:
         with write_transaction(engine) as tx:
