@@ -107,7 +107,17 @@ class _Api:
 
 
 # The kind of thing each path or query parameter names, where its name does not say it.
-_PARAMETER_KINDS = {"event_id": "eventId", "location_id": "hallId", "name": "eventTypeName"}
+_PARAMETER_KINDS = {
+    "event_id": "eventId",
+    "location_id": "hallId",
+    "name": "eventTypeName",
+    # The public cart is the Peppered cart; its `seat_id` is the cart item's id.
+    "cart_id": "cartId",
+    "seat_id": "itemId",
+    "order_key": "orderKey",
+    # A payment provider's name (the same for every client): not varied, only filled in.
+    "provider": "provider",
+}
 # Path parameters that name nothing of a client's own.
 _NOT_IDS = {"client_name"}
 # Request bodies of the routes whose body names things by id, as functions of the value
@@ -143,6 +153,21 @@ _BODIES: dict[tuple[str, str], tuple[tuple[str, ...], Callable[[Pick], Any]]] = 
         },
     ),
     ("POST", "/customer/findByEmail"): (("email",), lambda pick: {"email": pick("email")}),
+    # The public API's bodies name ids in snake_case.
+    ("POST", "/cart/{cart_id}"): (
+        ("eventId", "priceId"),
+        lambda pick: {"event_id": pick("eventId"), "discount_id": pick("priceId")},
+    ),
+    ("POST", "/order/create"): (
+        ("cartId", "paymentMethodId"),
+        lambda pick: {
+            "cart_id": pick("cartId"),
+            "payment_id": pick("paymentMethodId"),
+            "redirectURL": "https://venue.example/thanks",
+            "email": "buyer@example.org",
+            "lastname": "Buyer",
+        },
+    ),
 }
 # Valid bodies of routes that name things by path only, so that the request gets as far
 # as looking the thing up.
@@ -243,8 +268,28 @@ class Ids:
             "hallSeatId": 2_000_000_020,
             "email": "nobody@example.invalid",
             "eventTypeName": "nosuchtype",
+            "orderKey": "AAAAA-BBBBB-CCCCC-DDDDD",
+            "provider": "test",
         }
     )
+
+
+def _public_order(http: TestClient, client: Client, line: Any, *, payment_id: int) -> str:
+    """An order placed through the public API (the invoice provider: placed at once)."""
+    base = f"/v1/{client.name}"
+    cart = http.post(f"{base}/cart").json()["cart_id"]
+    held = http.post(f"{base}/cart/{cart}", json=line)
+    assert held.status_code == 200, held.text
+    body = {
+        "cart_id": cart,
+        "payment_id": payment_id,
+        "redirectURL": "https://venue.example/thanks",
+        "email": f"public@{client.name}.example.org",
+        "lastname": "Public",
+    }
+    placed = http.post(f"{base}/order/create", json=body)
+    assert placed.status_code == 200, placed.text
+    return str(placed.json()[0]["order_key"])
 
 
 def _my_data(engine: Engine, http: TestClient, me: Client) -> dict[str, Any]:
@@ -283,6 +328,7 @@ def _my_data(engine: Engine, http: TestClient, me: Client) -> dict[str, Any]:
     waiting = shop.post(
         "/waitinglist", {"customerId": customer, "eventId": 777, "numberOfTickets": 1}
     ).json()["waitingId"]
+    order_key = _public_order(http, me, {"event_id": 777}, payment_id=7)
     return {
         "customerId": customer,
         "productionId": 700,
@@ -298,6 +344,8 @@ def _my_data(engine: Engine, http: TestClient, me: Client) -> dict[str, Any]:
         "hallSeatId": catalog.seat[(1, 1, 2)],
         "email": "me@example.org",
         "eventTypeName": None,
+        "orderKey": order_key,
+        "provider": "test",
     }
 
 
@@ -317,6 +365,9 @@ def _their_data(engine: Engine, http: TestClient, them: Client) -> dict[str, Any
     waiting = shop.post(
         "/waitinglist", {"customerId": customer, "eventId": RESERVED, "numberOfTickets": 2}
     ).json()["waitingId"]
+    order_key = _public_order(
+        http, them, {"event_id": RESERVED, "discount_id": "RED"}, payment_id=2
+    )
     return {
         "customerId": customer,
         "productionId": 100,
@@ -332,6 +383,8 @@ def _their_data(engine: Engine, http: TestClient, them: Client) -> dict[str, Any
         "hallSeatId": catalog.seat[(PARKET, 3, 5)],
         "email": "them@example.org",
         "eventTypeName": "theatre",
+        "orderKey": order_key,
+        "provider": "test",
     }
 
 
