@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -116,6 +117,12 @@ def test_the_plugins_calls_reach_boxoffice(
     shutil.copy(PLUGIN, mu_plugins / PLUGIN.name)
     (tmp_path / "content").mkdir()
     with serve(database_url, tmp_path) as server:
+        # A buyer's cart with two tickets, filled as a browser widget (jQuery) posts a form.
+        public = server.url(f"/v1/{client.name}")
+        cart_id = httpx.post(f"{public}/cart", timeout=30).json()["cart_id"]
+        line = {"event_id": str(ON_SALE), "numberoftickets": "2", "discount_id": f"V{ON_SALE}"}
+        held = httpx.post(f"{public}/cart/{cart_id}", data=line, timeout=30)
+        assert held.status_code == 200, held.text
         environment = {
             **os.environ,
             "WORDPRESS_DIR": str(wordpress),
@@ -126,6 +133,7 @@ def test_the_plugins_calls_reach_boxoffice(
             "BOXOFFICE_URL": server.url("/"),
             "VDM_CLIENT": client.name,
             "VDM_EVENT_ID": str(PRODUCTION),
+            "VDM_CART_ID": cart_id,
             "VDM_TIMEZONE": TIMEZONE,
         }
         run = subprocess.run(
@@ -176,6 +184,10 @@ def test_the_plugins_calls_reach_boxoffice(
     assert official["status"] == 200
     assert official["event_name"] == "Hamlet"
     assert official["dates"] == ["14-03-2031 - 20:15"]
+
+    # The official plugin's basket counter, through the ticket host's cart URL.
+    assert ("GET", f"{base}/cart/{cart_id}", 200) in requested, requested
+    assert result["basket"] == {"status": 200, "counter": 2}
 
     assert result["untouched"] is None
     escaped = json.dumps(server.url("/v1/")).replace("/", "\\/")

@@ -7,7 +7,7 @@
  *
  * Environment: WORDPRESS_DIR, WP_DB_NAME, WP_DB_HOST, WP_CONTENT_DIR, WP_MU_PLUGIN_DIR,
  * BOXOFFICE_URL (read by the plugin), VDM_CLIENT, VDM_EVENT_ID (a main event),
- * VDM_TIMEZONE.
+ * VDM_CART_ID (a public cart), VDM_TIMEZONE.
  */
 
 error_reporting( E_ALL & ~E_DEPRECATED & ~E_USER_DEPRECATED );
@@ -144,6 +144,14 @@ $result['official'] = array(
 	'status'     => wp_remote_retrieve_response_code( $response ),
 	'event_name' => $events ? $events[0]->event_name : null,
 	'dates'      => $dates,
+);
+
+// The official plugin's basket counter: the cart on the ticket host, count - 1.
+$response = wp_remote_get( 'https://tickets.voordemensen.nl/api/' . $client . '/cart/' . getenv( 'VDM_CART_ID' ) );
+$cart     = json_decode( wp_remote_retrieve_body( $response ) );
+$result['basket'] = array(
+	'status'  => wp_remote_retrieve_response_code( $response ),
+	'counter' => is_array( $cart ) ? count( $cart ) - 1 : 'n/a',
 );
 
 // Other hosts are left alone; the browser gets Boxoffice's URL in a script's data.
