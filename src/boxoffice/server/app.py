@@ -30,6 +30,7 @@ from boxoffice.server.lenient import TrailingSlashMiddleware
 from boxoffice.server.openapi import build_openapi
 from boxoffice.server.ops import install_operations
 from boxoffice.server.orders.routes import router as orders_router
+from boxoffice.server.paths import PEPPERED_PREFIX
 from boxoffice.server.places.routes import router as places_router
 from boxoffice.server.public.install import install_public_api
 from boxoffice.server.responses import error_response, json_response
@@ -37,7 +38,8 @@ from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
 
-API_PREFIX = "/v1/{client_name}/peppered"
+# The Peppered API's routers are mounted here (server/paths.py declares the URL shapes).
+API_PREFIX = PEPPERED_PREFIX
 _UNPARSEABLE_BODY = "There was an error parsing the body"
 
 

@@ -17,6 +17,7 @@ from boxoffice.server.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from boxoffice.server.paths import PEPPERED_PREFIX
 
 _INVALID = InvalidInput.documented("Invalid input; `errors` names each offending field.")
 _COMMON_ERRORS = _INVALID | Unauthenticated.documented(
@@ -30,7 +31,6 @@ _PUBLIC_ERRORS = (
         "Too many requests from this address; `Retry-After` says when to try again."
     )
 )
-PEPPERED_PREFIX = "/v1/{client_name}/peppered/"
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     }
     schema["security"] = [{"apiKey": []}, {"basic": []}, {"bearer": []}]
     for path, path_item in schema.get("paths", {}).items():
-        public = not path.startswith(PEPPERED_PREFIX)
+        public = not path.startswith(PEPPERED_PREFIX + "/")
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             if public:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import TooManyRequests
 from boxoffice.server.ops.metrics import record_rate_limited
-from boxoffice.server.ops.scope import API_PATH_START
+from boxoffice.server.paths import API_ROOT
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy.principal import principal_of
 
@@ -102,7 +102,7 @@ class FailedAuthenticationMiddleware:
         self.budget = budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PATH_START):
+        if scope["type"] != "http" or not scope["path"].startswith(API_ROOT):
             await self.app(scope, receive, send)
             return
         address = principal_of(scope).address

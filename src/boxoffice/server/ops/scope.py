@@ -1,9 +1,6 @@
-"""What the operations middleware read from an ASGI scope: the start of API paths, headers."""
+"""What the operations middleware read from an ASGI scope: its headers."""
 
 from starlette.types import Scope
-
-# Every authenticated API path starts so (the full pattern lives in tenancy/auth.py).
-API_PATH_START = "/v1/"
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -1,12 +1,9 @@
 """Which request paths belong to the public API: /v1/{client}/..., except the Peppered API."""
 
-import re
+from boxoffice.server.paths import PEPPERED_PATH, PUBLIC_PATH, PUBLIC_PREFIX
 
-PUBLIC_PREFIX = "/v1/{client_name}"
-
-_PUBLIC_PATH = re.compile(r"^/v1/[^/]+(?:/|$)")
-_PEPPERED_PATH = re.compile(r"^/v1/[^/]*/peppered(?:/|$)")
+__all__ = ["PUBLIC_PREFIX", "is_public_path"]
 
 
 def is_public_path(path: str) -> bool:
-    return _PUBLIC_PATH.match(path) is not None and _PEPPERED_PATH.match(path) is None
+    return PUBLIC_PATH.match(path) is not None and PEPPERED_PATH.match(path) is None

@@ -7,7 +7,6 @@ same 401 and the answer never reveals whether a client or a route exists.
 
 import base64
 import binascii
-import re
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,13 +18,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.errors import Unauthenticated
+from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant
-
-_API_PATH = re.compile(r"^/v1/([^/]*)/peppered(?:/|$)")
 
 
 def presented_key(authorization: str | None) -> str | None:
@@ -73,7 +71,7 @@ class AuthenticationMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            match = _API_PATH.match(scope["path"])
+            match = PEPPERED_PATH.match(scope["path"])
             if match is not None:
                 authorization = None
                 for name, value in scope["headers"]:
