@@ -16,15 +16,17 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.public.paths import PUBLIC_PREFIX
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.tenancy.service import create_key, revoke_key
-from tests.builders import Seat, at, building
-from tests.catalog_fixture import (
+from tests.builders import (
     PARKET,
     RESERVED,
     Catalog,
+    Seat,
     add_customer,
     add_event,
     add_hall,
+    at,
     build_catalog,
+    building,
 )
 from tests.conftest import Client
 

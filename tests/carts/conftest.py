@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.places.tables import place_claims
-from tests.catalog_fixture import Catalog, build_catalog
+from tests.builders import Catalog, build_catalog
 from tests.conftest import Client
 
 

@@ -7,15 +7,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from boxoffice.server.carts.tables import cart_items, carts
+from tests.builders import ENDED, OTHER_PRODUCTION_EVENT, PARKET, RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
-from tests.catalog_fixture import (
-    ENDED,
-    OTHER_PRODUCTION_EVENT,
-    PARKET,
-    RESERVED,
-    UNRESERVED,
-    Catalog,
-)
 from tests.conftest import Client
 
 FIFTEEN_MINUTES = 15 * 60 * 1_000_000

@@ -8,15 +8,8 @@ from sqlalchemy import Engine, select
 
 from boxoffice.server.carts.tables import carts
 from boxoffice.server.orders.tables import order_seats, orders
+from tests.builders import PARKET, RESERVED, UNRESERVED, Catalog, add_customer, erase_customer
 from tests.carts.conftest import Shop, claims_of, snapshot
-from tests.catalog_fixture import (
-    PARKET,
-    RESERVED,
-    UNRESERVED,
-    Catalog,
-    add_customer,
-    erase_customer,
-)
 from tests.conftest import Client
 
 ORDER_KEY = re.compile(r"[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}")

@@ -5,8 +5,8 @@ from sqlalchemy import Engine, select, update
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.places.tables import place_claims
+from tests.builders import PARKET, RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
-from tests.catalog_fixture import PARKET, RESERVED, UNRESERVED, Catalog
 from tests.conftest import Client
 
 FIFTEEN_MINUTES = 15 * 60 * 1_000_000

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, update
 from boxoffice.server.carts.tables import carts
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.places.tables import place_claims
-from tests.catalog_fixture import (
+from tests.builders import (
     BALKON,
     ENDED,
     OTHER_PRODUCTION_EVENT,
@@ -15,8 +15,9 @@ from tests.catalog_fixture import (
     RESERVED,
     UNRESERVED,
     Catalog,
-    add_event,
+    at,
     build_catalog,
+    building,
 )
 from tests.conftest import Client, new_client
 
@@ -96,13 +97,11 @@ def test_times_render_and_dates_read_in_the_clients_zone(http: TestClient, engin
     for zone in ("America/New_York", "Europe/Amsterdam"):
         client = new_client(engine, timezone=zone)
         build_catalog(engine, client)
-        with write_transaction(engine) as tx:
-            add_event(
-                tx.conn,
-                client.tenant.id,
+        with building(engine, client.tenant.id) as b:
+            b.event(
                 late,
-                start="2030-04-02T03:00:00+02:00",
-                end="2030-04-02T04:00:00+02:00",
+                start_at=at("2030-04-02T03:00:00+02:00"),
+                end_at=at("2030-04-02T04:00:00+02:00"),
             )
         event = http.get(f"{client.base}/event/{RESERVED}", headers=client.auth).json()
         seen[zone] = (event["start"], event_ids(http, client, endDate="2030-04-01"))

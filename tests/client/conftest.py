@@ -24,7 +24,7 @@ from boxoffice.client.sinks import open_sink
 from boxoffice.client.sync import Syncer, SyncOptions
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
-from tests.client.data import Dataset, make_dataset
+from tests.builders.datasets import Dataset, make_dataset
 from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, Client
 
 TARGETS = ("sqlite", "duckdb", "postgresql", "parquet")

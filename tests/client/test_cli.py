@@ -5,9 +5,9 @@ import json
 import os
 from pathlib import Path
 
+from tests.builders.datasets import Dataset
 from tests.client.conftest import run_cli, serve
 from tests.client.copies import assert_copy_equals_export
-from tests.client.data import Dataset
 from tests.client.proxy import FaultProxy
 from tests.conftest import Client
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine
 
 from boxoffice.client.testhooks import ENV
+from tests.builders.datasets import Dataset, change_records
 from tests.client.conftest import TARGETS, run_cli, sync_once
 from tests.client.copies import TABLES, assert_copy_equals_export, read_copy
-from tests.client.data import Dataset, change_records
 from tests.conftest import Client
 
 # The n-th time a run reaches the point, it kills itself. Every run commits at least 12

@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from boxoffice.client.errors import AuthenticationFailed, RequestRejected, ServerUnavailable
+from tests.builders.datasets import Dataset, change_records
 from tests.client.conftest import serve, sync_once
 from tests.client.copies import assert_copy_equals_export, read_copy
-from tests.client.data import Dataset, change_records
 from tests.client.proxy import FaultProxy
 from tests.conftest import Client
 

@@ -4,9 +4,9 @@ otherwise reads it whole; the copy equals the export either way."""
 
 from sqlalchemy import Engine
 
+from tests.builders.datasets import Dataset, change_records
 from tests.client.conftest import serve, sync_once
 from tests.client.copies import assert_copy_equals_export, read_copy
-from tests.client.data import Dataset, change_records
 from tests.client.proxy import FaultProxy
 from tests.conftest import Client
 

@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import Engine
 
+from tests.builders.datasets import Dataset, change_records
 from tests.client.conftest import TARGETS, sync_once
 from tests.client.copies import assert_copy_equals_export
-from tests.client.data import Dataset, change_records
 from tests.conftest import Client
 
 

@@ -20,10 +20,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
 from boxoffice.server.places.tables import place_claims
-from tests.catalog_fixture import Catalog, add_event, add_hall, build_catalog
+from tests.builders import Catalog, build_catalog, building
 from tests.conftest import Client, new_client
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,22 +85,18 @@ def _race_catalog(engine: Engine, client: Client) -> Catalog:
     """Hall 3 (2 rows of 10, rank 1) with event 300 reserved, 4 seats blocked; event 301
     unreserved with 20 places of rank 2, 4 blocked. 6 places of each are sold below."""
     catalog = build_catalog(engine, client)
-    with write_transaction(engine) as tx:
-        add_hall(tx.conn, client.tenant.id, 3, {(1, "Zaal"): [(1, 10, 1), (2, 10, 1)]}, catalog)
-        add_event(
-            tx.conn,
-            client.tenant.id,
+    with building(engine, client.tenant.id) as b:
+        catalog.seat.update(b.hall(3, {(1, "Zaal"): [(1, 10, 1), (2, 10, 1)]}))
+        b.event(
             RESERVED_RACE,
             hall_id=3,
-            event_prices=[("LASTS", "Standard", 1, 2000)],
+            prices_=[("LASTS", "Standard", 1, 2000)],
             blocks=[("tech", catalog.seat[(1, 2, n)], 1, 1) for n in (7, 8, 9, 10)],
         )
-        add_event(
-            tx.conn,
-            client.tenant.id,
+        b.event(
             UNRESERVED_RACE,
             seating="unreserved",
-            event_prices=[("LASTU", "Vrij", 2, 1000)],
+            prices_=[("LASTU", "Vrij", 2, 1000)],
             capacity={2: 20},
             blocks=[("ext", None, 2, 4)],
         )

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from boxoffice.server.app import install_error_handlers
 from boxoffice.server.lenient import LenientRoute, api_router
-from tests.catalog_fixture import PARKET, RESERVED, Catalog, add_customer, build_catalog
+from tests.builders import PARKET, RESERVED, Catalog, add_customer, build_catalog
 from tests.conftest import Client
 
 Reply = Any  # TestClient's response

@@ -5,7 +5,8 @@ from sqlalchemy import Engine
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import Conflict
 from boxoffice.server.orders import service
-from tests.orders.conftest import World, claims, make_order, order_row
+from tests.builders import World, make_order
+from tests.orders.conftest import claims, order_row
 from tests.threads import WRITERS, run_together
 
 

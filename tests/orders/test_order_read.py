@@ -14,15 +14,9 @@ from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
 from boxoffice.server.orders.tables import ORDER_STATUSES, PAYMENT_STATUSES, orders
 from boxoffice.server.values.clock import now_micros
 from boxoffice.server.values.instants import instant_to_micros
+from tests.builders import HOUR, World, build_world, make_order, order_key
 from tests.conftest import Client
-from tests.orders.conftest import (
-    HOUR,
-    ORDER_KEYS,
-    World,
-    build_world,
-    make_order,
-    order_key,
-)
+from tests.orders.conftest import ORDER_KEYS
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

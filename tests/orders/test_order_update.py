@@ -7,10 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from boxoffice.server.values.clock import now_micros
-from tests.conftest import Client
-from tests.orders.conftest import (
+from tests.builders import (
     HOUR,
-    ORDER_KEYS,
     RESERVED_EVENT,
     RESERVED_RANK,
     UNRESERVED_EVENT,
@@ -19,12 +17,10 @@ from tests.orders.conftest import (
     add_block,
     add_hold,
     build_world,
-    claims,
     make_order,
-    only_changed,
-    order_row,
-    state,
 )
+from tests.conftest import Client
+from tests.orders.conftest import ORDER_KEYS, claims, only_changed, order_row, state
 
 
 def put(http: TestClient, world: World, order_id: int, body: Any) -> Any:

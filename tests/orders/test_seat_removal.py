@@ -8,20 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert
 
 from boxoffice.server.places.tables import place_claims
+from tests.builders import RESERVED_EVENT, RESERVED_RANK, World, build_world, make_order
 from tests.conftest import Client
 from tests.customers.conftest import USER_KEYS
-from tests.orders.conftest import (
-    EXPORT_KEYS,
-    RESERVED_EVENT,
-    RESERVED_RANK,
-    SEAT_KEYS,
-    World,
-    build_world,
-    claims,
-    make_order,
-    order_row,
-    state,
-)
+from tests.orders.conftest import EXPORT_KEYS, SEAT_KEYS, claims, order_row, state
 
 
 def remove(http: TestClient, client: Client, order_id: int, seat_id: int) -> Any:

@@ -8,7 +8,7 @@ from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.places.service import count_available, event_places
 from boxoffice.server.places.tables import place_claims
 from boxoffice.server.values.clock import now_micros
-from tests.catalog_fixture import ENDED, OTHER_PRODUCTION_EVENT, RESERVED, UNRESERVED, build_catalog
+from tests.builders import ENDED, OTHER_PRODUCTION_EVENT, RESERVED, UNRESERVED, build_catalog
 from tests.conftest import Client
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select, update
 
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.waitinglist.tables import waiting_list_entries as entries
-from tests.catalog_fixture import (
+from tests.builders import (
     ENDED,
     RESERVED,
     UNRESERVED,

@@ -1,6 +1,6 @@
-"""Test data for the sync tests: a varied dataset, and a round of changes to it.
+"""The sync tests' data: a varied dataset, and a round of changes to it.
 
-Rows are written with tests/builders.py (direct inserts), stamped days in the past and
+Rows are written with the Builder (direct inserts), stamped days in the past and
 spread over many instants, so that an incremental sync can tell old from new. Changes are
 made the way the API's services make them: in a write transaction, moving
 `last_changed_at` forward to the transaction's stamp.
@@ -17,7 +17,7 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.values.clock import now_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
-from tests.builders import Seat, building
+from tests.builders.rows import Seat, building
 
 TAGS = ("friend", "donor", "vip", "press", "student", "subscriber")
 STATUSES = ("ord", "cancel", "reemit", "reissue", "res", "pros", "trash")
