@@ -8,22 +8,20 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from boxoffice.server.app import API_PREFIX
-from boxoffice.server.catalog.tables import payment_methods, productions, ranks
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.public.paths import PUBLIC_PREFIX
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.tenancy.service import create_key, revoke_key
 from tests.builders import (
+    HALL_DETAILS,
     PARKET,
     RESERVED,
     Catalog,
     Seat,
     add_customer,
-    add_event,
-    add_hall,
     at,
     build_catalog,
     building,
@@ -297,26 +295,12 @@ def _public_order(http: TestClient, client: Client, line: Any, *, payment_id: in
 def _my_data(engine: Engine, http: TestClient, me: Client) -> dict[str, Any]:
     """A small world of my own, with ids unlike the other client's catalog ids."""
     catalog = Catalog(tenant_id=me.tenant.id)
-    with write_transaction(engine) as tx:
-        conn = tx.conn
-        conn.execute(insert(ranks).values(tenant_id=me.tenant.id, rank_id=1, name="Rang 1"))
-        conn.execute(
-            insert(payment_methods).values(
-                tenant_id=me.tenant.id, payment_method_id=7, name="Kas", fee_cents=0
-            )
-        )
-        add_hall(conn, me.tenant.id, 7, {(1, "Zaal"): [(1, 4, 1)]}, catalog)
-        conn.execute(
-            insert(productions).values(tenant_id=me.tenant.id, production_id=700, name="Mine")
-        )
-        add_event(
-            conn,
-            me.tenant.id,
-            777,
-            production_id=700,
-            hall_id=7,
-            event_prices=[("MINE", "Standard", 1, 1000)],
-        )
+    with building(engine, me.tenant.id) as b:
+        b.ranks((1, "Rang 1"))
+        b.payment_method(7, "Kas", 0)
+        catalog.seat.update(b.hall(7, {(1, "Zaal"): [(1, 4, 1)]}, **HALL_DETAILS))
+        b.productions((700, "Mine"))
+        b.event(777, production_id=700, hall_id=7, prices_=[("MINE", "Standard", 1, 1000)])
     customer = add_customer(engine, me, email="me@example.org")
     shop = _Api(http, me)
     cart = shop.post("/cart").json()["cartId"]

@@ -18,6 +18,7 @@ from tests.builders.rows import Builder, Seat, at, building, order_key
 from tests.builders.worlds import (
     BALKON,
     ENDED,
+    HALL_DETAILS,
     HOUR,
     OTHER_PRODUCTION_EVENT,
     PARKET,
@@ -44,6 +45,7 @@ from tests.builders.worlds import (
 __all__ = [
     "BALKON",
     "ENDED",
+    "HALL_DETAILS",
     "HOUR",
     "OTHER_PRODUCTION_EVENT",
     "PARKET",

@@ -88,13 +88,17 @@ class Builder:
         rows = [{"tenant_id": self.tenant_id, "rank_id": r, "name": name} for r, name in ranks_]
         self.conn.execute(insert(ranks), rows)
 
-    def payment_method(self, payment_method_id: int, name: str, fee_cents: int = 0) -> None:
+    def payment_method(
+        self, payment_method_id: int, name: str, fee_cents: int = 0, **fields: Any
+    ) -> None:
+        """A payment method; `fields` may set its `provider` and `online`."""
         self.conn.execute(
             insert(payment_methods).values(
                 tenant_id=self.tenant_id,
                 payment_method_id=payment_method_id,
                 name=name,
                 fee_cents=fee_cents,
+                **fields,
             )
         )
 
@@ -151,6 +155,7 @@ class Builder:
         hall_id: int = 1,
         seating: str = "reserved",
         name: str = "Hamlet",
+        event_type: str | None = None,
         tags: list[str] | None = None,
         prices_: Sequence[tuple[str, str, int, int]] = (),
         capacity: dict[int, int] | None = None,
@@ -164,7 +169,7 @@ class Builder:
                 event_id=event_id,
                 production_id=production_id,
                 name=name,
-                event_type="theatre" if tags else None,
+                event_type="theatre" if event_type is None and tags else event_type,
                 event_tags=None if tags is None else orjson.dumps(tags).decode(),
                 start_at=at("2030-04-01T20:30:00+02:00") if start_at is None else start_at,
                 end_at=at("2030-04-01T22:30:00+02:00") if end_at is None else end_at,
@@ -369,16 +374,20 @@ class Builder:
         changed_at: int,
         seats: Sequence[Seat] = (),
         customer_ids: Sequence[int | None] = (),
+        last_changed: Sequence[int] = (),
         **fields: Any,
     ) -> list[int]:
         """`count` orders with the same seats and stamp, in a few statements.
 
-        With `customer_ids`, the orders take those customers in turn (None: anonymous).
+        With `customer_ids`, the orders take those customers in turn (None: anonymous); with
+        `last_changed`, those `last_changed_at` stamps in turn.
         """
         rows = []
         for i in range(count):
             if customer_ids:
                 fields["customer_id"] = customer_ids[i % len(customer_ids)]
+            if last_changed:
+                fields["last_changed_at"] = last_changed[i % len(last_changed)]
             rows.append(self.order_values(changed_at=changed_at, seats=seats, **fields))
         stmt = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
         order_ids = [int(i) for i in self.conn.execute(stmt, rows).scalars()]

@@ -22,7 +22,8 @@ OTHER_PRODUCTION_EVENT = 203
 # Section 20 "Balkon": row 1 of rank 2 (seats 1-6). Blocked on event 200: Parket 1/1
 # (wheel) and Parket 1/10, 2/10 (press).
 PARKET, BALKON = 10, 20
-_HALL_DETAILS = {
+# A hall's address and contact details, as the standard catalog's halls have them.
+HALL_DETAILS = {
     "address": "Kerkstraat 1",
     "zip": "1017 GA",
     "city": "Amsterdam",
@@ -66,10 +67,10 @@ def build_catalog(engine: Engine, client: Client) -> Catalog:
                     (PARKET, "Parket"): [(1, 10, 1), (2, 10, 1), (3, 10, 1), (4, 10, 2)],
                     (BALKON, "Balkon"): [(1, 6, 2)],
                 },
-                **_HALL_DETAILS,
+                **HALL_DETAILS,
             )
         )
-        catalog.seat.update(b.hall(2, {(1, "Zaal"): [(1, 8, 1)]}, **_HALL_DETAILS))
+        catalog.seat.update(b.hall(2, {(1, "Zaal"): [(1, 8, 1)]}, **HALL_DETAILS))
         b.productions((100, "Hamlet"), (101, "Lear"))
         b.event(
             RESERVED,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from boxoffice.client.state import StreamState
+from tests.builders.datasets import Dataset
 from tests.client.conftest import run_cli
-from tests.client.data import Dataset
 from tests.conftest import Client
 
 # What cron and most pipes look like to Rich: no terminal, 80 columns.

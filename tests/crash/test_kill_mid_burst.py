@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
-from boxoffice.server.catalog.loading import load_catalog
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
 from boxoffice.server.places.tables import place_claims
+from tests.builders import at, building
 from tests.conftest import Client, new_client
 from tests.crash.server import Killable, killable_server
 
@@ -43,66 +43,6 @@ ORDERS_BEFORE_KILL, REMOVALS_BEFORE_KILL = 12, 3
 ITERATIONS_PER_THREAD = 150  # an upper bound: the kill normally comes long before
 REQUEST_SECONDS = 30
 WAIT_FOR_ACKS_SECONDS = 120
-
-CATALOG: dict[str, Any] = {
-    "paymentMethods": [
-        {"paymentMethodId": 1, "name": "iDEAL", "fee": "0.00"},
-        {"paymentMethodId": 2, "name": "Invoice", "fee": "2.50"},
-    ],
-    "ranks": [{"rankId": 1, "name": "Rang 1"}, {"rankId": 2, "name": "Rang 2"}],
-    "halls": [
-        {
-            "hallId": 70,
-            "hallName": "Zaal",
-            "sections": [
-                {
-                    "sectionId": 1,
-                    "sectionName": "Parket",
-                    "rows": [
-                        {
-                            "rowNr": row,
-                            "seats": [
-                                {"seatNr": n, "rankId": 1} for n in range(1, SEATS_PER_ROW + 1)
-                            ],
-                        }
-                        for row in range(1, ROWS + 1)
-                    ],
-                }
-            ],
-        }
-    ],
-    "productions": [
-        {
-            "productionId": 700,
-            "productionName": "Crash",
-            "events": [
-                {
-                    "eventId": RESERVED,
-                    "eventName": "Crash (zaal)",
-                    "start": "2036-05-01T20:00:00+02:00",
-                    "end": "2036-05-01T22:00:00+02:00",
-                    "hallId": 70,
-                    "seating": "reserved",
-                    "prices": [
-                        {"priceId": "STD", "priceName": "Standard", "rankId": 1, "amount": "24.50"}
-                    ],
-                },
-                {
-                    "eventId": UNRESERVED,
-                    "eventName": "Crash (foyer)",
-                    "start": "2036-05-02T20:00:00+02:00",
-                    "end": "2036-05-02T22:00:00+02:00",
-                    "hallId": 70,
-                    "seating": "unreserved",
-                    "capacity": [{"rankId": 2, "places": UNITS}],
-                    "prices": [
-                        {"priceId": "FREE", "priceName": "Vrij", "rankId": 2, "amount": "15.00"}
-                    ],
-                },
-            ],
-        }
-    ],
-}
 
 
 @dataclass
@@ -225,9 +165,36 @@ def _burst_and_kill(server: Killable, client: Client, acked: Acked, round_nr: in
 
 @pytest.fixture
 def crash_client(engine: Engine) -> Client:
+    """A client with hall 70 (ROWS rows of SEATS_PER_ROW seats of rank 1) and production
+    700: event 701 reserved (STD 24.50), event 702 unreserved (UNITS places of rank 2, FREE
+    15.00); payment methods 1 iDEAL and 2 Invoice (2.50)."""
     client = new_client(engine)
-    with write_transaction(engine) as tx:
-        load_catalog(tx, tenant=client.tenant, data=CATALOG)
+    with building(engine, client.tenant.id) as b:
+        b.payment_method(1, "iDEAL", 0)
+        b.payment_method(2, "Invoice", 250)
+        b.ranks((1, "Rang 1"), (2, "Rang 2"))
+        b.hall(70, {(1, "Parket"): [(row, SEATS_PER_ROW, 1) for row in range(1, ROWS + 1)]})
+        b.productions((700, "Crash"))
+        b.event(
+            RESERVED,
+            production_id=700,
+            hall_id=70,
+            name="Crash (zaal)",
+            start_at=at("2036-05-01T20:00:00+02:00"),
+            end_at=at("2036-05-01T22:00:00+02:00"),
+            prices_=[("STD", "Standard", 1, 2450)],
+        )
+        b.event(
+            UNRESERVED,
+            production_id=700,
+            hall_id=70,
+            name="Crash (foyer)",
+            seating="unreserved",
+            start_at=at("2036-05-02T20:00:00+02:00"),
+            end_at=at("2036-05-02T22:00:00+02:00"),
+            capacity={2: UNITS},
+            prices_=[("FREE", "Vrij", 2, 1500)],
+        )
     return client
 
 

@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
-from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.tables import customer_tags, customers
+from tests.builders import building
 from tests.conftest import Client
 
 VOCABULARY = ("donor", "friend", "press", "student", "vip")
@@ -33,10 +33,8 @@ USER_KEYS = [
 
 
 def add_vocabulary(engine: Engine, client: Client, names: tuple[str, ...] = VOCABULARY) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            insert(client_types), [{"tenant_id": client.tenant.id, "name": n} for n in names]
-        )
+    with building(engine, client.tenant.id) as b:
+        b.client_types(*names)
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """DELETE /customer/{id}: erasure of personal data, keeping the record, orders and waiting list."""
 
-import uuid
-
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from boxoffice.server.orders.tables import orders
 from boxoffice.server.values.clock import now_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
+from tests.builders import building
 from tests.conftest import Client
 from tests.customers.conftest import (
     USER_KEYS,
@@ -49,32 +48,9 @@ FULL = {
 
 def add_order_and_waiting_entry(engine: Engine, client: Client, customer_id: int) -> None:
     now = now_micros()
-    key = uuid.uuid4().hex
-    with engine.begin() as conn:
-        conn.execute(
-            insert(orders).values(
-                tenant_id=client.tenant.id,
-                order_key="-".join(key[i : i + 5] for i in (0, 5, 10, 15)),
-                customer_id=customer_id,
-                status="ord",
-                payment_status="paid",
-                channel="www",
-                order_date_at=now,
-                created_at=now,
-                last_changed_at=now,
-            )
-        )
-        conn.execute(
-            insert(waiting_list_entries).values(
-                tenant_id=client.tenant.id,
-                customer_id=customer_id,
-                event_id=1,
-                number_of_tickets=2,
-                type="waiting",
-                created_at=now,
-                last_changed_at=now,
-            )
-        )
+    with building(engine, client.tenant.id) as b:
+        b.order(changed_at=now, customer_id=customer_id)
+        b.waiting(changed_at=now, customer_id=customer_id, event_id=1)
 
 
 def related(engine: Engine, customer_id: int) -> tuple[list[dict[str, object]], ...]:

@@ -1,5 +1,8 @@
 """A client with a small catalog, customers, orders, a waiting list and an open cart.
 
+The data comes from tests/builders (direct inserts, as checkout would leave it); the cart
+is opened over HTTP.
+
 The fuzz tests run against it, so that generated requests that hit a real id reach the
 code paths that render data, not only the 404s.
 """
@@ -11,83 +14,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
-from boxoffice.server.catalog.loading import load_catalog
-from boxoffice.server.catalog.tables import payment_methods
-from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.values.clock import now_micros
+from tests.builders import HALL_DETAILS, Seat, at, building
 from tests.conftest import Client, new_client
 
 RESERVED_EVENT, UNRESERVED_EVENT, PRODUCTION, HALL = 501, 502, 500, 50
-
-# Events in the future, so that carts can hold their places whenever the suite runs.
-CATALOG: dict[str, Any] = {
-    "timezone": "Europe/Amsterdam",
-    "clientTypes": ["friend", "donor", "vip"],
-    "paymentMethods": [
-        {"paymentMethodId": 1, "name": "iDEAL", "fee": "0.00"},
-        {"paymentMethodId": 2, "name": "Invoice", "fee": "2.50"},
-    ],
-    "ranks": [{"rankId": 1, "name": "Rang 1"}, {"rankId": 2, "name": "Rang 2"}],
-    "halls": [
-        {
-            "hallId": HALL,
-            "hallName": "Grote Zaal",
-            "hallAddress": "Kerkstraat 1",
-            "hallZip": "1017 GA",
-            "hallCity": "Amsterdam",
-            "hallPhone": "0201234567",
-            "hallUrl": "https://example.org",
-            "sections": [
-                {
-                    "sectionId": 1,
-                    "sectionName": "Parket",
-                    "rows": [
-                        {"rowNr": row, "seats": [{"seatNr": n, "rankId": 1} for n in range(1, 11)]}
-                        for row in (1, 2, 3)
-                    ],
-                }
-            ],
-        }
-    ],
-    "productions": [
-        {
-            "productionId": PRODUCTION,
-            "productionName": "Hamlet",
-            "events": [
-                {
-                    "eventId": RESERVED_EVENT,
-                    "eventName": "Hamlet",
-                    "eventType": "play",
-                    "start": "2036-04-01T20:30:00+02:00",
-                    "end": "2036-04-01T22:30:00+02:00",
-                    "hallId": HALL,
-                    "seating": "reserved",
-                    "prices": [
-                        {
-                            "priceId": "STD",
-                            "priceName": "Standard",
-                            "rankId": 1,
-                            "amount": "24.50",
-                        }
-                    ],
-                },
-                {
-                    "eventId": UNRESERVED_EVENT,
-                    "eventName": "Hamlet (foyer)",
-                    "start": "2036-04-02T20:30:00+02:00",
-                    "end": "2036-04-02T22:30:00+02:00",
-                    "hallId": HALL,
-                    "seating": "unreserved",
-                    "capacity": [{"rankId": 2, "places": 40}],
-                    "prices": [
-                        {"priceId": "FREE", "priceName": "Vrij", "rankId": 2, "amount": "15.00"}
-                    ],
-                },
-            ],
-        }
-    ],
-}
+# Paid through the built-in test provider on the public API.
+TEST_PAYMENT_METHOD = 1
 
 
 @dataclass
@@ -103,64 +38,87 @@ def _ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
-    """Customers, two orders (one with a removed seat), a waiting-list entry, an open cart."""
-    base, auth = client.base, client.auth
-    customers = []
-    for n, tags in enumerate((["friend"], ["vip", "donor"], [])):
-        created = _ok(
-            http.post(
-                f"{base}/customer",
-                headers=auth,
-                json={
-                    "email": f"person{n}@example.org",
-                    "customerFirstName": f"Person{n}",
-                    "customerLastName": "Fuzz",
-                },
-            ),
-            201,
+def populate(engine: Engine, http: TestClient, client: Client) -> dict[str, list[Any]]:
+    """A catalog (events in the future, so that carts can hold their places whenever the
+    suite runs), customers with tags, two orders (one with a removed seat), a waiting-list
+    entry, and an open cart (over HTTP)."""
+    now = now_micros()
+    with building(engine, client.tenant.id) as b:
+        b.client_types("friend", "donor", "vip")
+        b.payment_method(TEST_PAYMENT_METHOD, "iDEAL", 0, provider="test")
+        b.payment_method(2, "Invoice", 250)
+        b.ranks((1, "Rang 1"), (2, "Rang 2"))
+        hall = b.hall(
+            HALL,
+            {(1, "Parket"): [(row, 10, 1) for row in (1, 2, 3)]},
+            name="Grote Zaal",
+            **HALL_DETAILS,
         )
-        customers.append(created["customerId"])
-        _ok(
-            http.post(
-                f"{base}/customer/{created['customerId']}/clienttypes", json=tags, headers=auth
+        b.productions((PRODUCTION, "Hamlet"))
+        b.event(
+            RESERVED_EVENT,
+            production_id=PRODUCTION,
+            hall_id=HALL,
+            event_type="play",
+            start_at=at("2036-04-01T20:30:00+02:00"),
+            end_at=at("2036-04-01T22:30:00+02:00"),
+            prices_=[("STD", "Standard", 1, 2450)],
+        )
+        b.event(
+            UNRESERVED_EVENT,
+            production_id=PRODUCTION,
+            hall_id=HALL,
+            name="Hamlet (foyer)",
+            seating="unreserved",
+            start_at=at("2036-04-02T20:30:00+02:00"),
+            end_at=at("2036-04-02T22:30:00+02:00"),
+            capacity={2: 40},
+            prices_=[("FREE", "Vrij", 2, 1500)],
+        )
+        customers = [
+            b.customer(
+                changed_at=now,
+                tags=tags,
+                email=f"person{n}@example.org",
+                first_name=f"Person{n}",
+                last_name="Fuzz",
             )
+            for n, tags in enumerate((["friend"], ["vip", "donor"], []))
+        ]
+        reserved = [
+            Seat(
+                event_id=RESERVED_EVENT,
+                rank_id=1,
+                row_nr=1,
+                seat_nr=n,
+                price_id="STD",
+                hall_seat_id=hall[1, 1, n],
+                # The first one removed: it shows under deletedSeats.
+                deleted_at=now if n == 1 else None,
+            )
+            for n in (1, 2, 3)
+        ]
+        unreserved = [
+            Seat(amount_cents=1500, event_id=UNRESERVED_EVENT, rank_id=2, price_id="FREE")
+        ] * 2
+        orders = []
+        for customer_id, seats, donation in ((customers[0], reserved, 0), (None, unreserved, 500)):
+            order_id = b.order(
+                changed_at=now,
+                seats=seats,
+                customer_id=customer_id,
+                payment_method_id=2,
+                handling_text="Invoice",
+                fee_cents=250,
+                donation_cents=donation,
+            )
+            b.claim_places(order_id, seats, units=40)
+            orders.append(order_id)
+        seat_ids = [seat_id for order_id in orders for seat_id in b.seat_ids[order_id]]
+        waiting = b.waiting(
+            customer_id=customers[1], changed_at=now, event_id=RESERVED_EVENT, number_of_tickets=2
         )
-
-    orders, seats = [], []
-    for customer_id, items in (
-        (customers[0], [{"priceId": "STD", "rankId": 1, "numberOfTickets": 3}]),
-        (
-            None,
-            [
-                {"priceId": "FREE", "rankId": 2, "numberOfTickets": 2},
-                {"priceId": "donation", "rankId": 0, "amount": "5.00"},
-            ],
-        ),
-    ):
-        cart_id = _ok(http.post(f"{base}/cart", headers=auth), 201)["cartId"]
-        _ok(http.post(f"{base}/cart/{cart_id}", json=items, headers=auth))
-        order = _ok(
-            http.post(
-                f"{base}/cart/{cart_id}/checkout",
-                json={"customerId": customer_id, "paymentMethodId": 2},
-                headers=auth,
-            ),
-            201,
-        )
-        orders.append(order["orderId"])
-        seats.extend(seat["seatId"] for seat in order["seats"])
-    removed = _ok(http.delete(f"{base}/order/{orders[0]}/seat/{seats[0]}", headers=auth))
-    assert removed["deletedSeats"]
-
-    waiting = _ok(
-        http.post(
-            f"{base}/waitinglist",
-            json={"customerId": customers[1], "eventId": RESERVED_EVENT, "numberOfTickets": 2},
-            headers=auth,
-        ),
-        201,
-    )
+    base, auth = client.base, client.auth
     cart_id = _ok(http.post(f"{base}/cart", headers=auth), 201)["cartId"]
     cart = _ok(
         http.post(f"{base}/cart/{cart_id}", json=[{"priceId": "STD", "rankId": 1}], headers=auth)
@@ -170,11 +128,11 @@ def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
         **public,
         "customerId": customers,
         "orderId": orders,
-        "seatId": seats,
+        "seatId": seat_ids,
         "eventId": [RESERVED_EVENT, UNRESERVED_EVENT],
         "productionId": [PRODUCTION],
         "hallId": [HALL],
-        "waitingId": [waiting["waitingId"]],
+        "waitingId": [waiting],
         "cartId": [cart_id],
         "itemId": [item["itemId"] for item in cart["cartItems"]],
         # The public API's path parameters (strings: any text is a valid path segment).
@@ -184,8 +142,6 @@ def populate(http: TestClient, client: Client) -> dict[str, list[Any]]:
     }
 
 
-# Paid through the built-in test provider on the public API.
-TEST_PAYMENT_METHOD = 1
 REDIRECT = "https://venue.example/thanks"
 
 
@@ -225,18 +181,8 @@ def public_records(http: TestClient, client: Client) -> dict[str, list[Any]]:
 
 def new_target(app: FastAPI, engine: Engine) -> FuzzTarget:
     client = new_client(engine)
-    with write_transaction(engine) as tx:
-        load_catalog(tx, tenant=client.tenant, data=CATALOG)
-        tx.conn.execute(
-            update(payment_methods)
-            .where(
-                payment_methods.c.tenant_id == client.tenant.id,
-                payment_methods.c.payment_method_id == TEST_PAYMENT_METHOD,
-            )
-            .values(provider="test")
-        )
     with TestClient(app, base_url="http://127.0.0.1") as http:
-        known = populate(http, client)
+        known = populate(engine, http, client)
     return FuzzTarget(client=client, known=known)
 
 

@@ -30,95 +30,17 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
-from boxoffice.server.catalog.loading import load_catalog
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.places.tables import place_claims
+from tests.builders import at, building
 from tests.conftest import Client, new_client
 
 RESERVED, UNRESERVED = 501, 502
 RANK_A, RANK_B = 1, 2
-# Reserved event: 6 seats of rank A, 4 of rank B. Unreserved: 5 places of rank B.
+# Reserved event 501: 6 seats of rank A, 4 of rank B. Unreserved 502: 5 places of rank B
+# (the catalog is built in WriteSideMachine.__init__).
 CAPACITY = {(RESERVED, RANK_A): 6, (RESERVED, RANK_B): 4, (UNRESERVED, RANK_B): 5}
 PRICES = {(RESERVED, RANK_A): "resA", (RESERVED, RANK_B): "resB", (UNRESERVED, RANK_B): "freeB"}
-
-CATALOG: dict[str, Any] = {
-    "timezone": "Europe/Amsterdam",
-    "clientTypes": ["friend", "donor"],
-    "paymentMethods": [
-        {"paymentMethodId": 1, "name": "iDEAL", "fee": "0.00"},
-        {"paymentMethodId": 2, "name": "Invoice", "fee": "2.50"},
-    ],
-    "ranks": [{"rankId": RANK_A, "name": "Rang 1"}, {"rankId": RANK_B, "name": "Rang 2"}],
-    "halls": [
-        {
-            "hallId": 1,
-            "hallName": "Zaal",
-            "sections": [
-                {
-                    "sectionId": 1,
-                    "sectionName": "Parket",
-                    "rows": [
-                        {
-                            "rowNr": 1,
-                            "seats": [{"seatNr": n, "rankId": RANK_A} for n in range(1, 7)],
-                        },
-                        {
-                            "rowNr": 2,
-                            "seats": [{"seatNr": n, "rankId": RANK_B} for n in range(1, 5)],
-                        },
-                    ],
-                }
-            ],
-        }
-    ],
-    "productions": [
-        {
-            "productionId": 50,
-            "productionName": "Model",
-            "events": [
-                {
-                    "eventId": RESERVED,
-                    "eventName": "Model (zaal)",
-                    "start": "2027-03-01T20:00:00+01:00",
-                    "end": "2027-03-01T22:00:00+01:00",
-                    "hallId": 1,
-                    "seating": "reserved",
-                    "prices": [
-                        {
-                            "priceId": "resA",
-                            "priceName": "Rang 1",
-                            "rankId": RANK_A,
-                            "amount": "30.00",
-                        },
-                        {
-                            "priceId": "resB",
-                            "priceName": "Rang 2",
-                            "rankId": RANK_B,
-                            "amount": "17.50",
-                        },
-                    ],
-                },
-                {
-                    "eventId": UNRESERVED,
-                    "eventName": "Model (foyer)",
-                    "start": "2027-03-02T20:00:00+01:00",
-                    "end": "2027-03-02T22:00:00+01:00",
-                    "hallId": 1,
-                    "seating": "unreserved",
-                    "capacity": [{"rankId": RANK_B, "places": 5}],
-                    "prices": [
-                        {
-                            "priceId": "freeB",
-                            "priceName": "Vrij",
-                            "rankId": RANK_B,
-                            "amount": "12.25",
-                        },
-                    ],
-                },
-            ],
-        }
-    ],
-}
 
 TRANSITIONS = {
     ("waiting", "notified"),
@@ -150,8 +72,31 @@ class WriteSideMachine(RuleBasedStateMachine):
         self.client: Client = new_client(self.engine)
         self.base = self.client.base
         self.headers = self.client.auth
-        with write_transaction(self.engine) as tx:
-            load_catalog(tx, tenant=self.client.tenant, data=CATALOG)
+        with building(self.engine, self.client.tenant.id) as b:
+            b.client_types("friend", "donor")
+            b.payment_method(1, "iDEAL", 0)
+            b.payment_method(2, "Invoice", 250)
+            b.ranks((RANK_A, "Rang 1"), (RANK_B, "Rang 2"))
+            b.hall(1, {(1, "Parket"): [(1, 6, RANK_A), (2, 4, RANK_B)]}, name="Zaal")
+            b.productions((50, "Model"))
+            b.event(
+                RESERVED,
+                production_id=50,
+                name="Model (zaal)",
+                start_at=at("2027-03-01T20:00:00+01:00"),
+                end_at=at("2027-03-01T22:00:00+01:00"),
+                prices_=[("resA", "Rang 1", RANK_A, 3000), ("resB", "Rang 2", RANK_B, 1750)],
+            )
+            b.event(
+                UNRESERVED,
+                production_id=50,
+                name="Model (foyer)",
+                seating="unreserved",
+                start_at=at("2027-03-02T20:00:00+01:00"),
+                end_at=at("2027-03-02T22:00:00+01:00"),
+                capacity={RANK_B: 5},
+                prices_=[("freeB", "Vrij", RANK_B, 1225)],
+            )
         self.customer_ids: list[int] = []
         self.open_carts: set[str] = set()
         self.last_changed: dict[tuple[str, int], datetime] = {}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
@@ -14,7 +14,7 @@ from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
 from boxoffice.server.orders.tables import ORDER_STATUSES, PAYMENT_STATUSES, orders
 from boxoffice.server.values.clock import now_micros
 from boxoffice.server.values.instants import instant_to_micros
-from tests.builders import HOUR, World, build_world, make_order, order_key
+from tests.builders import HOUR, World, build_world, building, make_order
 from tests.conftest import Client
 from tests.orders.conftest import ORDER_KEYS
 
@@ -165,25 +165,16 @@ def test_a_long_list_with_shared_stamps_is_complete_and_ordered(
     """More than one keyset batch, with many orders sharing one lastChanged."""
     count = settings.export_batch_size * 2 + 37
     base = now_micros() - HOUR
-    with engine.begin() as conn:
-        conn.execute(
-            insert(orders),
-            [
-                {
-                    "tenant_id": world.tenant_id,
-                    "order_key": order_key(),
-                    "customer_id": None,
-                    "status": "ord",
-                    "payment_status": "none",
-                    "channel": "sp",
-                    "order_date_at": base,
-                    "created_at": base,
-                    # Three stamps only: every page boundary falls inside a tie.
-                    "last_changed_at": base + (i % 3),
-                }
-                for i in range(count)
-            ],
+    with building(engine, world.tenant_id) as b:
+        # Three stamps only, in turn: every page boundary falls inside a tie.
+        b.many_orders(
+            count,
+            changed_at=base,
+            last_changed=(base, base + 1, base + 2),
+            payment_status="none",
+            channel="sp",
         )
+    with engine.begin() as conn:
         rows = conn.execute(
             select(orders.c.id, orders.c.last_changed_at).where(
                 orders.c.tenant_id == world.tenant_id

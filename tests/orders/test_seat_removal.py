@@ -5,10 +5,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
-from boxoffice.server.places.tables import place_claims
-from tests.builders import RESERVED_EVENT, RESERVED_RANK, World, build_world, make_order
+from tests.builders import RESERVED_EVENT, RESERVED_RANK, World, build_world, building, make_order
 from tests.conftest import Client
 from tests.customers.conftest import USER_KEYS
 from tests.orders.conftest import EXPORT_KEYS, SEAT_KEYS, claims, order_row, state
@@ -77,16 +76,13 @@ def test_the_released_place_can_be_claimed_again(
 ) -> None:
     order = make_order(engine, world, reserved=(0,))
     remove(http, world.client, order.id, order.seat_ids[0])
-    with engine.begin() as conn:
-        conn.execute(
-            insert(place_claims).values(
-                tenant_id=world.tenant_id,
-                event_id=RESERVED_EVENT,
-                place_key=f"s{world.hall_seat_ids[0]}",
-                rank_id=RESERVED_RANK,
-                cart_item_id=1,
-                expires_at=1,
-            )
+    with building(engine, world.tenant_id) as b:
+        b.hold(
+            event_id=RESERVED_EVENT,
+            place_key=f"s{world.hall_seat_ids[0]}",
+            rank_id=RESERVED_RANK,
+            expires_at=1,
+            cart_item_id=1,
         )
     assert len(claims(engine, world)) == 1
 
