@@ -7,14 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 
-from boxoffice.server.catalog.tables import payment_methods
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.payments.tables import order_payments
 from boxoffice.server.places.tables import place_claims
-from tests.catalog_fixture import Catalog, build_catalog
+from tests.builders import Catalog, build_catalog, building
 from tests.conftest import Client
 
 # Payment methods added to the standard test catalog (1 iDEAL and 2 Invoice are `invoice`).
@@ -28,36 +27,10 @@ Reply = Any
 @pytest.fixture
 def catalog(engine: Engine, client: Client) -> Catalog:
     built = build_catalog(engine, client)
-    with write_transaction(engine) as tx:
-        tx.conn.execute(
-            insert(payment_methods),
-            [
-                {
-                    "tenant_id": client.tenant.id,
-                    "payment_method_id": TEST_PAY,
-                    "name": "Testbetaling",
-                    "fee_cents": 50,
-                    "provider": "test",
-                    "online": True,
-                },
-                {
-                    "tenant_id": client.tenant.id,
-                    "payment_method_id": OFFLINE,
-                    "name": "Kassa",
-                    "fee_cents": 0,
-                    "provider": "test",
-                    "online": False,
-                },
-                {
-                    "tenant_id": client.tenant.id,
-                    "payment_method_id": UNKNOWN_PROVIDER,
-                    "name": "Elsewhere",
-                    "fee_cents": 0,
-                    "provider": "mollie",
-                    "online": True,
-                },
-            ],
-        )
+    with building(engine, client.tenant.id) as b:
+        b.payment_method(TEST_PAY, "Testbetaling", 50, provider="test", online=True)
+        b.payment_method(OFFLINE, "Kassa", 0, provider="test", online=False)
+        b.payment_method(UNKNOWN_PROVIDER, "Elsewhere", 0, provider="mollie", online=True)
     return built
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.tickets.tables import ticket_secrets
-from tests.catalog_fixture import RESERVED, UNRESERVED, Catalog
+from tests.builders import RESERVED, UNRESERVED, Catalog
 from tests.conftest import Client
 from tests.public_orders.conftest import Buyer, returned_key
 

@@ -7,8 +7,8 @@ from sqlalchemy import Engine, update
 
 from boxoffice.server.catalog.tables import event_capacities
 from boxoffice.server.db.transactions import write_transaction
+from tests.builders import RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import claims_of
-from tests.catalog_fixture import RESERVED, UNRESERVED, Catalog
 from tests.conftest import Client
 from tests.public_orders.conftest import Buyer
 from tests.threads import WRITERS, run_together

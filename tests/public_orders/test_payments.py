@@ -6,8 +6,8 @@ from sqlalchemy import Engine, select
 
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.payments.tables import order_payments
+from tests.builders import RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import Shop, claims_of
-from tests.catalog_fixture import RESERVED, UNRESERVED, Catalog
 from tests.conftest import Client
 from tests.public_orders.conftest import (
     OFFLINE,

@@ -6,9 +6,9 @@ from sqlalchemy import Engine, update
 from boxoffice.server.carts.tables import carts
 from boxoffice.server.catalog.tables import events
 from boxoffice.server.db.transactions import write_transaction
+from tests.builders import ENDED, OTHER_PRODUCTION_EVENT, RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import Shop, snapshot
 from tests.carts.test_expiry import expire
-from tests.catalog_fixture import ENDED, OTHER_PRODUCTION_EVENT, RESERVED, UNRESERVED, Catalog
 from tests.conftest import Client
 from tests.public_orders.conftest import Buyer
 
