@@ -9,10 +9,10 @@ from typing import Any
 import duckdb
 
 from boxoffice.client.errors import SinkBusy, SinkError
-from boxoffice.client.schema import Kind, Table
+from boxoffice.client.schema import Table
 from boxoffice.client.sinks.arrow import arrow_table
 from boxoffice.client.sinks.base import Row
-from boxoffice.client.sinks.sql import SqlSink, quote
+from boxoffice.client.sinks.sql import SqlSink, quote, storage_types
 
 _views = itertools.count(1)
 
@@ -20,13 +20,7 @@ _views = itertools.count(1)
 class DuckDbSink(SqlSink):
     placeholder = "?"
     begin = "BEGIN TRANSACTION"
-    types = {
-        Kind.INT: "BIGINT",
-        Kind.TEXT: "VARCHAR",
-        Kind.CENTS: "BIGINT",
-        Kind.BOOL: "BOOLEAN",
-        Kind.UTC: "TIMESTAMPTZ",
-    }
+    types = storage_types("duckdb")
 
     def __init__(self, path: Path | None) -> None:
         """A file (one process at a time: DuckDB locks it), or None for an in-memory copy."""

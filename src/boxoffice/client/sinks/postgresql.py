@@ -7,19 +7,12 @@ from typing import Any
 import psycopg
 
 from boxoffice.client.errors import SinkBusy, SinkError
-from boxoffice.client.schema import Kind
-from boxoffice.client.sinks.sql import SqlSink
+from boxoffice.client.sinks.sql import SqlSink, storage_types
 
 
 class PostgresSink(SqlSink):
     placeholder = "%s"
-    types = {
-        Kind.INT: "BIGINT",
-        Kind.TEXT: "TEXT",
-        Kind.CENTS: "BIGINT",
-        Kind.BOOL: "BOOLEAN",
-        Kind.UTC: "TIMESTAMPTZ",
-    }
+    types = storage_types("postgresql")
 
     def __init__(self, url: str, display: str, *, lock: bool = True) -> None:
         super().__init__(display)

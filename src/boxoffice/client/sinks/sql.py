@@ -20,6 +20,26 @@ from boxoffice.client.testhooks import crash_point
 _CHUNK = 500
 
 
+# The storage type of each kind, per database: one row a kind. SQLite has no timestamp
+# type: UTC instants are ISO text ending in Z, which sorts in time order and which
+# SQLite's date functions read.
+_TYPES: dict[Kind, tuple[str, str, str]] = {
+    #            sqlite     duckdb     postgresql
+    Kind.INT: ("INTEGER", "BIGINT", "BIGINT"),
+    Kind.TEXT: ("TEXT", "VARCHAR", "TEXT"),
+    Kind.CENTS: ("INTEGER", "BIGINT", "BIGINT"),
+    Kind.BOOL: ("INTEGER", "BOOLEAN", "BOOLEAN"),
+    Kind.UTC: ("TEXT", "TIMESTAMPTZ", "TIMESTAMPTZ"),
+}
+_DATABASES = ("sqlite", "duckdb", "postgresql")
+
+
+def storage_types(database: str) -> dict[Kind, str]:
+    """The column type of each kind in `database` (sqlite, duckdb or postgresql)."""
+    index = _DATABASES.index(database)
+    return {kind: types[index] for kind, types in _TYPES.items()}
+
+
 def quote(name: str) -> str:
     return f'"{name}"'
 

@@ -10,22 +10,14 @@ from boxoffice.client.errors import SinkError
 from boxoffice.client.schema import Kind, Table
 from boxoffice.client.sinks.base import Row
 from boxoffice.client.sinks.locks import RunLock
-from boxoffice.client.sinks.sql import SqlSink
+from boxoffice.client.sinks.sql import SqlSink, storage_types
 from boxoffice.client.state import utc_text
 
 
 class SqliteSink(SqlSink):
     placeholder = "?"
     begin = "BEGIN IMMEDIATE"
-    # SQLite has no timestamp type: UTC instants are ISO text ending in Z, which sorts in
-    # time order and which SQLite's date functions read.
-    types = {
-        Kind.INT: "INTEGER",
-        Kind.TEXT: "TEXT",
-        Kind.CENTS: "INTEGER",
-        Kind.BOOL: "INTEGER",
-        Kind.UTC: "TEXT",
-    }
+    types = storage_types("sqlite")
 
     def __init__(self, path: Path, *, lock: bool = True) -> None:
         super().__init__(f"sqlite:///{path}")

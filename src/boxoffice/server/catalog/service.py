@@ -1,7 +1,7 @@
 """Catalog reads, and what the catalog offers for sale at an event (its layout)."""
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -207,14 +207,20 @@ def count_sellable_units(conn: Connection, *, tenant_id: int, event_id: int, ran
     )
 
 
+def _found(what: str, catalog_id: int, read: Callable[[], RowMapping | None]) -> RowMapping:
+    """The row `read` finds; a 404 for `what` when there is none or the id is out of range."""
+    row = read() if 0 < catalog_id <= MAX_ID else None
+    if row is None:
+        raise NotFound(what)
+    return row
+
+
 def get_production(conn: Connection, *, tenant: Tenant, production_id: int) -> ProductionView:
-    production = (
-        repository.get_production(conn, tenant_id=tenant.id, production_id=production_id)
-        if 0 < production_id <= MAX_ID
-        else None
+    production = _found(
+        "Production",
+        production_id,
+        lambda: repository.get_production(conn, tenant_id=tenant.id, production_id=production_id),
     )
-    if production is None:
-        raise NotFound("Production")
     rows = repository.list_events_by_production(
         conn, tenant_id=tenant.id, production_id=production_id
     )
@@ -226,14 +232,9 @@ def list_halls(conn: Connection, *, tenant: Tenant) -> list[RowMapping]:
 
 
 def get_hall(conn: Connection, *, tenant: Tenant, hall_id: int) -> RowMapping:
-    hall = (
-        repository.get_hall(conn, tenant_id=tenant.id, hall_id=hall_id)
-        if 0 < hall_id <= MAX_ID
-        else None
+    return _found(
+        "Hall", hall_id, lambda: repository.get_hall(conn, tenant_id=tenant.id, hall_id=hall_id)
     )
-    if hall is None:
-        raise NotFound("Hall")
-    return hall
 
 
 def list_payment_methods(conn: Connection, *, tenant: Tenant) -> list[RowMapping]:

@@ -260,14 +260,7 @@ def claim_seat(
     repository.delete_expired_holds(
         conn, tenant_id=tenant_id, event_id=event_id, now=now, place_key=key
     )
-    return repository.insert_claim(
-        conn,
-        tenant_id=tenant_id,
-        event_id=event_id,
-        place_key=key,
-        rank_id=rank_id,
-        order_seat_id=order_seat_id,
-    )
+    return _sell(conn, tenant_id, event_id, key, rank_id, order_seat_id)
 
 
 def claim_any_unit(
@@ -292,13 +285,20 @@ def claim_any_unit(
     for unit in range(1, units + 1):
         key = unit_key(rank_id, unit)
         # insert_claim can still lose a race for this unit on PostgreSQL: try the next one.
-        if key not in taken and repository.insert_claim(
-            conn,
-            tenant_id=tenant_id,
-            event_id=event_id,
-            place_key=key,
-            rank_id=rank_id,
-            order_seat_id=order_seat_id,
-        ):
+        if key not in taken and _sell(conn, tenant_id, event_id, key, rank_id, order_seat_id):
             return True
     return False
+
+
+def _sell(
+    conn: Connection, tenant_id: int, event_id: int, key: str, rank_id: int, order_seat_id: int
+) -> bool:
+    """Claim one place for an order seat, without expiry; False when it is taken."""
+    return repository.insert_claim(
+        conn,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        place_key=key,
+        rank_id=rank_id,
+        order_seat_id=order_seat_id,
+    )
