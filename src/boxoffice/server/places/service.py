@@ -11,7 +11,7 @@ holds (payments/). Features call this module, never its SQL.
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import Connection, RowMapping
 
@@ -37,29 +37,18 @@ def unit_key_prefix(rank_id: int) -> str:
     return f"u{rank_id}:"
 
 
-@dataclass(slots=True)
-class EventPlaces:
-    """An event's places right now: capacity, blocks and live claims (sold or held).
+@dataclass(frozen=True, slots=True)
+class EventPlaces(catalog.EventLayout):
+    """An event's places right now: the catalog's layout and the live claims (sold or held)."""
 
-    Reserved events sell the hall's seats of the ranks they have prices for; unreserved
-    events sell numbered units 1..(places - blocked) per rank of their capacity.
-    """
-
-    event: RowMapping
-    prices: Sequence[RowMapping]
-    seats: Sequence[HallSeat]
-    blocked_seat_ids: frozenset[int]
-    capacities: Mapping[int, int]
-    blocked_units: Mapping[int, int]
     claimed_keys: frozenset[str]
     claimed_by_rank: Mapping[int, int]
-    block_counts: Mapping[str, int]
     price_ranks: frozenset[int] = field(init=False)
     _seats_by_id: dict[int, HallSeat] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.price_ranks = frozenset(int(p["rank_id"]) for p in self.prices)
-        self._seats_by_id = {s.id: s for s in self.seats}
+        object.__setattr__(self, "price_ranks", frozenset(int(p["rank_id"]) for p in self.prices))
+        object.__setattr__(self, "_seats_by_id", {s.id: s for s in self.seats})
 
     @property
     def reserved(self) -> bool:
@@ -118,15 +107,9 @@ def event_places(conn: Connection, *, tenant_id: int, event: RowMapping, now: in
         conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now
     )
     return EventPlaces(
-        event=layout.event,
-        prices=layout.prices,
-        seats=layout.seats,
-        blocked_seat_ids=layout.blocked_seat_ids,
-        capacities=layout.capacities,
-        blocked_units=layout.blocked_units,
+        **{f.name: getattr(layout, f.name) for f in fields(layout)},
         claimed_keys=frozenset(key for key, _rank in claims),
         claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
-        block_counts=layout.block_counts,
     )
 
 
