@@ -2,7 +2,13 @@
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table
 
-from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    cents_column,
+    id_and_tenant_columns,
+    instant_column,
+    int_column,
+    tenant_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 carts = Table(
@@ -20,14 +26,13 @@ carts = Table(
 cart_items = Table(
     "cart_items",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("cart_id", String(32), ForeignKey("carts.id"), nullable=False, index=True),
     Column("item_type", String(16), nullable=False),
     Column("event_id", Integer),
     Column("price_id", String(32), nullable=False),
     Column("price_name", String(255)),
-    Column("rank_id", Integer, nullable=False),
+    int_column("rank_id"),
     Column("hall_seat_id", Integer),
     Column("row_nr", Integer),
     Column("seat_nr", Integer),

@@ -14,7 +14,13 @@ from sqlalchemy import (
     true,
 )
 
-from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    cents_column,
+    id_and_tenant_columns,
+    instant_column,
+    int_column,
+    tenant_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 
@@ -41,7 +47,7 @@ ranks = Table(
     "ranks",
     metadata,
     tenant_column(),
-    Column("rank_id", Integer, nullable=False),
+    int_column("rank_id"),
     Column("name", String(255), nullable=False),
     PrimaryKeyConstraint("tenant_id", "rank_id"),
 )
@@ -50,7 +56,7 @@ payment_methods = Table(
     "payment_methods",
     metadata,
     tenant_column(),
-    Column("payment_method_id", Integer, nullable=False),
+    int_column("payment_method_id"),
     Column("name", String(255), nullable=False),
     cents_column("fee_cents"),
     # Who takes the payment (docs/catalog.md); `invoice` takes none online.
@@ -64,7 +70,7 @@ halls = Table(
     "halls",
     metadata,
     tenant_column(),
-    Column("hall_id", Integer, nullable=False),
+    int_column("hall_id"),
     Column("name", String(255), nullable=False),
     Column("address", String(255)),
     Column("zip", String(20)),
@@ -78,8 +84,8 @@ hall_sections = Table(
     "hall_sections",
     metadata,
     tenant_column(),
-    Column("hall_id", Integer, nullable=False),
-    Column("section_id", Integer, nullable=False),
+    int_column("hall_id"),
+    int_column("section_id"),
     Column("name", String(255), nullable=False),
     PrimaryKeyConstraint("tenant_id", "hall_id", "section_id"),
     ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
@@ -90,13 +96,12 @@ hall_sections = Table(
 hall_seats = Table(
     "hall_seats",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
-    Column("hall_id", Integer, nullable=False),
-    Column("section_id", Integer, nullable=False),
-    Column("row_nr", Integer, nullable=False),
-    Column("seat_nr", Integer, nullable=False),
-    Column("rank_id", Integer, nullable=False),
+    *id_and_tenant_columns(),
+    int_column("hall_id"),
+    int_column("section_id"),
+    int_column("row_nr"),
+    int_column("seat_nr"),
+    int_column("rank_id"),
     UniqueConstraint("tenant_id", "hall_id", "section_id", "row_nr", "seat_nr"),
     ForeignKeyConstraint(
         ["tenant_id", "hall_id", "section_id"],
@@ -109,7 +114,7 @@ productions = Table(
     "productions",
     metadata,
     tenant_column(),
-    Column("production_id", Integer, nullable=False),
+    int_column("production_id"),
     Column("name", String(255), nullable=False),
     *public_text_columns(),
     PrimaryKeyConstraint("tenant_id", "production_id"),
@@ -119,15 +124,15 @@ events = Table(
     "events",
     metadata,
     tenant_column(),
-    Column("event_id", Integer, nullable=False),
-    Column("production_id", Integer, nullable=False),
+    int_column("event_id"),
+    int_column("production_id"),
     Column("name", String(255), nullable=False),
     Column("event_type", String(64)),
     # JSON array of strings, or NULL.
     Column("event_tags", Text),
     instant_column("start_at"),
     instant_column("end_at"),
-    Column("hall_id", Integer, nullable=False),
+    int_column("hall_id"),
     Column("seating", String(16), nullable=False),
     # What the public API shows (docs/catalog.md); NULL falls back to the production's.
     *public_text_columns(),
@@ -149,9 +154,9 @@ event_capacities = Table(
     "event_capacities",
     metadata,
     tenant_column(),
-    Column("event_id", Integer, nullable=False),
-    Column("rank_id", Integer, nullable=False),
-    Column("places", Integer, nullable=False),
+    int_column("event_id"),
+    int_column("rank_id"),
+    int_column("places"),
     PrimaryKeyConstraint("tenant_id", "event_id", "rank_id"),
     ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
 )
@@ -161,12 +166,11 @@ event_capacities = Table(
 event_blocks = Table(
     "event_blocks",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
-    Column("event_id", Integer, nullable=False),
+    *id_and_tenant_columns(),
+    int_column("event_id"),
     Column("block_type", String(16), nullable=False),
-    Column("hall_seat_id", Integer, nullable=True),
-    Column("rank_id", Integer, nullable=True),
+    int_column("hall_seat_id", nullable=True),
+    int_column("rank_id", nullable=True),
     Column("places", Integer, nullable=False, server_default="1"),
     ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
 )
@@ -176,9 +180,9 @@ prices = Table(
     metadata,
     tenant_column(),
     Column("price_id", String(32), nullable=False),
-    Column("event_id", Integer, nullable=False),
+    int_column("event_id"),
     Column("name", String(255), nullable=False),
-    Column("rank_id", Integer, nullable=False),
+    int_column("rank_id"),
     cents_column("amount_cents"),
     PrimaryKeyConstraint("tenant_id", "price_id"),
     ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),

@@ -12,14 +12,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    cents_column,
+    id_and_tenant_columns,
+    instant_column,
+    tenant_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 customers = Table(
     "customers",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("email", String(255)),
     # Lower-cased email: unique per client; NULL once erased.
     Column("email_key", String(255)),

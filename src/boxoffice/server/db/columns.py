@@ -18,3 +18,12 @@ def cents_column(name: str) -> "Column[int]":
 
 def tenant_column() -> "Column[int]":
     return Column("tenant_id", Integer, ForeignKey("clients.id"), nullable=False)
+
+
+def int_column(name: str, *, nullable: bool = False) -> "Column[int]":
+    return Column(name, Integer, nullable=nullable)
+
+
+def id_and_tenant_columns() -> "list[Column[int]]":
+    """A tenant-owned table's surrogate key `id`, then its owner `tenant_id`."""
+    return [Column("id", Integer, primary_key=True), tenant_column()]

@@ -2,7 +2,12 @@
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
 
-from boxoffice.server.db.columns import cents_column, instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    cents_column,
+    id_and_tenant_columns,
+    instant_column,
+    int_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 ORDER_STATUSES = ("ord", "cancel", "reemit", "reissue", "res", "pros", "trash")
@@ -12,8 +17,7 @@ ORDER_CHANNELS = ("www", "sp")
 orders = Table(
     "orders",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("order_key", String(23), nullable=False, unique=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
     Column("status", String(8), nullable=False),
@@ -21,7 +25,7 @@ orders = Table(
     Column("channel", String(4), nullable=False),
     instant_column("order_date_at"),
     instant_column("time_out_at", nullable=True),
-    Column("payment_method_id", Integer, nullable=True),
+    int_column("payment_method_id", nullable=True),
     Column("handling_text", String(255), nullable=True),
     Column("discount_name", String(255), nullable=True),
     # amount = current seats + donation + fee, kept in step by the order service.
@@ -46,14 +50,13 @@ orders = Table(
 order_seats = Table(
     "order_seats",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
-    Column("event_id", Integer, nullable=False),
-    Column("rank_id", Integer, nullable=False),
-    Column("hall_seat_id", Integer, nullable=True),
-    Column("row_nr", Integer, nullable=True),
-    Column("seat_nr", Integer, nullable=True),
+    int_column("event_id"),
+    int_column("rank_id"),
+    int_column("hall_seat_id", nullable=True),
+    int_column("row_nr", nullable=True),
+    int_column("seat_nr", nullable=True),
     Column("price_id", String(32), nullable=False),
     Column("price_name", String(255), nullable=False),
     cents_column("amount_cents"),

@@ -11,7 +11,7 @@ from sqlalchemy import (
     Table,
 )
 
-from boxoffice.server.db.columns import instant_column, tenant_column
+from boxoffice.server.db.columns import id_and_tenant_columns, instant_column
 from boxoffice.server.db.metadata import metadata
 
 PAYMENT_STATES = ("open", "paid", "cancelled", "expired")
@@ -19,8 +19,7 @@ PAYMENT_STATES = ("open", "paid", "cancelled", "expired")
 order_payments = Table(
     "order_payments",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, unique=True),
     # SHA-256 (hex) of the order key: the public API finds an order by the hash of the key
     # it is shown, so no lookup ever compares the secret itself.

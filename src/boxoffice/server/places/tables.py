@@ -2,7 +2,11 @@
 
 from sqlalchemy import Column, Integer, String, Table, UniqueConstraint
 
-from boxoffice.server.db.columns import instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    id_and_tenant_columns,
+    instant_column,
+    int_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 # Every place that is held by a cart or sold in a live order. The unique key makes it
@@ -12,11 +16,10 @@ from boxoffice.server.db.metadata import metadata
 place_claims = Table(
     "place_claims",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
-    Column("event_id", Integer, nullable=False),
+    *id_and_tenant_columns(),
+    int_column("event_id"),
     Column("place_key", String(32), nullable=False),
-    Column("rank_id", Integer, nullable=False),
+    int_column("rank_id"),
     Column("cart_item_id", Integer, nullable=True, index=True),
     Column("order_seat_id", Integer, nullable=True, index=True),
     instant_column("expires_at", nullable=True),

@@ -2,14 +2,13 @@
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table
 
-from boxoffice.server.db.columns import instant_column, tenant_column
+from boxoffice.server.db.columns import id_and_tenant_columns, instant_column
 from boxoffice.server.db.metadata import metadata
 
 ticket_secrets = Table(
     "ticket_secrets",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("order_seat_id", Integer, ForeignKey("order_seats.id"), nullable=False, unique=True),
     # The secret itself is kept to draw the ticket again; lookups go by its SHA-256 (hex).
     Column("secret", String(64), nullable=False),

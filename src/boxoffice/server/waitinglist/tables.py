@@ -2,7 +2,11 @@
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
 
-from boxoffice.server.db.columns import instant_column, tenant_column
+from boxoffice.server.db.columns import (
+    id_and_tenant_columns,
+    instant_column,
+    int_column,
+)
 from boxoffice.server.db.metadata import metadata
 
 WAITING_TYPES = ("waiting", "notified", "converted", "cancelled", "expired")
@@ -10,11 +14,10 @@ WAITING_TYPES = ("waiting", "notified", "converted", "cancelled", "expired")
 waiting_list_entries = Table(
     "waiting_list_entries",
     metadata,
-    Column("id", Integer, primary_key=True),
-    tenant_column(),
+    *id_and_tenant_columns(),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-    Column("event_id", Integer, nullable=False),
-    Column("number_of_tickets", Integer, nullable=False),
+    int_column("event_id"),
+    int_column("number_of_tickets"),
     Column("type", String(16), nullable=False),
     instant_column("created_at"),
     instant_column("notified_at", nullable=True),
