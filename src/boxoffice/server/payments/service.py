@@ -21,7 +21,7 @@ from boxoffice.server.carts.schemas import CheckoutInput
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.customers import service as customers
 from boxoffice.server.db.transactions import Tx
-from boxoffice.server.errors import Conflict, Gone, InvalidInput, NotFound
+from boxoffice.server.errors import Conflict, InvalidInput, NotFound
 from boxoffice.server.orders import service as orders
 from boxoffice.server.orders.service import OrderDetail
 from boxoffice.server.payments import repository
@@ -283,11 +283,6 @@ class PaymentClosed(Conflict):
         super().__init__(f"This payment is {state}; nothing more can be done with it.")
 
 
-class ReservationExpired(Gone):
-    def __init__(self) -> None:
-        super().__init__("The reservation has expired; its places are no longer held.")
-
-
 @dataclass(frozen=True, slots=True)
 class Settled:
     """What happened on the payment page, and where the buyer goes next (None: stay)."""
@@ -348,10 +343,8 @@ def _apply(
     if state != "open":
         raise PaymentClosed(state)
     if outcome is Outcome.PAID:
-        try:
-            orders.confirm_reservation(tx, tenant_id=tenant.id, order_id=order_id)
-        except orders.ReservationExpired:
-            raise ReservationExpired() from None
+        # 410 (orders.ReservationExpired) when a place was taken as expired meanwhile.
+        orders.confirm_reservation(tx, tenant_id=tenant.id, order_id=order_id)
         _close(tx, tenant, payment, "paid")
         return Settled(state="paid", redirect=redirect)
     if outcome is Outcome.CANCELLED:
