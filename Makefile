@@ -12,8 +12,17 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-install: $(UV)
+install: $(UV) node_modules/.package-lock.json
 	$(UV) sync --frozen
+
+# The browser tests' JavaScript (axe-core), as package-lock.json pins it; again when it changes.
+# Without npm the browser tests are skipped (outside CI).
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is not installed: the browser tests (tests/browser) will be skipped"; \
+	fi
 
 run: install
 	$(UV) run boxoffice migrate
@@ -51,7 +60,7 @@ format: install
 check: lint typecheck test
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache boxoffice.db* .demo-key
+	rm -rf .venv .tools node_modules .pytest_cache .mypy_cache .ruff_cache boxoffice.db* .demo-key
 
 openapi: install
 	$(UV) run python -m boxoffice.server.openapi_file > docs/openapi.json

@@ -26,6 +26,8 @@ CREATED_BY_NORMAL_USE = [
     "data/copy/.sync-lock",
     "elsewhere/copy.duckdb",
     "elsewhere/copy/.sync-lock",
+    "node_modules/axe-core/axe.min.js",
+    "node_modules/.package-lock.json",
 ]
 
 

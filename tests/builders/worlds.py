@@ -114,6 +114,19 @@ def build_catalog(engine: Engine, client: Client) -> Catalog:
     return catalog
 
 
+# The shop's payment methods, added to the standard catalog by `build_shop_catalog`.
+SHOP_TEST_PAY, SHOP_INVOICE = 3, 2
+
+
+def build_shop_catalog(engine: Engine, client: Client) -> Catalog:
+    """The standard catalog (above) as a shop sells it: with payment method 3 "Testbetaling"
+    (0.50) of the `test` provider, online, so that a buyer can pay in a browser."""
+    catalog = build_catalog(engine, client)
+    with building(engine, client.tenant.id) as b:
+        b.payment_method(SHOP_TEST_PAY, "Testbetaling", 50, provider="test", online=True)
+    return catalog
+
+
 def add_customer(
     engine: Engine, client: Client, email: str = "ada@example.org", tags: Sequence[str] = ()
 ) -> int:
