@@ -6,7 +6,13 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Connection, RowMapping, insert
 
 from boxoffice.server.carts.tables import cart_items, carts
-from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.scoping import (
+    all_rows,
+    first_row,
+    insert_row,
+    scoped_delete,
+    scoped_update,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +44,7 @@ def get_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, lock: bool = False
 ) -> RowMapping | None:
     """The cart; `lock` takes its row lock so that changes to one cart are serialised."""
-    stmt = scoped_select(carts, tenant_id=tenant_id).where(carts.c.id == cart_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, carts, carts.c.id == cart_id, tenant_id=tenant_id, lock=lock)
 
 
 def update_cart_expiry(conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int) -> None:
@@ -59,19 +62,13 @@ def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: i
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
-    stmt = (
-        scoped_select(cart_items, tenant_id=tenant_id)
-        .where(cart_items.c.cart_id == cart_id)
-        .order_by(cart_items.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = cart_items.c.cart_id == cart_id
+    return all_rows(conn, cart_items, where, tenant_id=tenant_id, order_by=[cart_items.c.id])
 
 
 def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) -> RowMapping | None:
-    stmt = scoped_select(cart_items, tenant_id=tenant_id).where(
-        cart_items.c.cart_id == cart_id, cart_items.c.id == item_id
-    )
-    return conn.execute(stmt).mappings().first()
+    where = (cart_items.c.cart_id == cart_id, cart_items.c.id == item_id)
+    return first_row(conn, cart_items, *where, tenant_id=tenant_id)
 
 
 def insert_donation(conn: Connection, *, tenant_id: int, cart_id: str, item: NewItem) -> None:
@@ -88,15 +85,7 @@ def insert_ticket_items(
     for item in items:
         values = asdict(item)
         del values["place_key"]
-        ids.append(
-            int(
-                conn.execute(
-                    insert(cart_items)
-                    .values(tenant_id=tenant_id, cart_id=cart_id, **values)
-                    .returning(cart_items.c.id)
-                ).scalar_one()
-            )
-        )
+        ids.append(insert_row(conn, cart_items, tenant_id=tenant_id, cart_id=cart_id, **values))
     return ids
 
 

@@ -1,6 +1,5 @@
 """SQL for catalog reads. Every function takes a keyword-only tenant_id."""
 
-from collections import defaultdict
 from collections.abc import Collection
 
 from sqlalchemy import Connection, RowMapping, func
@@ -17,7 +16,17 @@ from boxoffice.server.catalog.tables import (
     productions,
     ranks,
 )
-from boxoffice.server.db.scoping import same_tenant, scoped_select
+from boxoffice.server.db.scoping import (
+    all_rows,
+    first_row,
+    rows_by,
+    rows_grouped_by,
+    same_tenant,
+    scoped_select,
+)
+
+# Events in start order (ties by id).
+_START_ORDER = (events.c.start_at, events.c.event_id)
 
 
 def list_events(
@@ -29,97 +38,64 @@ def list_events(
         stmt = stmt.where(events.c.start_at >= start_min)
     if start_max is not None:
         stmt = stmt.where(events.c.start_at <= start_max)
-    stmt = stmt.order_by(events.c.start_at, events.c.event_id)
-    return list(conn.execute(stmt).mappings())
+    return list(conn.execute(stmt.order_by(*_START_ORDER)).mappings())
 
 
 def list_events_by_production(
     conn: Connection, *, tenant_id: int, production_id: int
 ) -> list[RowMapping]:
-    stmt = (
-        scoped_select(events, tenant_id=tenant_id)
-        .where(events.c.production_id == production_id)
-        .order_by(events.c.start_at, events.c.event_id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = events.c.production_id == production_id
+    return all_rows(conn, events, where, tenant_id=tenant_id, order_by=_START_ORDER)
 
 
 def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
-    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id == event_id)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, events, events.c.event_id == event_id, tenant_id=tenant_id)
 
 
 def list_events_by_ids(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
 ) -> dict[int, RowMapping]:
-    if not event_ids:
-        return {}
-    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id.in_(list(event_ids)))
-    return {row["event_id"]: row for row in conn.execute(stmt).mappings()}
+    return rows_by(conn, events.c.event_id, event_ids, tenant_id=tenant_id)
 
 
 def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
-    stmt = scoped_select(productions, tenant_id=tenant_id).where(
-        productions.c.production_id == production_id
-    )
-    return conn.execute(stmt).mappings().first()
+    where = productions.c.production_id == production_id
+    return first_row(conn, productions, where, tenant_id=tenant_id)
 
 
 def list_prices_by_event(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
 ) -> dict[int, list[RowMapping]]:
     """Prices per event id: by rank, the dearest first, then by price id."""
-    if not event_ids:
-        return {}
-    stmt = (
-        scoped_select(prices, tenant_id=tenant_id)
-        .where(prices.c.event_id.in_(list(event_ids)))
-        .order_by(
-            prices.c.event_id, prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id
-        )
-    )
-    found: dict[int, list[RowMapping]] = defaultdict(list)
-    for row in conn.execute(stmt).mappings():
-        found[row["event_id"]].append(row)
-    return dict(found)
+    order = (prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id)
+    return rows_grouped_by(conn, prices.c.event_id, event_ids, tenant_id=tenant_id, order_by=order)
 
 
 def list_prices_by_ids(
     conn: Connection, *, tenant_id: int, price_ids: Collection[str]
 ) -> dict[str, RowMapping]:
-    if not price_ids:
-        return {}
-    stmt = scoped_select(prices, tenant_id=tenant_id).where(prices.c.price_id.in_(list(price_ids)))
-    return {row["price_id"]: row for row in conn.execute(stmt).mappings()}
+    return rows_by(conn, prices.c.price_id, price_ids, tenant_id=tenant_id)
 
 
 def list_halls(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
-    stmt = scoped_select(halls, tenant_id=tenant_id).order_by(halls.c.hall_id)
-    return list(conn.execute(stmt).mappings())
+    return all_rows(conn, halls, tenant_id=tenant_id, order_by=[halls.c.hall_id])
 
 
 def get_hall(conn: Connection, *, tenant_id: int, hall_id: int) -> RowMapping | None:
-    stmt = scoped_select(halls, tenant_id=tenant_id).where(halls.c.hall_id == hall_id)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, halls, halls.c.hall_id == hall_id, tenant_id=tenant_id)
 
 
 def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
-    stmt = (
-        scoped_select(hall_sections, tenant_id=tenant_id)
-        .where(hall_sections.c.hall_id == hall_id)
-        .order_by(hall_sections.c.section_id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = hall_sections.c.hall_id == hall_id
+    order = [hall_sections.c.section_id]
+    return all_rows(conn, hall_sections, where, tenant_id=tenant_id, order_by=order)
 
 
 def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
     """Every seat of a hall, in plan order: section, row, seat number."""
-    stmt = (
-        scoped_select(hall_seats, tenant_id=tenant_id)
-        .where(hall_seats.c.hall_id == hall_id)
-        .order_by(hall_seats.c.section_id, hall_seats.c.row_nr, hall_seats.c.seat_nr)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = hall_seats.c.hall_id == hall_id
+    order = (hall_seats.c.section_id, hall_seats.c.row_nr, hall_seats.c.seat_nr)
+    return all_rows(conn, hall_seats, where, tenant_id=tenant_id, order_by=order)
 
 
 def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[int, int]:
@@ -134,28 +110,20 @@ def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[
 
 
 def list_blocks(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
-    stmt = (
-        scoped_select(event_blocks, tenant_id=tenant_id)
-        .where(event_blocks.c.event_id == event_id)
-        .order_by(event_blocks.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = event_blocks.c.event_id == event_id
+    return all_rows(conn, event_blocks, where, tenant_id=tenant_id, order_by=[event_blocks.c.id])
 
 
 def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
-    stmt = scoped_select(payment_methods, tenant_id=tenant_id).order_by(
-        payment_methods.c.payment_method_id
-    )
-    return list(conn.execute(stmt).mappings())
+    order = [payment_methods.c.payment_method_id]
+    return all_rows(conn, payment_methods, tenant_id=tenant_id, order_by=order)
 
 
 def get_payment_method(
     conn: Connection, *, tenant_id: int, payment_method_id: int
 ) -> RowMapping | None:
-    stmt = scoped_select(payment_methods, tenant_id=tenant_id).where(
-        payment_methods.c.payment_method_id == payment_method_id
-    )
-    return conn.execute(stmt).mappings().first()
+    where = payment_methods.c.payment_method_id == payment_method_id
+    return first_row(conn, payment_methods, where, tenant_id=tenant_id)
 
 
 def lock_events(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:

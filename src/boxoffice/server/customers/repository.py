@@ -9,24 +9,23 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.tables import customer_tags, customers
-from boxoffice.server.db.changes import advanced
-from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.changes import changed
+from boxoffice.server.db.scoping import (
+    first_row,
+    rows_by,
+    scoped_delete,
+    scoped_select,
+)
 
 
 def get_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
-    stmt = scoped_select(customers, tenant_id=tenant_id).where(customers.c.id == customer_id)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, customers, customers.c.id == customer_id, tenant_id=tenant_id)
 
 
 def list_customers_by_ids(
     conn: Connection, *, tenant_id: int, customer_ids: Collection[int]
 ) -> dict[int, RowMapping]:
-    if not customer_ids:
-        return {}
-    stmt = scoped_select(customers, tenant_id=tenant_id).where(
-        customers.c.id.in_(list(customer_ids))
-    )
-    return {row["id"]: row for row in conn.execute(stmt).mappings()}
+    return rows_by(conn, customers.c.id, customer_ids, tenant_id=tenant_id)
 
 
 def list_tags_by_customer(
@@ -56,19 +55,14 @@ def get_tags(conn: Connection, *, tenant_id: int, customer_id: int) -> list[str]
 
 def lock_customer(conn: Connection, *, tenant_id: int, customer_id: int) -> RowMapping | None:
     """The customer row, locked until commit on PostgreSQL (SQLite's writer lock suffices)."""
-    stmt = (
-        scoped_select(customers, tenant_id=tenant_id)
-        .where(customers.c.id == customer_id)
-        .with_for_update()
-    )
-    return conn.execute(stmt).mappings().first()
+    where = customers.c.id == customer_id
+    return first_row(conn, customers, where, tenant_id=tenant_id, lock=True)
 
 
 def get_customer_by_email_key(
     conn: Connection, *, tenant_id: int, email_key: str
 ) -> RowMapping | None:
-    stmt = scoped_select(customers, tenant_id=tenant_id).where(customers.c.email_key == email_key)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, customers, customers.c.email_key == email_key, tenant_id=tenant_id)
 
 
 def _is_email_conflict(exc: IntegrityError) -> bool:
@@ -106,11 +100,8 @@ def update_customer(
     now: int,
 ) -> bool:
     """Set `values` and move last_changed_at; False when the new email_key is taken."""
-    stmt = (
-        scoped_update(customers, tenant_id=tenant_id)
-        .where(customers.c.id == customer_id)
-        .values(last_changed_at=advanced(customers.c.last_changed_at, now), **values)
-    )
+    where = customers.c.id == customer_id
+    stmt = changed(customers, where, tenant_id=tenant_id, now=now, **values)
     try:
         with conn.begin_nested():
             conn.execute(stmt)

@@ -1,8 +1,12 @@
 """Moving `last_changed_at` forward: never backwards, whatever order transactions commit in."""
 
-from sqlalchemy import ColumnElement, case, literal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, Update, case, literal
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.types import BigInteger
+
+from boxoffice.server.db.scoping import scoped_update
 
 
 def advanced(column: "ColumnClause[int] | ColumnElement[int]", now: int) -> ColumnElement[int]:
@@ -14,3 +18,16 @@ def advanced(column: "ColumnClause[int] | ColumnElement[int]", now: int) -> Colu
     """
     stamp = literal(now, BigInteger)
     return case((column > stamp, column), else_=stamp)
+
+
+def changed(
+    table: Table, *where: ColumnElement[bool], tenant_id: int, now: int, **values: Any
+) -> Update:
+    """UPDATE the client's rows of `table` that match `where`: SET `values`, and move their
+    `last_changed_at` to `now` (`advanced`, so never backwards)."""
+    stamp = advanced(table.c.last_changed_at, now)
+    return (
+        scoped_update(table, tenant_id=tenant_id)
+        .where(*where)
+        .values(last_changed_at=stamp, **values)
+    )

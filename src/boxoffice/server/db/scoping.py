@@ -13,7 +13,8 @@ another client's rows. The few statements that are cross-tenant by nature (findi
 client of an API key) say so with `cross_tenant(stmt, why)`.
 """
 
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -21,14 +22,17 @@ from sqlalchemy import (
     BindParameter,
     Column,
     ColumnElement,
+    Connection,
     Delete,
     Executable,
     FromClause,
     Join,
+    RowMapping,
     Select,
     Table,
     Update,
     delete,
+    insert,
     select,
     update,
 )
@@ -96,6 +100,75 @@ def cross_tenant(stmt: _Statement, why: str) -> _Statement:
     """Mark a statement as deliberately not scoped to one client (say why)."""
     marked: _Statement = stmt.execution_options(**{CROSS_TENANT: why})
     return marked
+
+
+# The reads every repository makes: one row, the rows in an order, the rows of some keys.
+
+
+def first_row(
+    conn: Connection, table: Table, *where: ColumnElement[bool], tenant_id: int, lock: bool = False
+) -> RowMapping | None:
+    """The client's first row of `table` that matches `where`, or None; `lock` takes its
+    row lock (FOR UPDATE on PostgreSQL; SQLite's writer lock serialises already)."""
+    stmt = scoped_select(table, tenant_id=tenant_id).where(*where)
+    if lock:
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).mappings().first()
+
+
+def all_rows(
+    conn: Connection,
+    table: Table,
+    *where: ColumnElement[bool],
+    tenant_id: int,
+    order_by: Iterable[ColumnElement[Any]],
+) -> list[RowMapping]:
+    """The client's rows of `table` that match `where`, in `order_by` order."""
+    stmt = scoped_select(table, tenant_id=tenant_id).where(*where).order_by(*order_by)
+    return list(conn.execute(stmt).mappings())
+
+
+def rows_by(
+    conn: Connection, key: "Column[Any]", keys: Collection[Any], *, tenant_id: int
+) -> dict[Any, RowMapping]:
+    """{key: row} of the client's rows of `key`'s table whose `key` is one of `keys`."""
+    if not keys:
+        return {}
+    stmt = scoped_select(_table_of(key), tenant_id=tenant_id).where(key.in_(list(keys)))
+    return {row[key.name]: row for row in conn.execute(stmt).mappings()}
+
+
+def rows_grouped_by(
+    conn: Connection,
+    key: "Column[Any]",
+    keys: Collection[Any],
+    *,
+    tenant_id: int,
+    order_by: Iterable[ColumnElement[Any]],
+) -> dict[Any, list[RowMapping]]:
+    """{key: [row, ...]} of the client's rows of `key`'s table whose `key` is one of `keys`,
+    each list in `order_by` order; keys without rows are absent."""
+    if not keys:
+        return {}
+    table = _table_of(key)
+    stmt = scoped_select(table, tenant_id=tenant_id).where(key.in_(list(keys)))
+    grouped: dict[Any, list[RowMapping]] = defaultdict(list)
+    for row in conn.execute(stmt.order_by(key, *order_by)).mappings():
+        grouped[row[key.name]].append(row)
+    return dict(grouped)
+
+
+def insert_row(conn: Connection, table: Table, *, tenant_id: int, **values: Any) -> int:
+    """INSERT one row of the client into `table`; its new `id`."""
+    stmt = insert(table).values(tenant_id=tenant_id, **values).returning(table.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _table_of(column: "Column[Any]") -> Table:
+    table = column.table
+    if not isinstance(table, Table):
+        raise TypeError(f"{column} is not a column of a table")
+    return table
 
 
 # The check.

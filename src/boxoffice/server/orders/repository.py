@@ -1,14 +1,20 @@
 """SQL for orders and their seats. Every function is scoped by a keyword-only tenant_id."""
 
-from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert
+from sqlalchemy import Connection, RowMapping, func
 
-from boxoffice.server.db.changes import advanced
-from boxoffice.server.db.scoping import scoped_select, scoped_update
+from boxoffice.server.db.changes import changed
+from boxoffice.server.db.scoping import (
+    all_rows,
+    first_row,
+    insert_row,
+    rows_grouped_by,
+    scoped_select,
+    scoped_update,
+)
 from boxoffice.server.orders.tables import order_seats, orders
 
 
@@ -43,94 +49,62 @@ class NewSeat:
 
 
 def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> int:
-    stmt = (
-        insert(orders)
-        .values(
-            tenant_id=tenant_id,
-            order_date_at=now,
-            discount_name=None,
-            created_at=now,
-            last_changed_at=now,
-            **asdict(order),
-        )
-        .returning(orders.c.id)
+    return insert_row(
+        conn,
+        orders,
+        tenant_id=tenant_id,
+        order_date_at=now,
+        discount_name=None,
+        created_at=now,
+        last_changed_at=now,
+        **asdict(order),
     )
-    return int(conn.execute(stmt).scalar_one())
 
 
 def insert_order_seats(
     conn: Connection, *, tenant_id: int, order_id: int, seats: Sequence[NewSeat]
 ) -> list[int]:
     """One `order_seats` row per seat; returns their ids in the seats' order."""
-    ids: list[int] = []
-    for seat in seats:
-        stmt = (
-            insert(order_seats)
-            .values(tenant_id=tenant_id, order_id=order_id, deleted_at=None, **asdict(seat))
-            .returning(order_seats.c.id)
+    return [
+        insert_row(
+            conn, order_seats, tenant_id=tenant_id, order_id=order_id, deleted_at=None, **asdict(s)
         )
-        ids.append(int(conn.execute(stmt).scalar_one()))
-    return ids
+        for s in seats
+    ]
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:
-    stmt = scoped_select(orders, tenant_id=tenant_id).where(orders.c.id == order_id)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, orders, orders.c.id == order_id, tenant_id=tenant_id)
 
 
 def list_seats_by_order(
     conn: Connection, *, tenant_id: int, order_ids: Collection[int]
 ) -> dict[int, list[RowMapping]]:
     """All seats (current and removed) per order id, in seat id order."""
-    if not order_ids:
-        return {}
-    stmt = (
-        scoped_select(order_seats, tenant_id=tenant_id)
-        .where(order_seats.c.order_id.in_(list(order_ids)))
-        .order_by(order_seats.c.order_id, order_seats.c.id)
-    )
-    seats: dict[int, list[RowMapping]] = defaultdict(list)
-    for row in conn.execute(stmt).mappings():
-        seats[row["order_id"]].append(row)
-    return dict(seats)
+    key = order_seats.c.order_id
+    return rows_grouped_by(conn, key, order_ids, tenant_id=tenant_id, order_by=[order_seats.c.id])
 
 
 def lock_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:
     """The order row, locked until commit on PostgreSQL (SQLite's writer lock suffices)."""
-    stmt = (
-        scoped_select(orders, tenant_id=tenant_id).where(orders.c.id == order_id).with_for_update()
-    )
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, orders, orders.c.id == order_id, tenant_id=tenant_id, lock=True)
 
 
 def update_order(
     conn: Connection, *, tenant_id: int, order_id: int, values: Mapping[str, Any], now: int
 ) -> None:
     """Set `values` and move last_changed_at forward."""
-    conn.execute(
-        scoped_update(orders, tenant_id=tenant_id)
-        .where(orders.c.id == order_id)
-        .values(last_changed_at=advanced(orders.c.last_changed_at, now), **values)
-    )
+    conn.execute(changed(orders, orders.c.id == order_id, tenant_id=tenant_id, now=now, **values))
 
 
 def get_seat(conn: Connection, *, tenant_id: int, order_id: int, seat_id: int) -> RowMapping | None:
-    stmt = scoped_select(order_seats, tenant_id=tenant_id).where(
-        order_seats.c.order_id == order_id, order_seats.c.id == seat_id
-    )
-    return conn.execute(stmt).mappings().first()
+    where = (order_seats.c.order_id == order_id, order_seats.c.id == seat_id)
+    return first_row(conn, order_seats, *where, tenant_id=tenant_id)
 
 
 def list_current_seats(conn: Connection, *, tenant_id: int, order_id: int) -> list[RowMapping]:
-    stmt = (
-        scoped_select(order_seats, tenant_id=tenant_id)
-        .where(
-            order_seats.c.order_id == order_id,
-            order_seats.c.deleted_at.is_(None),
-        )
-        .order_by(order_seats.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = (order_seats.c.order_id == order_id, order_seats.c.deleted_at.is_(None))
+    return all_rows(conn, order_seats, *where, tenant_id=tenant_id, order_by=[order_seats.c.id])
 
 
 def update_seat_deleted(conn: Connection, *, tenant_id: int, seat_id: int, now: int) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert
 
-from boxoffice.server.db.scoping import scoped_select, scoped_update
+from boxoffice.server.db.scoping import first_row, scoped_select, scoped_update
 from boxoffice.server.payments.tables import order_payments
 
 
@@ -18,12 +18,8 @@ def insert_payment(
 def get_payment_by_key_hash(
     conn: Connection, *, tenant_id: int, key_hash: str, lock: bool = False
 ) -> RowMapping | None:
-    stmt = scoped_select(order_payments, tenant_id=tenant_id).where(
-        order_payments.c.order_key_hash == key_hash
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    return conn.execute(stmt).mappings().first()
+    where = order_payments.c.order_key_hash == key_hash
+    return first_row(conn, order_payments, where, tenant_id=tenant_id, lock=lock)
 
 
 def update_payment(

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, RowMapping, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from boxoffice.server.catalog.tables import events, halls, payment_methods, prices, productions
-from boxoffice.server.db.scoping import scoped_select
+from boxoffice.server.db.scoping import all_rows, first_row, scoped_select
 from boxoffice.server.public.tables import public_rate_limits
 
 
@@ -26,10 +26,8 @@ def list_productions(
 
 
 def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
-    stmt = scoped_select(productions, tenant_id=tenant_id).where(
-        productions.c.production_id == production_id
-    )
-    return conn.execute(stmt).mappings().first()
+    where = productions.c.production_id == production_id
+    return first_row(conn, productions, where, tenant_id=tenant_id)
 
 
 def list_events(
@@ -50,8 +48,7 @@ def list_events(
 
 
 def get_event(conn: Connection, *, tenant_id: int, event_id: int) -> RowMapping | None:
-    stmt = scoped_select(events, tenant_id=tenant_id).where(events.c.event_id == event_id)
-    return conn.execute(stmt).mappings().first()
+    return first_row(conn, events, events.c.event_id == event_id, tenant_id=tenant_id)
 
 
 def list_event_ids(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> set[int]:
@@ -66,12 +63,9 @@ def list_event_ids(conn: Connection, *, tenant_id: int, event_ids: Collection[in
 
 def list_prices(conn: Connection, *, tenant_id: int, event_id: int) -> list[RowMapping]:
     """An event's prices: by rank, the dearest first, then by price id."""
-    stmt = (
-        scoped_select(prices, tenant_id=tenant_id)
-        .where(prices.c.event_id == event_id)
-        .order_by(prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = prices.c.event_id == event_id
+    order = (prices.c.rank_id, prices.c.amount_cents.desc(), prices.c.price_id)
+    return all_rows(conn, prices, where, tenant_id=tenant_id, order_by=order)
 
 
 def list_halls(
@@ -85,12 +79,9 @@ def list_halls(
 
 
 def list_online_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
-    stmt = (
-        scoped_select(payment_methods, tenant_id=tenant_id)
-        .where(payment_methods.c.online.is_(True))
-        .order_by(payment_methods.c.payment_method_id)
-    )
-    return list(conn.execute(stmt).mappings())
+    where = payment_methods.c.online.is_(True)
+    order = [payment_methods.c.payment_method_id]
+    return all_rows(conn, payment_methods, where, tenant_id=tenant_id, order_by=order)
 
 
 def list_event_type_columns(conn: Connection, *, tenant_id: int) -> list[tuple[str | None, ...]]:
