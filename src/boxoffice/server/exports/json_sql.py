@@ -98,39 +98,6 @@ def _sqlite_value(kind: Kind, column: str) -> list[Part]:
 _VALUES = {"postgresql": _pg_value, "sqlite": _sqlite_value}
 
 
-def json_parts(
-    resource: Resource,
-    dialect: str,
-    table: str,
-    given: Mapping[str, Sequence[Part]],
-    *,
-    open_at: str | None = None,
-    only_if_set: bool = False,
-) -> list[Part]:
-    """The pieces of the resource's JSON for a row of `table`: its columns' values, and for
-    each given field the pieces in `given`.
-
-    `open_at`: the text stops after that (last) field's key, for the caller to append its
-    value and the closing brace. `only_if_set`: whether the fields rendered only when set
-    are there (the caller's query then selects only rows where they are set).
-    """
-    value_of = _VALUES[dialect]
-    parts: list[Part] = [Raw("{")]
-    fields = [f for f in resource.fields if only_if_set or not f.only_if_set]
-    for index, f in enumerate(fields):
-        parts.append(Raw(("," if index else "") + orjson.dumps(f.key).decode() + ":"))
-        if f.key == open_at:
-            if index != len(fields) - 1:
-                raise ValueError(f"{resource.name}: the open field {open_at!r} is not last")
-            return parts
-        if f.column is None:
-            parts.extend(given[f.key])
-        else:
-            parts.extend(value_of(f.kind, f"{table}.{f.column}"))
-    parts.append(Raw("}"))
-    return parts
-
-
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -172,6 +139,26 @@ def json_sql(
     open_at: str | None = None,
     only_if_set: bool = False,
 ) -> str:
-    """An SQL expression: the JSON text of the resource of a row of `table` (see json_parts)."""
-    parts = json_parts(resource, dialect, table, given, open_at=open_at, only_if_set=only_if_set)
+    """An SQL expression: the JSON text of the resource of a row of `table`, made of its
+    columns' values and, for each given field, the pieces in `given`.
+
+    `open_at`: the text stops after that (last) field's key, for the caller to append its
+    value and the closing brace. `only_if_set`: whether the fields rendered only when set
+    are there (the caller's query then selects only rows where they are set).
+    """
+    value_of = _VALUES[dialect]
+    parts: list[Part] = [Raw("{")]
+    fields = [f for f in resource.fields if only_if_set or not f.only_if_set]
+    for index, f in enumerate(fields):
+        parts.append(Raw(("," if index else "") + orjson.dumps(f.key).decode() + ":"))
+        if f.key == open_at:
+            if index != len(fields) - 1:
+                raise ValueError(f"{resource.name}: the open field {open_at!r} is not last")
+            break
+        if f.column is None:
+            parts.extend(given[f.key])
+        else:
+            parts.extend(value_of(f.kind, f"{table}.{f.column}"))
+    else:
+        parts.append(Raw("}"))
     return pg_text(parts) if dialect == "postgresql" else sqlite_text(parts)
