@@ -3,7 +3,6 @@
 All optional and backward compatible (docs/catalog.md, "What the public API shows").
 """
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -67,26 +66,12 @@ def _url(problems: Problems, obj: JsonObject, key: str) -> str | None:
     return value
 
 
-def _event_types(problems: Problems, obj: JsonObject) -> str | None:
-    """The names as stored: compact JSON text, so that a reload compares equal."""
-    value = obj.data.get("eventTypes")
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        problems.add(obj.at("eventTypes"), "The eventTypes must be an array of names or null.")
-        return None
-    found: list[str] = []
-    for index, name in enumerate(value):
-        path = f"{obj.at('eventTypes')}[{index}]"
-        if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 64:
-            problems.add(
-                path, "An event type is a non-empty string of at most 64 characters, unpadded."
-            )
-        elif name in found:
-            problems.add(path, f"Duplicate event type {name!r}.")
-        else:
-            found.append(name)
-    return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+def _event_type_problem(name: object, kept: list[str]) -> str | None:
+    if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 64:
+        return "An event type is a non-empty string of at most 64 characters, unpadded."
+    if name in kept:
+        return f"Duplicate event type {name!r}."
+    return None
 
 
 def public_texts(problems: Problems, obj: JsonObject) -> PublicTexts:
@@ -94,7 +79,7 @@ def public_texts(problems: Problems, obj: JsonObject) -> PublicTexts:
         text=obj.text("text", max_length=_MAX_TEXT, required=False),
         short_text=obj.text("shortText", max_length=255, required=False),
         image=_url(problems, obj, "image"),
-        event_types_json=_event_types(problems, obj),
+        event_types_json=obj.names_json("eventTypes", "names", _event_type_problem),
     )
 
 

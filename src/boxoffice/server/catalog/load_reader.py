@@ -1,6 +1,7 @@
 """Reading a JSON document field by field, with every problem keyed by its JSON path."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from boxoffice.server.errors import InvalidInput
@@ -142,6 +143,27 @@ class JsonObject:
             problem = _INSTANT_PROBLEMS[exc.reason].format(key=key, value=value)
         self.problems.add(self.at(key), problem)
         return None
+
+    def names_json(
+        self, key: str, what: str, valid: Callable[[object, list[str]], str | None]
+    ) -> str | None:
+        """An optional array of strings (`what`), stored as compact JSON text so that a
+        reload compares equal. `valid(item, kept)` names an item's problem, or None to keep it.
+        """
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.problems.add(self.at(key), f"The {key} must be an array of {what} or null.")
+            return None
+        kept: list[str] = []
+        for index, item in enumerate(value):
+            problem = valid(item, kept)
+            if problem is not None:
+                self.problems.add(f"{self.at(key)}[{index}]", problem)
+            else:
+                kept.append(str(item))
+        return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
     def items(self, key: str, *, required: bool = False) -> Iterator[tuple[str, object]]:
         """(path, item) of each element of an array field; an absent optional array is empty."""

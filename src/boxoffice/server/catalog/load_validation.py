@@ -5,7 +5,6 @@ the file (`productions[0].events[1].prices[0].rankId`), so that a refused file i
 whole and the operator can fix everything in one go.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -311,7 +310,7 @@ def _event(
         event_id = None
     name = obj.text("eventName", max_length=255)
     event_type = obj.text("eventType", max_length=64, required=False)
-    tags_json = _event_tags(problems, obj)
+    tags_json = obj.names_json("eventTags", "strings", _event_tag_problem)
     start_at = obj.instant("start", tz)
     end_at = obj.instant("end", tz)
     if start_at is not None and end_at is not None and end_at < start_at:
@@ -353,24 +352,10 @@ def _event(
     )
 
 
-def _event_tags(problems: Problems, obj: JsonObject) -> str | None:
-    """The tags as stored: compact JSON text, so that a reload compares equal."""
-    value = obj.data.get("eventTags")
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        problems.add(obj.at("eventTags"), "The eventTags must be an array of strings or null.")
-        return None
-    tags: list[str] = []
-    for index, tag in enumerate(value):
-        if not isinstance(tag, str) or not tag.strip() or len(tag) > 64:
-            problems.add(
-                f"{obj.at('eventTags')}[{index}]",
-                "An event tag must be a non-empty string of at most 64 characters.",
-            )
-        else:
-            tags.append(tag)
-    return json.dumps(tags, ensure_ascii=False, separators=(",", ":"))
+def _event_tag_problem(tag: object, _kept: list[str]) -> str | None:
+    if not isinstance(tag, str) or not tag.strip() or len(tag) > 64:
+        return "An event tag must be a non-empty string of at most 64 characters."
+    return None
 
 
 def _capacity(

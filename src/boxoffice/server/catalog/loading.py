@@ -6,20 +6,9 @@ The format, its rules and the reload semantics are documented in docs/catalog.md
 from sqlalchemy import Connection, Table
 
 from boxoffice.server.catalog import load_repository as repository
+from boxoffice.server.catalog import tables
 from boxoffice.server.catalog.load_public import EVENT_COLUMNS, TEXT_COLUMNS
 from boxoffice.server.catalog.load_validation import Catalog, validate_catalog
-from boxoffice.server.catalog.tables import (
-    client_types,
-    event_capacities,
-    events,
-    hall_seats,
-    hall_sections,
-    halls,
-    payment_methods,
-    prices,
-    productions,
-    ranks,
-)
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.service import Tenant
@@ -80,22 +69,27 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
     """(table, key columns, value columns, {key: values}) of every catalog table."""
     hall_list = list(catalog.halls.values())
     return [
-        (client_types, ("name",), (), {(name,): () for name in catalog.client_types}),
+        (tables.client_types, ("name",), (), {(name,): () for name in catalog.client_types}),
         (
-            payment_methods,
+            tables.payment_methods,
             ("payment_method_id",),
             ("name", "fee_cents", "provider", "online"),
             {(i,): value for i, value in catalog.payment_methods.items()},
         ),
-        (ranks, ("rank_id",), ("name",), {(i,): (name,) for i, name in catalog.ranks.items()}),
         (
-            halls,
+            tables.ranks,
+            ("rank_id",),
+            ("name",),
+            {(i,): (name,) for i, name in catalog.ranks.items()},
+        ),
+        (
+            tables.halls,
             ("hall_id",),
             ("name", "address", "zip", "city", "phone", "url"),
             {(hall.hall_id,): hall.values for hall in hall_list},
         ),
         (
-            hall_sections,
+            tables.hall_sections,
             ("hall_id", "section_id"),
             ("name",),
             {
@@ -105,7 +99,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
             },
         ),
         (
-            hall_seats,
+            tables.hall_seats,
             ("hall_id", "section_id", "row_nr", "seat_nr"),
             ("rank_id",),
             {
@@ -115,7 +109,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
             },
         ),
         (
-            productions,
+            tables.productions,
             ("production_id",),
             ("name", *TEXT_COLUMNS),
             {
@@ -124,7 +118,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
             },
         ),
         (
-            events,
+            tables.events,
             ("event_id",),
             (
                 "production_id",
@@ -155,7 +149,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
             },
         ),
         (
-            event_capacities,
+            tables.event_capacities,
             ("event_id", "rank_id"),
             ("places",),
             {
@@ -165,7 +159,7 @@ def _table_rows(catalog: Catalog) -> list[tuple[Table, tuple[str, ...], tuple[st
             },
         ),
         (
-            prices,
+            tables.prices,
             ("price_id",),
             ("event_id", "name", "rank_id", "amount_cents"),
             {
