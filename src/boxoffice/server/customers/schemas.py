@@ -117,28 +117,9 @@ class _Request(ApiModel):
     model_config = ConfigDict(validate_by_name=False)
 
 
-class CustomerCreate(_Request):
-    """Body of POST /customer."""
-
-    email: Email
-    customer_first_name: OptionalText = None
-    customer_last_name: RequiredName
-    customer_salutation: Salutation = None
-    customer_preposition: OptionalText = None
-    customer_address: OptionalText = None
-    customer_house_nr: HouseNr = None
-    customer_zip: Zip = None
-    customer_city: OptionalText = None
-    customer_country: OptionalText = None
-    customer_phone: Phone = None
-    customer_credit: Credit = 0
-
-    def columns(self) -> dict[str, Any]:
-        return {column: getattr(self, name) for name, column in COLUMNS.items()}
-
-
-class CustomerUpdate(_Request):
-    """Body of PUT /customer/{customerId}: only the fields present are changed."""
+class _CustomerFields(_Request):
+    """The writable fields of a customer, in contract order, each optional (as PUT takes
+    them); POST requires some (CustomerCreate redeclares those, in place)."""
 
     email: EmailChange = None
     customer_first_name: OptionalText = None
@@ -152,6 +133,21 @@ class CustomerUpdate(_Request):
     customer_country: OptionalText = None
     customer_phone: Phone = None
     customer_credit: CreditChange = None
+
+
+class CustomerCreate(_CustomerFields):
+    """Body of POST /customer."""
+
+    email: Email
+    customer_last_name: RequiredName
+    customer_credit: Credit = 0
+
+    def columns(self) -> dict[str, Any]:
+        return {column: getattr(self, name) for name, column in COLUMNS.items()}
+
+
+class CustomerUpdate(_CustomerFields):
+    """Body of PUT /customer/{customerId}: only the fields present are changed."""
 
     def columns(self) -> dict[str, Any]:
         """The columns to set: the fields present in the body (an explicit null clears)."""
