@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Body, Path, Response
 
 from boxoffice.server.db.transactions import read_transaction, write_transaction
-from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.deps import AppEngine, HoldMinutes
 from boxoffice.server.errors import Conflict, Gone, NotFound
 from boxoffice.server.lenient import api_router
 from boxoffice.server.public import cart_service
@@ -30,13 +30,11 @@ _EXPIRED = Gone.documented("Cart expired: its places are no longer held.")
     response_model=CartCreated,
     responses={201: {"headers": {"Location": {"description": "The new cart's URL."}}}},
 )
-def create_cart(tenant: PublicTenant, engine: AppEngine, settings: AppSettings) -> Response:
+def create_cart(tenant: PublicTenant, engine: AppEngine, hold_minutes: HoldMinutes) -> Response:
     """Create an empty cart; its places are held for `BOXOFFICE_CART_HOLD_MINUTES` after
     each change."""
     with write_transaction(engine) as tx:
-        cart_id = cart_service.create_cart(
-            tx, tenant=tenant, hold_minutes=settings.cart_hold_minutes
-        )
+        cart_id = cart_service.create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
     location = f"/v1/{tenant.name}/cart/{cart_id}"
     return json_response({"cart_id": cart_id}, 201, {"Location": location})
 
@@ -51,7 +49,7 @@ def create_cart(tenant: PublicTenant, engine: AppEngine, settings: AppSettings) 
 def add_tickets(
     tenant: PublicTenant,
     engine: AppEngine,
-    settings: AppSettings,
+    hold_minutes: HoldMinutes,
     cart_id: CartIdPath,
     line: Annotated[CartLineInput, Body()],
 ) -> Response:
@@ -65,7 +63,7 @@ def add_tickets(
             event_id=line.event_id,
             count=line.numberoftickets,
             discount_id=line.discount_id,
-            hold_minutes=settings.cart_hold_minutes,
+            hold_minutes=hold_minutes,
         )
         body = public_cart_resource(cart, tenant.timezone)
     return json_response(body)
@@ -80,15 +78,16 @@ def get_cart(tenant: PublicTenant, engine: AppEngine, cart_id: CartIdPath) -> Re
     return json_response(body)
 
 
+_NO_TICKET = NotFound.documented("Cart or ticket not found.")
+
+
 @router.delete(
-    "/cart/{cart_id}/{seat_id}",
-    response_model=CartArray,
-    responses=NotFound.documented("Cart or ticket not found.") | _EXPIRED,
+    "/cart/{cart_id}/{seat_id}", response_model=CartArray, responses=_NO_TICKET | _EXPIRED
 )
 def remove_ticket(
     tenant: PublicTenant,
     engine: AppEngine,
-    settings: AppSettings,
+    hold_minutes: HoldMinutes,
     cart_id: CartIdPath,
     seat_id: Annotated[str, Path(max_length=20)],
 ) -> Response:
@@ -97,11 +96,7 @@ def remove_ticket(
         raise NotFound("Cart item")
     with write_transaction(engine) as tx:
         cart = cart_service.remove_ticket(
-            tx,
-            tenant=tenant,
-            cart_id=cart_id,
-            item_id=int(seat_id),
-            hold_minutes=settings.cart_hold_minutes,
+            tx, tenant=tenant, cart_id=cart_id, item_id=int(seat_id), hold_minutes=hold_minutes
         )
         body = public_cart_resource(cart, tenant.timezone)
     return json_response(body)

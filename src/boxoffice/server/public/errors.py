@@ -11,3 +11,7 @@ class PublicNotFound(AppError):
 
 
 UNKNOWN = "Not found."
+# The contract's messages: the service raises them, the routes document them.
+EVENT_NOT_FOUND = "Event not found"
+SUB_EVENT_NOT_FOUND = "sub_event not found"
+LOCATION_NOT_FOUND = "Location not found"

@@ -13,12 +13,13 @@ from sqlalchemy import Connection, RowMapping
 from boxoffice.server.catalog.service import MAX_ID
 from boxoffice.server.places.service import count_available
 from boxoffice.server.public import repository
-from boxoffice.server.public.errors import PublicNotFound
+from boxoffice.server.public.errors import (
+    EVENT_NOT_FOUND,
+    LOCATION_NOT_FOUND,
+    SUB_EVENT_NOT_FOUND,
+    PublicNotFound,
+)
 from boxoffice.server.tenancy.service import Tenant
-
-EVENT_NOT_FOUND = "Event not found"
-SUB_EVENT_NOT_FOUND = "sub_event not found"
-LOCATION_NOT_FOUND = "Location not found"
 
 
 @dataclass(frozen=True, slots=True)
