@@ -1,4 +1,4 @@
-"""Request-scoped access to the engine and settings."""
+"""Request-scoped access to the engine and settings (and the settings routes pass on)."""
 
 from typing import Annotated
 
@@ -18,5 +18,11 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_hold_minutes(request: Request) -> int:
+    return get_app_settings(request).cart_hold_minutes
+
+
 AppEngine = Annotated[Engine, Depends(get_engine)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+# How long a cart holds its places after each change (BOXOFFICE_CART_HOLD_MINUTES).
+HoldMinutes = Annotated[int, Depends(get_hold_minutes)]

@@ -13,13 +13,15 @@ from boxoffice.server.carts.schemas import (
     CheckoutInput,
     ItemId,
 )
+from boxoffice.server.carts.service import CartView
 from boxoffice.server.db.transactions import read_transaction, write_transaction
-from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.deps import AppEngine, HoldMinutes
 from boxoffice.server.errors import Conflict, Gone, NotFound, Responses
 from boxoffice.server.lenient import api_router
 from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
+from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["cart"])
@@ -38,10 +40,10 @@ _HOLD: Responses = (
 
 
 @router.post("/cart", status_code=201, response_model=CartResource)
-def create_cart(tenant: CurrentTenant, engine: AppEngine, settings: AppSettings) -> Response:
+def create_cart(tenant: CurrentTenant, engine: AppEngine, hold_minutes: HoldMinutes) -> Response:
     """Create an empty cart (extension); it lasts `timeOut`, moved on by every change."""
     with write_transaction(engine) as tx:
-        view = service.create_cart(tx, tenant=tenant, hold_minutes=settings.cart_hold_minutes)
+        view = service.create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
     return json_response(resources.cart_resource(view, tenant.timezone), 201)
 
 
@@ -49,55 +51,51 @@ def create_cart(tenant: CurrentTenant, engine: AppEngine, settings: AppSettings)
 def add_items(
     tenant: CurrentTenant,
     engine: AppEngine,
-    settings: AppSettings,
+    hold_minutes: HoldMinutes,
     cart_id: CartId,
     items: Annotated[list[CartItemInput], Body()],
 ) -> Response:
     """Hold places: all lines or none (409 when not enough places are available)."""
     with write_transaction(engine) as tx:
         view = service.add_items(
-            tx,
-            tenant=tenant,
-            cart_id=cart_id,
-            lines=items,
-            hold_minutes=settings.cart_hold_minutes,
+            tx, tenant=tenant, cart_id=cart_id, lines=items, hold_minutes=hold_minutes
         )
     return json_response(resources.cart_resource(view, tenant.timezone))
 
 
+def _read_cart(tenant: Tenant, engine: AppEngine, cart_id: str) -> CartView:
+    with read_transaction(engine) as conn:
+        return service.get_cart(conn, tenant=tenant, cart_id=cart_id, now=now_micros())
+
+
 @router.get("/cart/{cartId}", response_model=CartResource, responses=_READ)
 def get_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
-    with read_transaction(engine) as conn:
-        view = service.get_cart(conn, tenant=tenant, cart_id=cart_id, now=now_micros())
+    view = _read_cart(tenant, engine, cart_id)
     return json_response(resources.cart_resource(view, tenant.timezone))
 
 
 @router.get("/cart/{cartId}/summary", response_model=CartSummaryResource, responses=_READ)
 def get_cart_summary(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
-    with read_transaction(engine) as conn:
-        view = service.get_cart(conn, tenant=tenant, cart_id=cart_id, now=now_micros())
+    view = _read_cart(tenant, engine, cart_id)
     return json_response(resources.cart_summary_resource(view, tenant.timezone))
 
 
+_NO_ITEM = NotFound.documented("Cart or cart item not found.")
+
+
 @router.delete(
-    "/cart/{cartId}/{itemId}",
-    response_model=CartResource,
-    responses=NotFound.documented("Cart or cart item not found.") | _EXPIRED,
+    "/cart/{cartId}/{itemId}", response_model=CartResource, responses=_NO_ITEM | _EXPIRED
 )
 def remove_item(
     tenant: CurrentTenant,
     engine: AppEngine,
-    settings: AppSettings,
+    hold_minutes: HoldMinutes,
     cart_id: CartId,
     item_id: ItemId,
 ) -> Response:
     with write_transaction(engine) as tx:
         view = service.remove_item(
-            tx,
-            tenant=tenant,
-            cart_id=cart_id,
-            item_id=item_id,
-            hold_minutes=settings.cart_hold_minutes,
+            tx, tenant=tenant, cart_id=cart_id, item_id=item_id, hold_minutes=hold_minutes
         )
     return json_response(resources.cart_resource(view, tenant.timezone))
 
