@@ -79,6 +79,17 @@ class JsonObject:
             self.problems.add(self.at(key), f"The {key} field is required.")
         return value
 
+    def first(
+        self, value: int | None, key: str, seen: dict[object, str], what: str | None = None
+    ) -> int | None:
+        """`value` (of `key`) the first time `seen` meets it; a repeat is a problem (named
+        `what`, by default `<key> <value>`) and None, like an invalid value."""
+        if value is None or self.problems.unique(
+            seen, value, self.at(key), what or f"{key} {value}"
+        ):
+            return value
+        return None
+
     def ident(self, key: str, *, required: bool = True) -> int | None:
         """A positive integer id."""
         return self.integer(key, minimum=1, maximum=MAX_ID, required=required)
@@ -164,6 +175,13 @@ class JsonObject:
             else:
                 kept.append(str(item))
         return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+
+    def objects(
+        self, key: str, fields: frozenset[str], *, required: bool = False
+    ) -> Iterator["JsonObject"]:
+        """Each element of an array field, as a JsonObject of `fields`."""
+        for path, item in self.items(key, required=required):
+            yield JsonObject(self.problems, item, path, fields)
 
     def items(self, key: str, *, required: bool = False) -> Iterator[tuple[str, object]]:
         """(path, item) of each element of an array field; an absent optional array is empty."""

@@ -167,16 +167,13 @@ def _client_types(problems: Problems, root: JsonObject) -> list[str]:
 def _payment_methods(problems: Problems, root: JsonObject) -> dict[int, tuple[str, int, str, bool]]:
     methods: dict[int, tuple[str, int, str, bool]] = {}
     seen: dict[object, str] = {}
-    for path, item in root.items("paymentMethods"):
-        obj = JsonObject(problems, item, path, _PAYMENT_METHOD)
+    for obj in root.objects("paymentMethods", _PAYMENT_METHOD):
         method_id = obj.ident("paymentMethodId")
         name = obj.text("name", max_length=255)
         fee = obj.money("fee")
         provider, online = payment_public(problems, obj)
-        unique = method_id is not None and problems.unique(
-            seen, method_id, obj.at("paymentMethodId"), f"paymentMethodId {method_id}"
-        )
-        if unique and method_id is not None and name is not None and fee is not None:
+        method_id = obj.first(method_id, "paymentMethodId", seen)
+        if method_id is not None and name is not None and fee is not None:
             methods[method_id] = (name, fee, provider, online)
     return methods
 
@@ -184,13 +181,11 @@ def _payment_methods(problems: Problems, root: JsonObject) -> dict[int, tuple[st
 def _ranks(problems: Problems, root: JsonObject) -> dict[int, str]:
     found: dict[int, str] = {}
     seen: dict[object, str] = {}
-    for path, item in root.items("ranks"):
-        obj = JsonObject(problems, item, path, _RANK)
+    for obj in root.objects("ranks", _RANK):
         rank_id = obj.ident("rankId")
         name = obj.text("name", max_length=255)
-        if rank_id is not None and problems.unique(
-            seen, rank_id, obj.at("rankId"), f"rankId {rank_id}"
-        ):
+        rank_id = obj.first(rank_id, "rankId", seen)
+        if rank_id is not None:
             found[rank_id] = name or ""
     return found
 
@@ -206,8 +201,7 @@ def _rank(problems: Problems, obj: JsonObject, ranks: dict[int, str]) -> int | N
 def _halls(problems: Problems, root: JsonObject, ranks: dict[int, str]) -> dict[int, CatalogHall]:
     found: dict[int, CatalogHall] = {}
     seen: dict[object, str] = {}
-    for path, item in root.items("halls"):
-        obj = JsonObject(problems, item, path, _HALL)
+    for obj in root.objects("halls", _HALL):
         hall_id = obj.ident("hallId")
         hall = CatalogHall(
             hall_id=hall_id or 0,
@@ -223,9 +217,8 @@ def _halls(problems: Problems, root: JsonObject, ranks: dict[int, str]) -> dict[
         sections_seen: dict[object, str] = {}
         for section_path, section_item in obj.items("sections"):
             _section(problems, section_path, section_item, hall, sections_seen, ranks)
-        if hall_id is not None and problems.unique(
-            seen, hall_id, obj.at("hallId"), f"hallId {hall_id}"
-        ):
+        hall_id = obj.first(hall_id, "hallId", seen)
+        if hall_id is not None:
             found[hall_id] = hall
     return found
 
@@ -241,23 +234,15 @@ def _section(
     obj = JsonObject(problems, item, path, _SECTION)
     section_id = obj.ident("sectionId")
     name = obj.text("sectionName", max_length=255)
-    if section_id is None or not problems.unique(
-        seen, section_id, obj.at("sectionId"), f"sectionId {section_id} in this hall"
-    ):
-        section_id = None
-    elif name is not None:
+    section_id = obj.first(section_id, "sectionId", seen, f"sectionId {section_id} in this hall")
+    if section_id is not None and name is not None:
         hall.sections[section_id] = name
     rows_seen: dict[object, str] = {}
-    for row_path, row_item in obj.items("rows"):
-        row = JsonObject(problems, row_item, row_path, _ROW)
+    for row in obj.objects("rows", _ROW):
         row_nr = row.ident("rowNr")
-        if row_nr is not None and not problems.unique(
-            rows_seen, row_nr, row.at("rowNr"), f"row {row_nr} in section {section_id}"
-        ):
-            row_nr = None
+        row_nr = row.first(row_nr, "rowNr", rows_seen, f"row {row_nr} in section {section_id}")
         seats_seen: dict[object, str] = {}
-        for seat_path, seat_item in row.items("seats", required=True):
-            seat = JsonObject(problems, seat_item, seat_path, _HALL_SEAT)
+        for seat in row.objects("seats", _HALL_SEAT, required=True):
             seat_nr = seat.ident("seatNr")
             rank_id = _rank(problems, seat, ranks)
             if seat_nr is None or not problems.unique(
@@ -275,16 +260,14 @@ def _productions(problems: Problems, root: JsonObject, catalog: Catalog, tz: Zon
     seen: dict[object, str] = {}
     event_ids: dict[object, str] = {}
     price_ids: dict[object, str] = {}
-    for path, item in root.items("productions"):
-        obj = JsonObject(problems, item, path, _PRODUCTION)
+    for obj in root.objects("productions", _PRODUCTION):
         production_id = obj.ident("productionId")
         name = obj.text("productionName", max_length=255)
         texts = public_texts(problems, obj)
-        if production_id is not None and problems.unique(
-            seen, production_id, obj.at("productionId"), f"productionId {production_id}"
-        ):
-            catalog.productions[production_id] = name or ""
-            catalog.production_texts[production_id] = texts
+        first_id = obj.first(production_id, "productionId", seen)
+        if first_id is not None:
+            catalog.productions[first_id] = name or ""
+            catalog.production_texts[first_id] = texts
         for event_path, event_item in obj.items("events"):
             event = _event(problems, event_path, event_item, catalog, tz, event_ids, price_ids)
             if event is not None and production_id is not None:
@@ -303,11 +286,7 @@ def _event(
     price_ids: dict[object, str],
 ) -> CatalogEvent | None:
     obj = JsonObject(problems, item, path, _EVENT)
-    event_id = obj.ident("eventId")
-    if event_id is not None and not problems.unique(
-        event_ids, event_id, obj.at("eventId"), f"eventId {event_id}"
-    ):
-        event_id = None
+    event_id = obj.first(obj.ident("eventId"), "eventId", event_ids)
     name = obj.text("eventName", max_length=255)
     event_type = obj.text("eventType", max_length=64, required=False)
     tags_json = obj.names_json("eventTags", "strings", _event_tag_problem)
@@ -369,8 +348,7 @@ def _capacity(
         )
         return capacity
     seen: dict[object, str] = {}
-    for path, item in obj.items("capacity"):
-        entry = JsonObject(problems, item, path, _CAPACITY)
+    for entry in obj.objects("capacity", _CAPACITY):
         rank_id = _rank(problems, entry, ranks)
         places = entry.integer("places", minimum=0, maximum=_MAX_PLACES)
         if rank_id is not None and problems.unique(
@@ -391,8 +369,7 @@ def _prices(
 ) -> list[CatalogPrice]:
     found: list[CatalogPrice] = []
     hall_ranks = set(hall.seats.values()) if hall is not None else set()
-    for path, item in obj.items("prices"):
-        price = JsonObject(problems, item, path, _PRICE)
+    for price in obj.objects("prices", _PRICE):
         price_id = price.text("priceId", max_length=32)
         if price_id is not None:
             if not _PRICE_ID.match(price_id) or price_id in _RESERVED_PRICE_IDS:
@@ -436,8 +413,7 @@ def _blocks(
     found: list[tuple[str, SeatKey | None, int, int]] = []
     blocked_seats: dict[object, str] = {}
     blocked_places: dict[int, tuple[int, str]] = {}
-    for path, item in obj.items("blocks"):
-        block = JsonObject(problems, item, path, _BLOCK)
+    for block in obj.objects("blocks", _BLOCK):
         block_type = block.choice("blockType", BLOCK_NAMES)
         if seating == "reserved":
             for key in ("rankId", "places"):
