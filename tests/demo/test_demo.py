@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy import Engine, text
 
 from boxoffice.demo.catalog import SCALES, Scale
-from boxoffice.demo.generator import DEMO_TODAY, create_demo, generate_demo
+from boxoffice.demo.generator import DEMO_TODAY, create_demo
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.values.instants import instant_to_micros
@@ -58,7 +58,7 @@ def rows(engine: Engine, sql: str, tenant: int) -> list[tuple[Any, ...]]:
 def dense(engine: Engine) -> int:
     """A dense demo client, generated once per database (the checks below only read it)."""
     name = new_name()
-    generate_demo(engine, client=name, scale=DENSE, seed=7, console=quiet())
+    create_demo(engine, client=name, scale=DENSE, seed=7, console=quiet())
     return tenant_id(engine, name)
 
 
@@ -369,12 +369,12 @@ def test_small_scale_through_create_demo_and_the_key_works(
 
 def test_a_rerun_returns_a_new_key_and_keeps_the_data(engine: Engine) -> None:
     name = new_name()
-    first = generate_demo(engine, client=name, scale=DENSE, seed=3, console=quiet())
+    first = create_demo(engine, client=name, scale=DENSE, seed=3, console=quiet())
     t = tenant_id(engine, name)
     before = snapshot(engine, t)
     console = quiet()
 
-    second = generate_demo(engine, client=name, scale=DENSE, seed=99, console=console)
+    second = create_demo(engine, client=name, scale=DENSE, seed=99, console=console)
 
     assert second != first and key_prefix(second) is not None
     assert snapshot(engine, t) == before
@@ -453,7 +453,7 @@ def snapshot(engine: Engine, t: int) -> dict[str, list[tuple[Any, ...]]]:
 def test_the_same_seed_gives_the_same_data(engine: Engine) -> None:
     names = [new_name() for _ in range(3)]
     for name, seed in zip(names, (11, 11, 12), strict=True):
-        generate_demo(engine, client=name, scale=DENSE, seed=seed, console=quiet())
+        create_demo(engine, client=name, scale=DENSE, seed=seed, console=quiet())
     first, second, other = (snapshot(engine, tenant_id(engine, n)) for n in names)
 
     assert first == second
@@ -476,7 +476,7 @@ def test_the_same_seed_gives_the_same_data(engine: Engine) -> None:
 
 def test_the_public_api_shows_the_demo_catalog(engine: Engine, http: TestClient) -> None:
     name = new_name()
-    generate_demo(engine, client=name, scale=SCALES["small"], seed=3, console=quiet())
+    create_demo(engine, client=name, scale=SCALES["small"], seed=3, console=quiet())
     main_events = http.get(f"/v1/{name}/events").json()
     assert main_events
     for main in main_events:

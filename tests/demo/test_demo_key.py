@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import Engine, text
 
-from boxoffice.demo.generator import generate_demo
+from boxoffice.demo.generator import create_demo
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.tenancy.service import get_tenant, is_active_key, revoke_key
@@ -32,7 +32,7 @@ def live_keys(engine: Engine, name: str) -> int:
 
 def run(engine: Engine, name: str, key_file: Path) -> tuple[str, str]:
     console = Console(file=io.StringIO(), width=200)
-    key = generate_demo(engine, client=name, scale=TINY, seed=5, console=console, key_file=key_file)
+    key = create_demo(engine, client=name, scale=TINY, seed=5, console=console, key_file=key_file)
     said = console.file.getvalue()  # type: ignore[attr-defined]
     return key, said
 

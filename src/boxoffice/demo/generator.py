@@ -73,39 +73,25 @@ def create_demo(
     engine: Engine,
     *,
     client: str,
-    scale: str,
+    scale: str | Scale,
     seed: int,
     console: Console | None = None,
     key_file: Path | None = None,
 ) -> str:
     """Create the demo client and its data; returns an API key of the client.
 
-    If the client exists already, its data is left alone, so that `make run` can call this on
+    `scale` is a name of SCALES or a Scale of its own (tests use small custom ones). If the
+    client exists already, its data is left alone, so that `make run` can call this on
     every start. Its key is then the one in `key_file` while that is still a live key of the
     client, else a new one; either way `key_file` holds the returned key afterwards (mode
     0600), so that repeated runs do not pile up live keys.
     """
-    profile = SCALES.get(scale)
+    profile = SCALES.get(scale) if isinstance(scale, str) else scale
     if profile is None:
         raise InvalidInput.field("scale", f"Unknown scale {scale!r}; one of: {', '.join(SCALES)}.")
-    return generate_demo(
-        engine, client=client, scale=profile, seed=seed, console=console, key_file=key_file
-    )
-
-
-def generate_demo(
-    engine: Engine,
-    *,
-    client: str,
-    scale: Scale,
-    seed: int,
-    console: Console | None = None,
-    key_file: Path | None = None,
-) -> str:
-    """`create_demo` for any scale (tests use small custom ones)."""
     console = console or Console(stderr=True)
     kept = _read_key(key_file)
-    key = _generate(engine, client=client, scale=scale, seed=seed, console=console, kept=kept)
+    key = _generate(engine, client=client, scale=profile, seed=seed, console=console, kept=kept)
     if key_file is not None and key != kept:
         _write_key(key_file, key)
     return key
