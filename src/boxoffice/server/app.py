@@ -34,6 +34,7 @@ from boxoffice.server.paths import PEPPERED_PREFIX
 from boxoffice.server.places.routes import router as places_router
 from boxoffice.server.public.install import install_public_api
 from boxoffice.server.responses import error_response, json_response
+from boxoffice.server.shop.routes import router as shop_router
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
@@ -137,6 +138,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(client_name_parameter)])
     app.add_middleware(AuthenticationMiddleware, engine=engine)
     install_public_api(app, settings, engine)
+    # The ticket shop's pages (HTML, per client under /{client_name}/shop).
+    app.include_router(shop_router)
     if settings.extensions:
         # Accept-Encoding: gzip (an extension). It streams: each chunk of an export is
         # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.

@@ -76,8 +76,10 @@ def add_tickets(
     count: int,
     discount_id: str | None,
     hold_minutes: int,
+    seat_ids: Sequence[int] = (),
 ) -> PublicCart:
-    """Hold `count` best-available places of the event at the price, or none (409)."""
+    """Hold `count` best-available places of the event at the price, or none (409); with
+    `seat_ids` (as many as `count`), those seats of a reserved event instead."""
     payments.release_expired(tx, tenant=tenant)
     current = carts.get_cart(tx.conn, tenant=tenant, cart_id=cart_id, now=tx.now)
     try:
@@ -98,16 +100,14 @@ def add_tickets(
             f"One order takes at most {most} tickets of event {event_id}; "
             f"the cart has {in_cart} already.",
         )
-    line = CartItemInput.model_validate(
-        {
-            "priceId": price["price_id"],
-            "rankId": int(price["rank_id"]),
-            "eventId": event_id,
-            "numberOfTickets": count,
-        }
+    line = {"priceId": price["price_id"], "rankId": int(price["rank_id"]), "eventId": event_id}
+    lines = (
+        [CartItemInput.model_validate(line | {"seatId": seat_id}) for seat_id in seat_ids]
+        if seat_ids
+        else [CartItemInput.model_validate(line | {"numberOfTickets": count})]
     )
     view = carts.add_items(
-        tx, tenant=tenant, cart_id=cart_id, lines=[line], hold_minutes=hold_minutes
+        tx, tenant=tenant, cart_id=cart_id, lines=lines, hold_minutes=hold_minutes
     )
     return PublicCart(view=view, labels=_labels(tx.conn, tenant, view.items))
 

@@ -10,7 +10,6 @@ from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, Gone, NotFound
 from boxoffice.server.lenient import api_router
-from boxoffice.server.payments import service as payments
 from boxoffice.server.public import order_service
 from boxoffice.server.public.order_resources import public_order_resource
 from boxoffice.server.public.order_schemas import (
@@ -52,35 +51,13 @@ def create_order(
     """Place the cart as an order of the customer with this email (created when new) and
     start its payment: `url` is where the buyer pays (the cart's places stay held for the
     order until then), and paying sends them to `redirectURL?return=<order_key>`."""
-    base = public_base(request, tenant)
-
-    def urls_of(provider: str, order_key: str) -> payments.PaymentUrls:
-        page = f"{base}/pay/{provider}/{order_key}"
-        return payments.PaymentUrls(page=page, callback=page)
-
-    order_request = payments.OrderRequest(
-        cart_id=body.cart_id,
-        payment_method_id=body.payment_id,
-        redirect_url=body.redirect_url,
-        buyer=payments.Buyer(
-            email=body.email,
-            first_name=body.firstname,
-            last_name=body.lastname,
-            phone=body.phone,
-            address=body.address,
-            city=body.city,
-            zip=body.zip,
-        ),
-        optin=body.avg_optin,
-        mailinglist=body.avg_mailinglist,
-    )
     with write_transaction(engine) as tx:
-        placed = payments.place_order(
+        placed = order_service.place_order(
             tx,
             tenant=tenant,
-            request=order_request,
+            body=body,
+            base=public_base(request, tenant),
             reservation_minutes=settings.reservation_minutes,
-            urls_of=urls_of,
         )
     if placed is None:
         # The cart expired meanwhile; the release of its places is committed above.

@@ -10,8 +10,10 @@ from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import PlaceLabels
+from boxoffice.server.db.transactions import Tx
 from boxoffice.server.payments import service as payments
-from boxoffice.server.payments.service import PublicOrder
+from boxoffice.server.payments.service import PlacedOrder, PublicOrder
+from boxoffice.server.public.order_schemas import OrderCreateInput
 from boxoffice.server.public.service import sub_event_types
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.tickets import service as tickets
@@ -32,6 +34,42 @@ class OrderView:
         if production is None:
             return [event["event_type"]] if event["event_type"] else []
         return sub_event_types(event, production)
+
+
+def place_order(
+    tx: Tx, *, tenant: Tenant, body: OrderCreateInput, base: str, reservation_minutes: int
+) -> PlacedOrder | None:
+    """Place the cart of `body` as an order and start its payment (payments/); `base` is
+    the public API's URL for the client, where the payment pages are. None when the cart
+    expired meanwhile (its holds are released; the caller commits that and answers 410)."""
+
+    def urls_of(provider: str, order_key: str) -> payments.PaymentUrls:
+        page = f"{base}/pay/{provider}/{order_key}"
+        return payments.PaymentUrls(page=page, callback=page)
+
+    request = payments.OrderRequest(
+        cart_id=body.cart_id,
+        payment_method_id=body.payment_id,
+        redirect_url=body.redirect_url,
+        buyer=payments.Buyer(
+            email=body.email,
+            first_name=body.firstname,
+            last_name=body.lastname,
+            phone=body.phone,
+            address=body.address,
+            city=body.city,
+            zip=body.zip,
+        ),
+        optin=body.avg_optin,
+        mailinglist=body.avg_mailinglist,
+    )
+    return payments.place_order(
+        tx,
+        tenant=tenant,
+        request=request,
+        reservation_minutes=reservation_minutes,
+        urls_of=urls_of,
+    )
 
 
 def get_order(conn: Connection, *, tenant: Tenant, order_key: str) -> OrderView:
