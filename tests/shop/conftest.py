@@ -7,23 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tests.builders import Catalog, build_catalog, building
 from tests.conftest import Client
+from tests.public_orders.conftest import TEST_PAY, catalog
 
-TEST_PAY = 3
+__all__ = ["TEST_PAY", "Shopper", "catalog"]
 # TestClient answers with httpx2's Response when httpx2 is installed, else httpx's.
 Reply = Any
-
-
-@pytest.fixture
-def catalog(engine: Engine, client: Client) -> Catalog:
-    built = build_catalog(engine, client)
-    with building(engine, client.tenant.id) as b:
-        b.payment_method(TEST_PAY, "Testbetaling", 50, provider="test", online=True)
-        b.payment_method(5, "Elsewhere", 0, provider="mollie", online=True)
-    return built
 
 
 @dataclass

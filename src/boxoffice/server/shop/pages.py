@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from boxoffice.server.carts.service import CartExpired
 from boxoffice.server.errors import AppError, NotFound
@@ -24,6 +24,7 @@ from boxoffice.server.public.tenancy import public_tenant
 from boxoffice.server.shop import i18n
 from boxoffice.server.shop.i18n import N_
 from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.tickets.pages import page_templates
 
 CART_COOKIE = "boxoffice_cart"
 LANGUAGE_COOKIE = "boxoffice_lang"
@@ -42,11 +43,9 @@ ORDER_HEADERS = PAGE_HEADERS | {"Referrer-Policy": "no-referrer"}
 
 @cache
 def environment(language: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("boxoffice.server.shop", "templates"),
-        autoescape=select_autoescape(["html", "svg"]),
-        extensions=["jinja2.ext.i18n"],
-    )
+    """The shop's templates in `language`; they extend the one page shell (tickets/)."""
+    env = page_templates("boxoffice.server.shop")
+    env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = lambda cents: i18n.money(int(cents), language)
     return env
@@ -162,7 +161,7 @@ def render(
     html = (
         environment(visit.language)
         .get_template(template)
-        .render(visit=visit, basket=basket, **context)
+        .render(visit=visit, language=visit.language, basket=basket, **context)
     )
     return _remember(HTMLResponse(html, status_code=status, headers=dict(headers)), visit)
 
@@ -198,8 +197,8 @@ def error_page(request: Request, exc: AppError) -> Response:
     if tenant is None:
         html = (
             environment(language)
-            .get_template("unknown.html")
-            .render(language=language, title=title, explanation=explanation)
+            .get_template("error.html")
+            .render(visit=None, language=language, basket=0, title=title, explanation=explanation)
         )
         return HTMLResponse(html, status_code=404, headers=PAGE_HEADERS)
     visit = visit_of(request, tenant)

@@ -6,7 +6,7 @@ with a redirect (303) to the page that shows the result, or with the form's page
 and a message (409, 410, 422) when nothing could be done; nothing is written then.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -52,12 +52,22 @@ MICROS_PER_SECOND = 1_000_000
 Form = dict[str, Any]
 
 
+# What a form's route does once the form is read: (visit, form) -> the answer.
+Action = Callable[[Visit, Form], Response]
+
+
 async def _form(request: Request) -> Form:
     """The posted form's fields: a list for `seat`, text for the others."""
     form = await request.form()
     fields: Form = {k: v for k, v in form.items() if isinstance(v, str)}
     fields["seat"] = [v for v in form.getlist("seat") if isinstance(v, str)]
     return fields
+
+
+async def _posted(request: Request, tenant: Tenant, action: Action) -> Response:
+    """Read the posted form, then do `action` in the thread pool (it uses the database)."""
+    form = await _form(request)
+    return await run_in_threadpool(action, visit_of(request, tenant, form), form)
 
 
 def _basket(cart: service.FoundCart) -> int:
@@ -166,9 +176,9 @@ async def hold(
 ) -> Response:
     """The event page's forms: `seat` (each chosen seat's id) with `price-<rank id>`, or
     `qty-<ticket type>` counts for the best available places."""
-    form = await _form(request)
-    visit = visit_of(request, tenant, form)
-    return await run_in_threadpool(_hold, engine, settings, visit, event_id, form)
+    return await _posted(
+        request, tenant, lambda visit, form: _hold(engine, settings, visit, event_id, form)
+    )
 
 
 def _cart_page(engine: Engine, visit: Visit, status: int = 200) -> Response:
@@ -214,8 +224,9 @@ async def remove(
     request: Request, tenant: PublicTenant, engine: AppEngine, settings: AppSettings
 ) -> Response:
     """Remove one ticket (`item`) from the cart and release its place."""
-    form = await _form(request)
-    return await run_in_threadpool(_remove, engine, settings, visit_of(request, tenant, form), form)
+    return await _posted(
+        request, tenant, lambda visit, form: _remove(engine, settings, visit, form)
+    )
 
 
 def _restart(engine: Engine, settings: Settings, visit: Visit) -> Response:
@@ -230,8 +241,7 @@ async def restart(
     request: Request, tenant: PublicTenant, engine: AppEngine, settings: AppSettings
 ) -> Response:
     """Start again with a new, empty cart (after the old one expired)."""
-    form = await _form(request)
-    return await run_in_threadpool(_restart, engine, settings, visit_of(request, tenant, form))
+    return await _posted(request, tenant, lambda visit, _form: _restart(engine, settings, visit))
 
 
 def _checkout_page(
@@ -314,11 +324,14 @@ async def place(
     request: Request, tenant: PublicTenant, engine: AppEngine, settings: AppSettings
 ) -> Response:
     """Place the cart as an order of the buyer, and go to the payment method's page."""
-    form = await _form(request)
-    visit = visit_of(request, tenant, form)
-    back = f"{_order_base(request, tenant)}?lang={visit.language}"
-    base = public_base(request, tenant)
-    return await run_in_threadpool(_place, engine, settings, visit, form, base, back)
+    base, shop = public_base(request, tenant), _order_base(request, tenant)
+    return await _posted(
+        request,
+        tenant,
+        lambda visit, form: _place(
+            engine, settings, visit, form, base, f"{shop}?lang={visit.language}"
+        ),
+    )
 
 
 @router.get(SHOP + "/order")

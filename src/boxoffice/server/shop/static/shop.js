@@ -6,7 +6,8 @@
   function tellParent() {
     // The official plugin's listener reads `voordemensen_basketcounter` (docs/shop.md).
     if (window.parent && window.parent !== window) {
-      var count = parseInt(document.body.getAttribute("data-basket-count") || "0", 10);
+      var main = document.querySelector("[data-basket-count]");
+      var count = parseInt((main && main.getAttribute("data-basket-count")) || "0", 10);
       window.parent.postMessage({ voordemensen_basketcounter: count }, "*");
     }
   }
