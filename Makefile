@@ -81,3 +81,11 @@ load: install
 # BENCH_ARGS="--runs 1 --databases sqlite" for a quicker look.
 bench: install
 	$(UV) run python bench/bench.py --chart docs/benchmarks.png $(BENCH_ARGS)
+
+.PHONY: onsale
+# On-sale benchmark (bench/onsale.py, docs/benchmarks.md#on-sale): scratch SQLite and
+# PostgreSQL databases, `serve --workers 2`, 32 buyers selling out a 2,000-seat hall and a
+# 4,000-place event, the reads of an on-sale next to /healthz (wrk when installed). ~5-10 min.
+# ONSALE_ARGS="--databases sqlite --read-seconds 2" for a quicker look.
+onsale: install
+	$(UV) run python bench/onsale.py --chart docs/onsale.png $(ONSALE_ARGS)

@@ -72,19 +72,25 @@ class Scratch:
 class Server:
     """`boxoffice serve --workers N` on 127.0.0.1, ready on enter, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, log: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "boxoffice.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers)]
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The server's own lines (access log, tracebacks) go to `log` when given.
+        output = log.open("ab") if log is not None else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+            )
+        finally:
+            if log is not None:
+                output.close()  # type: ignore[union-attr]
 
     def __enter__(self) -> Server:
         try:
