@@ -215,8 +215,8 @@ def _halls(problems: Problems, root: JsonObject, ranks: dict[int, str]) -> dict[
             ),
         )
         sections_seen: dict[object, str] = {}
-        for section_path, section_item in obj.items("sections"):
-            _section(problems, section_path, section_item, hall, sections_seen, ranks)
+        for section in obj.objects("sections", _SECTION):
+            _section(section, hall, sections_seen, ranks)
         hall_id = obj.first(hall_id, "hallId", seen)
         if hall_id is not None:
             found[hall_id] = hall
@@ -224,14 +224,9 @@ def _halls(problems: Problems, root: JsonObject, ranks: dict[int, str]) -> dict[
 
 
 def _section(
-    problems: Problems,
-    path: str,
-    item: object,
-    hall: CatalogHall,
-    seen: dict[object, str],
-    ranks: dict[int, str],
+    obj: JsonObject, hall: CatalogHall, seen: dict[object, str], ranks: dict[int, str]
 ) -> None:
-    obj = JsonObject(problems, item, path, _SECTION)
+    problems = obj.problems
     section_id = obj.ident("sectionId")
     name = obj.text("sectionName", max_length=255)
     section_id = obj.first(section_id, "sectionId", seen, f"sectionId {section_id} in this hall")
@@ -268,8 +263,8 @@ def _productions(problems: Problems, root: JsonObject, catalog: Catalog, tz: Zon
         if first_id is not None:
             catalog.productions[first_id] = name or ""
             catalog.production_texts[first_id] = texts
-        for event_path, event_item in obj.items("events"):
-            event = _event(problems, event_path, event_item, catalog, tz, event_ids, price_ids)
+        for event_obj in obj.objects("events", _EVENT):
+            event = _event(event_obj, catalog, tz, event_ids, price_ids)
             if event is not None and production_id is not None:
                 event.production_id = production_id
                 catalog.events.append(event)
@@ -277,15 +272,13 @@ def _productions(problems: Problems, root: JsonObject, catalog: Catalog, tz: Zon
 
 
 def _event(
-    problems: Problems,
-    path: str,
-    item: object,
+    obj: JsonObject,
     catalog: Catalog,
     tz: ZoneInfo,
     event_ids: dict[object, str],
     price_ids: dict[object, str],
 ) -> CatalogEvent | None:
-    obj = JsonObject(problems, item, path, _EVENT)
+    problems = obj.problems
     event_id = obj.first(obj.ident("eventId"), "eventId", event_ids)
     name = obj.text("eventName", max_length=255)
     event_type = obj.text("eventType", max_length=64, required=False)
