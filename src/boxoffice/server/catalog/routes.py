@@ -20,6 +20,11 @@ from boxoffice.server.tenancy.auth import CurrentTenant
 
 router = api_router(tags=["catalog"])
 
+ProductionId = Annotated[int, Path(alias="productionId")]
+HallId = Annotated[int, Path(alias="hallId")]
+_NO_PRODUCTION = NotFound.documented("Production not found.")
+_NO_HALL = NotFound.documented("Hall not found.")
+
 
 @router.get("/event", response_model=list[EventResource])
 def list_events(
@@ -37,14 +42,10 @@ def list_events(
 
 
 @router.get(
-    "/production/{productionId}",
-    response_model=ProductionResource,
-    responses=NotFound.documented("Production not found."),
+    "/production/{productionId}", response_model=ProductionResource, responses=_NO_PRODUCTION
 )
 def get_production(
-    tenant: CurrentTenant,
-    engine: AppEngine,
-    production_id: Annotated[int, Path(alias="productionId")],
+    tenant: CurrentTenant, engine: AppEngine, production_id: ProductionId
 ) -> Response:
     with read_transaction(engine) as conn:
         view = service.get_production(conn, tenant=tenant, production_id=production_id)
@@ -59,12 +60,8 @@ def list_halls(tenant: CurrentTenant, engine: AppEngine) -> Response:
     return json_response(body)
 
 
-@router.get(
-    "/hall/{hallId}", response_model=HallResource, responses=NotFound.documented("Hall not found.")
-)
-def get_hall(
-    tenant: CurrentTenant, engine: AppEngine, hall_id: Annotated[int, Path(alias="hallId")]
-) -> Response:
+@router.get("/hall/{hallId}", response_model=HallResource, responses=_NO_HALL)
+def get_hall(tenant: CurrentTenant, engine: AppEngine, hall_id: HallId) -> Response:
     with read_transaction(engine) as conn:
         body = resources.hall_resource(service.get_hall(conn, tenant=tenant, hall_id=hall_id))
     return json_response(body)

@@ -21,12 +21,11 @@ from boxoffice.server.values.clock import now_micros
 router = api_router(tags=["catalog"])
 
 _NO_EVENT: Responses = NotFound.documented("Event not found.")
+EventId = Annotated[int, Path(alias="eventId")]
 
 
 @router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
-def get_event(
-    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
-) -> Response:
+def get_event(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Response:
     with read_transaction(engine) as conn:
         places = service.get_event_places(conn, tenant=tenant, event_id=event_id, now=now_micros())
         body = resources.event_detail_resource(places, tenant.timezone)
@@ -34,9 +33,7 @@ def get_event(
 
 
 @router.get("/seating/{eventId}", response_model=SeatPlanResource, responses=_NO_EVENT)
-def get_seat_plan(
-    tenant: CurrentTenant, engine: AppEngine, event_id: Annotated[int, Path(alias="eventId")]
-) -> Response:
+def get_seat_plan(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Response:
     """The hall plan with each seat's live availability (sections empty when unreserved)."""
     with read_transaction(engine) as conn:
         view = service.get_seat_plan(conn, tenant=tenant, event_id=event_id, now=now_micros())
