@@ -145,6 +145,26 @@ class Builder:
         ]
         self.conn.execute(insert(productions), rows)
 
+    def production(
+        self,
+        production_id: int,
+        name: str,
+        *,
+        event_types: Sequence[str] | None = None,
+        **fields: Any,
+    ) -> None:
+        """A production with what the public API shows of it: `fields` may set its `text`,
+        `short_text` and `image`; `event_types` are its event-type names."""
+        self.conn.execute(
+            insert(productions).values(
+                tenant_id=self.tenant_id,
+                production_id=production_id,
+                name=name,
+                event_types=_names_json(event_types),
+                **fields,
+            )
+        )
+
     def event(
         self,
         event_id: int,
@@ -160,9 +180,14 @@ class Builder:
         prices_: Sequence[tuple[str, str, int, int]] = (),
         capacity: dict[int, int] | None = None,
         blocks: Sequence[tuple[str, int | None, int | None, int]] = (),
+        event_types: Sequence[str] | None = None,
+        **fields: Any,
     ) -> None:
         """An event; prices (price id, name, rank, cents); capacity {rank: places} of an
-        unreserved event; blocks (type, hall seat, rank, places)."""
+        unreserved event; blocks (type, hall seat, rank, places). The public API's fields:
+        `event_types` (names), and in `fields` its `text`, `short_text`, `image`, `url`,
+        `status`, `view_end_at` and `max_tickets_per_order` (the production's texts show
+        where an event sets none)."""
         self.conn.execute(
             insert(events).values(
                 tenant_id=self.tenant_id,
@@ -175,6 +200,8 @@ class Builder:
                 end_at=at("2030-04-01T22:30:00+02:00") if end_at is None else end_at,
                 hall_id=hall_id,
                 seating=seating,
+                event_types=_names_json(event_types),
+                **fields,
             )
         )
         for price_id, price_name, rank_id, cents in prices_:
@@ -414,6 +441,11 @@ class Builder:
         values.update(fields)
         stmt = insert(waiting_list_entries).returning(waiting_list_entries.c.id)
         return int(self.conn.execute(stmt, values).scalar_one())
+
+
+def _names_json(names: Sequence[str] | None) -> str | None:
+    """A list of names as the catalog stores it: compact JSON text, or NULL."""
+    return None if names is None else orjson.dumps(list(names)).decode()
 
 
 @contextmanager

@@ -10,8 +10,9 @@ from boxoffice.server.catalog.loading import load_catalog
 from boxoffice.server.catalog.tables import events, payment_methods, productions
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import InvalidInput
-from tests.conftest import Client
-from tests.public.conftest import CATALOG, HAMLET, NOT_ON_SALE, ON_SALE, OUTDOOR
+from tests.catalog.test_loading import CATALOG_TABLES, snapshot
+from tests.conftest import Client, new_client
+from tests.public.conftest import CATALOG, HAMLET, NOT_ON_SALE, ON_SALE, OUTDOOR, build_venue
 
 
 def load(engine: Engine, client: Client, data: object) -> str:
@@ -132,3 +133,25 @@ def test_nor_with_what_an_earlier_file_stored(engine: Engine, client: Client) ->
     ]
     errors = refused(engine, client, later)
     assert "stored production" in errors["productions"][0]
+
+
+def _rows(engine: Engine, client: Client) -> dict[str, list[tuple[Any, ...]]]:
+    """The client's catalog rows, without the tenant and the hall seats' generated ids."""
+    found = snapshot(engine, client)
+    del found["clients"]
+    for name, rows in found.items():
+        table = next(t for t in CATALOG_TABLES if t.name == name)
+        keep = [i for i, c in enumerate(table.c) if c.name not in ("tenant_id", "id")]
+        found[name] = sorted((tuple(row[i] for i in keep) for row in rows), key=repr)
+    return found
+
+
+def test_the_public_tests_build_the_rows_that_loading_the_catalog_makes(
+    engine: Engine, client: Client
+) -> None:
+    # The public API's tests build CATALOG with the test data builder; they read what they
+    # expect from CATALOG, so the two must agree row for row.
+    load(engine, client, catalog())
+    built = new_client(engine)
+    build_venue(engine, built)
+    assert _rows(engine, built) == _rows(engine, client)

@@ -14,15 +14,13 @@ import subprocess
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
-from boxoffice.server.catalog.loading import load_catalog
-from boxoffice.server.db.transactions import write_transaction
+from tests.builders import at, building
 from tests.conftest import Client
 from tests.ops.server import serve
 
@@ -63,44 +61,30 @@ def wordpress() -> Path:
     return WORDPRESS_DIR
 
 
-def _event(event_id: int, start: str, end: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "eventId": event_id,
-        "eventName": "Hamlet",
-        "start": start,
-        "end": end,
-        "hallId": 1,
-        "seating": "unreserved",
-        "capacity": [{"rankId": 1, "places": 40}],
-        "prices": [
-            {"priceId": f"V{event_id}", "priceName": "Vol", "rankId": 1, "amount": "24.50"},
-            {"priceId": f"C{event_id}", "priceName": "CJP", "rankId": 1, "amount": "17.00"},
-        ],
-        **fields,
-    }
-
-
-CATALOG: dict[str, Any] = {
-    "timezone": TIMEZONE,
-    "paymentMethods": [{"paymentMethodId": 1, "name": "iDEAL", "fee": "0.00"}],
-    "ranks": [{"rankId": 1, "name": "Vrije plaats"}],
-    "halls": [{"hallId": 1, "hallName": "Grote Zaal", "sections": []}],
-    "productions": [
-        {
-            "productionId": PRODUCTION,
-            "productionName": "Hamlet",
-            "events": [
-                _event(ON_SALE, "2031-03-14T20:15:00+01:00", "2031-03-14T22:45:00+01:00"),
-                _event(
-                    NOT_ON_SALE,
-                    "2031-03-15T14:00:00+01:00",
-                    "2031-03-15T16:30:00+01:00",
-                    status="nosal",
-                ),
-            ],
-        }
-    ],
-}
+def build_catalog_of(engine: Engine, client: Client) -> None:
+    """A hall without a plan, one production with an event on sale and one not (the
+    client's time zone is TIMEZONE)."""
+    assert str(client.tenant.timezone) == TIMEZONE
+    with building(engine, client.tenant.id) as b:
+        b.payment_method(1, "iDEAL", 0)
+        b.ranks((1, "Vrije plaats"))
+        b.hall(1, {}, name="Grote Zaal")
+        b.production(PRODUCTION, "Hamlet")
+        for event_id, start, end, status in (
+            (ON_SALE, "2031-03-14T20:15:00+01:00", "2031-03-14T22:45:00+01:00", "pub"),
+            (NOT_ON_SALE, "2031-03-15T14:00:00+01:00", "2031-03-15T16:30:00+01:00", "nosal"),
+        ):
+            b.event(
+                event_id,
+                production_id=PRODUCTION,
+                start_at=at(start),
+                end_at=at(end),
+                hall_id=1,
+                seating="unreserved",
+                capacity={1: 40},
+                prices_=[(f"V{event_id}", "Vol", 1, 2450), (f"C{event_id}", "CJP", 1, 1700)],
+                status=status,
+            )
 
 
 def _local(iso: str) -> int:
@@ -110,8 +94,7 @@ def _local(iso: str) -> int:
 def test_the_plugins_calls_reach_boxoffice(
     wordpress: Path, database_url: str, engine: Engine, client: Client, tmp_path: Path
 ) -> None:
-    with write_transaction(engine) as tx:
-        load_catalog(tx, tenant=client.tenant, data=CATALOG)
+    build_catalog_of(engine, client)
     mu_plugins = tmp_path / "mu-plugins"
     mu_plugins.mkdir()
     shutil.copy(PLUGIN, mu_plugins / PLUGIN.name)
