@@ -44,10 +44,11 @@ API_PREFIX = PEPPERED_PREFIX
 _UNPARSEABLE_BODY = "There was an error parsing the body"
 
 
-def client_name_parameter(
+async def client_name_parameter(
     client_name: Annotated[str, Path(pattern=CLIENT_NAME.pattern, max_length=64)],
 ) -> str:
-    """Declares `client_name` in the OpenAPI document; the middleware has checked it already."""
+    """Declares `client_name` in the OpenAPI document; the middleware has checked it already.
+    (Async, so that FastAPI calls it in the event loop rather than through the thread pool.)"""
     return client_name
 
 

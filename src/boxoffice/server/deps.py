@@ -1,4 +1,9 @@
-"""Request-scoped access to the engine and settings (and the settings routes pass on)."""
+"""Request-scoped access to the engine and settings (and the settings routes pass on).
+
+The dependencies are `async def` although they do not wait for anything: FastAPI runs a
+plain `def` dependency in the thread pool, a hop to another thread and back per
+dependency and request, where these only read an attribute.
+"""
 
 from typing import Annotated
 
@@ -8,18 +13,22 @@ from sqlalchemy import Engine
 from boxoffice.server.config import Settings
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def get_app_settings(request: Request) -> Settings:
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_hold_minutes(request: Request) -> int:
-    return get_app_settings(request).cart_hold_minutes
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_app_settings(request: Request) -> Settings:
+    return _settings(request)
+
+
+async def get_hold_minutes(request: Request) -> int:
+    return _settings(request).cart_hold_minutes
 
 
 AppEngine = Annotated[Engine, Depends(get_engine)]

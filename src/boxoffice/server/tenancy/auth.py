@@ -89,8 +89,9 @@ class AuthenticationMiddleware:
         await self.app(scope, receive, send)
 
 
-def current_tenant(request: Request) -> Tenant:
-    """FastAPI dependency: the client the middleware authenticated for this request."""
+async def current_tenant(request: Request) -> Tenant:
+    """FastAPI dependency: the client the middleware authenticated for this request (async:
+    it only reads the scope, so it runs in the event loop instead of a thread-pool hop)."""
     tenant = principal_of(request.scope).tenant
     if tenant is None:
         raise Unauthenticated()

@@ -1,0 +1,196 @@
+"""The CPU one request costs the server, in-process: a focused measurement for the request path.
+
+`make onsale` measures a whole server under 32 buyers on a shared machine, where the other
+sessions' load moves every figure. This measures what one change to the request path buys:
+the app (create_app, the access log formatted and written to /dev/null, metrics in
+multiprocess mode as under `serve --workers 2`) is called directly as an ASGI application
+on one event loop, no network, with --concurrency requests in flight, and the process's
+CPU time (all threads: event loop and thread pool) is divided by the requests. CPU time
+is what a busy machine disturbs least; wall time is reported too.
+
+Per database (a scratch SQLite file or PostgreSQL database, dropped afterwards; on
+PostgreSQL the backend's CPU is not counted), the catalog of bench/onsale.py, then for
+each kind: `GET /healthz`, the minimal authenticated read (`GET .../export/clienttypes`),
+`GET /event/{id}` of the unreserved event, and the order cycle (create cart, hold 2 places
+of the unreserved event, check out), --requests of each (orders: --requests / 3).
+
+    uv run python bench/request_cost.py [--databases sqlite,postgresql] [--requests 600]
+        [--concurrency 8] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging.config
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+# Metrics as under `boxoffice serve --workers 2`: set before prometheus_client is imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-cost-"))
+
+from harness import Scratch
+from onsale import (
+    CLIENT,
+    MINIMAL_READ,
+    PAYMENT_METHOD,
+    UNRESERVED,
+    UNRESERVED_PRICE,
+    UNRESERVED_RANK,
+    prepare,
+)
+
+Call = Callable[[str, str, bytes | None], Awaitable[tuple[int, bytes]]]
+
+
+def driver(app: Any, key: str) -> Call:
+    """Call the ASGI app as uvicorn would, minus the socket."""
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"authorization", key.encode()),
+        (b"user-agent", b"request-cost"),
+    ]
+
+    async def call(method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        extra = [] if body is None else [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]  # fmt: skip
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers + extra,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body or b"", "more_body": False}
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(scope, receive, send)
+        return status, b"".join(chunks)
+
+    return call
+
+
+async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> dict[str, float]:
+    api = f"/v1/{CLIENT}/peppered"
+    hold = orjson.dumps(
+        [{"priceId": UNRESERVED_PRICE, "rankId": UNRESERVED_RANK, "numberOfTickets": 2}]
+    )
+    checkout = orjson.dumps({"paymentMethodId": PAYMENT_METHOD, "paid": True})
+    reads = {
+        "healthz": "/healthz",
+        "minimal read": api + MINIMAL_READ,
+        "event": f"{api}/event/{UNRESERVED}",
+    }
+    count = [0]
+
+    async def expect(method: str, path: str, body: bytes | None, ok: int) -> bytes:
+        status, payload = await call(method, path, body)
+        if status != ok:
+            raise SystemExit(f"{method} {path}: {status} {payload[:300]!r}")
+        count[0] += 1
+        return payload
+
+    async def worker(n: int) -> None:
+        for _ in range(n):
+            if kind == "order (3 requests)":
+                cart = orjson.loads(await expect("POST", f"{api}/cart", None, 201))["cartId"]
+                await expect("POST", f"{api}/cart/{cart}", hold, 200)
+                await expect("POST", f"{api}/cart/{cart}/checkout", checkout, 201)
+            else:
+                await expect("GET", reads[kind], None, 200)
+
+    per_worker = max(1, (requests // 3 if kind.startswith("order") else requests) // concurrency)
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker(per_worker) for _ in range(concurrency)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"requests": count[0], "cpu_us": cpu / count[0] * 1e6, "wall_us": wall / count[0] * 1e6}
+
+
+KINDS = ("healthz", "minimal read", "event", "order (3 requests)")
+
+
+async def measure(call: Call, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
+    kinds = args.kinds.split(",")
+    samples: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    await run_kind(call, "order (3 requests)", 30, 3)  # warm-up: every route once
+    for _ in range(args.rounds):
+        for kind in kinds:
+            samples[kind].append(await run_kind(call, kind, args.requests, args.concurrency))
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"some of {KINDS}")
+    args = parser.parse_args()
+    from boxoffice.server.app import create_app
+    from boxoffice.server.config import Settings
+    from boxoffice.server.ops.logs import log_config
+
+    for database in args.databases.split(","):
+        with Scratch(database, "boxoffice_request_cost") as scratch:
+            env = {**os.environ, "BOXOFFICE_DATABASE_URL": scratch.url}
+            key = prepare(env)
+            # The access log as `serve` writes it (JSON lines), into /dev/null.
+            stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
+            logging.config.dictConfig(log_config("info"))
+            sys.stderr = stderr
+            settings = Settings(
+                database_url=scratch.url,
+                rate_limit_per_minute=0,
+                auth_failure_limit_per_minute=0,
+            )
+            app = create_app(settings)
+            samples = asyncio.run(measure(driver(app, key), args))
+            app.state.engine.dispose()
+        for kind in samples:
+            cpu = statistics.median(s["cpu_us"] for s in samples[kind])
+            wall = statistics.median(s["wall_us"] for s in samples[kind])
+            print(
+                f"{database:10} {kind:20} CPU {cpu:8.0f} us/request   wall {wall:8.0f} us/request"
+                f"   ({args.rounds} rounds: "
+                + ", ".join(f"{s['cpu_us']:.0f}" for s in samples[kind])
+                + ")",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
