@@ -5,9 +5,10 @@
 its own name (docs/public-api.md, "Plugging in a real provider").
 """
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +23,6 @@ from boxoffice.server.public import order_service
 from boxoffice.server.public.order_schemas import form_fields
 from boxoffice.server.public.tenancy import PublicTenant
 from boxoffice.server.public.urls import public_base
-from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["public payments"])
@@ -38,13 +38,34 @@ PAGE_HEADERS = {
 }
 
 
-def _page(engine: AppEngine, tenant: Tenant, order_key: str, action: str, status: int) -> Response:
-    with read_transaction(engine) as conn:
-        found, tickets = order_service.get_payment_page(conn, tenant=tenant, order_key=order_key)
-        if found.payment["provider"] != TestProvider.name:
-            raise NotFound("Order")
-        html = render_test_page(found, tickets, tenant, action=action, now=now_micros())
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+@dataclass
+class PaymentAt:
+    """What `/pay/{provider}/{order_key}` names: one payment of one client, and the URL."""
+
+    request: Request
+    tenant: PublicTenant
+    engine: AppEngine
+    provider: ProviderName
+    order_key: OrderKey
+
+    def url(self) -> str:
+        return f"{public_base(self.request, self.tenant)}/pay/{self.provider}/{self.order_key}"
+
+    def page(self, status: int) -> Response:
+        """The test provider's page of the payment, whose form posts back to `url()`."""
+        with read_transaction(self.engine) as conn:
+            found, tickets = order_service.get_payment_page(
+                conn, tenant=self.tenant, order_key=self.order_key
+            )
+            if found.payment["provider"] != TestProvider.name:
+                raise NotFound("Order")
+            html = render_test_page(
+                found, tickets, self.tenant, action=self.url(), now=now_micros()
+            )
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+Payment = Annotated[PaymentAt, Depends()]
 
 
 @router.get(
@@ -52,24 +73,19 @@ def _page(engine: AppEngine, tenant: Tenant, order_key: str, action: str, status
     response_class=HTMLResponse,
     responses=NotFound.documented("No order paid with this provider has this key."),
 )
-def payment_page(
-    request: Request,
-    tenant: PublicTenant,
-    engine: AppEngine,
-    provider: ProviderName,
-    order_key: OrderKey,
-) -> Response:
+def payment_page(at: Payment) -> Response:
     """Where the buyer comes to pay, and back from a provider: the provider is asked for
     the payment's status first. The test provider's page shows the order, *pay* and
     *cancel*; any other provider's buyer goes on to the site once the payment is settled."""
-    with write_transaction(engine) as tx:
-        settled = payments.refresh(tx, tenant=tenant, order_key=order_key, provider_name=provider)
-    if provider != TestProvider.name:
+    with write_transaction(at.engine) as tx:
+        settled = payments.refresh(
+            tx, tenant=at.tenant, order_key=at.order_key, provider_name=at.provider
+        )
+    if at.provider != TestProvider.name:
         if settled.redirect is None:
             raise NotFound("Order")
         return RedirectResponse(settled.redirect, status_code=303, headers=PAGE_HEADERS)
-    action = f"{public_base(request, tenant)}/pay/{provider}/{order_key}"
-    return _page(engine, tenant, order_key, action, 200)
+    return at.page(200)
 
 
 # The form of the test provider's page (a real provider posts its own fields here).
@@ -98,26 +114,23 @@ _ANSWER_FORM = {
     | Conflict.documented("The payment is closed already (cancelled).")
     | Gone.documented("The reservation expired before it was paid."),
 )
-async def payment_answer(
-    request: Request,
-    tenant: PublicTenant,
-    engine: AppEngine,
-    provider: ProviderName,
-    order_key: OrderKey,
-) -> Response:
+async def payment_answer(at: Payment) -> Response:
     """The provider's answer: for `test`, the form of its page (`action=pay|cancel`)."""
     # The route is lenient: a form body arrives here as the JSON object it means.
-    fields = form_fields(await request.body())
+    fields = form_fields(await at.request.body())
 
     def settle() -> payments.Settled:
-        with write_transaction(engine) as tx:
+        with write_transaction(at.engine) as tx:
             return payments.settle(
-                tx, tenant=tenant, order_key=order_key, provider_name=provider, fields=fields
+                tx,
+                tenant=at.tenant,
+                order_key=at.order_key,
+                provider_name=at.provider,
+                fields=fields,
             )
 
     settled = await run_in_threadpool(settle)
     if settled.redirect is not None:
         return RedirectResponse(settled.redirect, status_code=303, headers=PAGE_HEADERS)
-    action = f"{public_base(request, tenant)}/pay/{provider}/{order_key}"
     status = 410 if settled.state == "expired" else 200
-    return await run_in_threadpool(_page, engine, tenant, order_key, action, status)
+    return await run_in_threadpool(at.page, status)
