@@ -17,16 +17,21 @@ from boxoffice.server.fields import (
 )
 from boxoffice.server.orders.schemas import OrderStatus, PaymentStatus
 
+# The keys both shapes of an order start with.
+_ORDER_HEAD = (
+    integer("orderId", "id"),
+    text("orderKey", "order_key", str),
+    number("customerId", "customer_id"),
+    text("orderStatus", "status", OrderStatus),
+    text("orderPaymentStatus", "payment_status", PaymentStatus),
+)
+
 # An order as listed by GET /order, keys in contract order.
 ORDER = Resource(
     "OrderResource",
     "An order as listed by GET /order (OrderResource).",
     (
-        integer("orderId", "id"),
-        text("orderKey", "order_key", str),
-        number("customerId", "customer_id"),
-        text("orderStatus", "status", OrderStatus),
-        text("orderPaymentStatus", "payment_status", PaymentStatus),
+        *_ORDER_HEAD,
         instant("orderDate", "order_date_at"),
         optional_instant("timeOut", "time_out_at"),
         money("amount", "amount_cents"),
@@ -59,11 +64,7 @@ ORDER_EXPORT = Resource(
     "OrderExportResource",
     "An order with its seats and customer (OrderExportResource).",
     (
-        integer("orderId", "id"),
-        text("orderKey", "order_key", str),
-        number("customerId", "customer_id"),
-        text("orderStatus", "status", OrderStatus),
-        text("orderPaymentStatus", "payment_status", PaymentStatus),
+        *_ORDER_HEAD,
         text("orderChannel", "channel", Literal["www", "sp"]),
         instant("orderDate", "order_date_at"),
         optional_instant("timeOut", "time_out_at"),
