@@ -80,12 +80,10 @@ def get_cart_summary(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) 
     return json_response(resources.cart_summary_resource(view, tenant.timezone))
 
 
-_NO_ITEM = NotFound.documented("Cart or cart item not found.")
+_REMOVE: Responses = NotFound.documented("Cart or cart item not found.") | _EXPIRED
 
 
-@router.delete(
-    "/cart/{cartId}/{itemId}", response_model=CartResource, responses=_NO_ITEM | _EXPIRED
-)
+@router.delete("/cart/{cartId}/{itemId}", response_model=CartResource, responses=_REMOVE)
 def remove_item(
     tenant: CurrentTenant,
     engine: AppEngine,

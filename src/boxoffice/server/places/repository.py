@@ -179,11 +179,7 @@ def lock_live_holds(
 
 
 def update_claims_sold(
-    conn: Connection,
-    *,
-    tenant_id: int,
-    sales: Sequence[tuple[int, int]],
-    expires_at: int | None = None,
+    conn: Connection, *, tenant_id: int, sales: Sequence[tuple[int, int]], expires_at: int | None
 ) -> None:
     """Turn holds into sales: (claim id, order seat id) pairs. A sale has no expiry; the
     places of a reservation expire with it (`expires_at`)."""
