@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from boxoffice.server.catalog.tables import (
     client_types,
@@ -36,6 +36,7 @@ from boxoffice.server.catalog.tables import (
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.places.repository import add_to_counts
 from boxoffice.server.places.tables import place_claims
 from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
@@ -230,6 +231,26 @@ class Builder:
                 places=block_places,
             )
 
+    def change_capacity(self, event_id: int, rank_id: int, places: int) -> None:
+        """A catalog reload's change of an unreserved event's capacity of a rank."""
+        self.conn.execute(
+            update(event_capacities)
+            .where(
+                event_capacities.c.tenant_id == self.tenant_id,
+                event_capacities.c.event_id == event_id,
+                event_capacities.c.rank_id == rank_id,
+            )
+            .values(places=places)
+        )
+
+    def unblock(self, event_id: int) -> None:
+        """A catalog reload that lifts every block of an event."""
+        self.conn.execute(
+            delete(event_blocks).where(
+                event_blocks.c.tenant_id == self.tenant_id, event_blocks.c.event_id == event_id
+            )
+        )
+
     def block(
         self,
         event_id: int,
@@ -302,6 +323,10 @@ class Builder:
                     rank_id=seat.rank_id,
                     order_seat_id=seat_id,
                 )
+            )
+            # A sale is counted, as places/ counts it (a hold, which expires, is not).
+            add_to_counts(
+                self.conn, tenant_id=self.tenant_id, deltas={(seat.event_id, seat.rank_id): 1}
             )
 
     # Customers, orders, waiting lists.

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from boxoffice.server.orders.tables import LIVE_STATUSES, order_seats, orders
-from boxoffice.server.places.tables import place_claims
+from boxoffice.server.places.tables import place_claims, place_counts
 from tests.builders import Catalog, build_catalog, building
 from tests.conftest import Client, new_client
 
@@ -181,9 +181,21 @@ def _race(server: str, engine: Engine, event_id: int, price_id: str, rank_id: in
     assert len({s["order_id"] for s in sold}) == 1 + LAST_PLACES
     if event_id == RESERVED_RACE:
         assert len({s["hall_seat_id"] for s in sold}) == total
+    # The kept count of the sales, changed by concurrent checkouts, lost none of them.
+    assert kept_sales(engine, client, event_id) == {rank_id: total}
     with httpx.Client(base_url=server + client.base, headers=auth, timeout=REQUEST_SECONDS) as http:
         after = http.get(f"/event/{event_id}").json()["availability"]
     assert after == [{"rankId": rank_id, "available": 0}]
+
+
+def kept_sales(engine: Engine, client: Client, event_id: int) -> dict[int, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(place_counts.c.rank_id, place_counts.c.sold).where(
+                place_counts.c.tenant_id == client.tenant.id, place_counts.c.event_id == event_id
+            )
+        )
+        return {int(rank_id): int(sold) for rank_id, sold in rows}
 
 
 @pytest.mark.timeout(300)

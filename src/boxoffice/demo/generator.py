@@ -36,7 +36,8 @@ from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import Tx, write_transaction
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.places.tables import place_claims
+from boxoffice.server.places import service as places
+from boxoffice.server.places.tables import place_claims, place_counts
 from boxoffice.server.tenancy.service import (
     Tenant,
     create_key,
@@ -196,6 +197,8 @@ def _fill(tx: Tx, tenant: Tenant, scale: Scale, seed: int, progress: Progress) -
         made = [sale for sale in (simulation.sell(*p) for p in plan_batch) if sale is not None]
         _write_sales(writer, tenant.id, made, customer_ids, counts)
         progress.advance(task, len(plan_batch))
+    # The claims went in in bulk: their counts are set from them, in the same transaction.
+    places.recount(tx.conn, tenant_id=tenant.id, event_ids=[e.event_id for e in events])
 
     task = progress.add_task("waiting list", total=scale.waiting)
     entries = make_waiting_list(rng, sales, people, scale.waiting, now)
@@ -206,7 +209,15 @@ def _fill(tx: Tx, tenant: Tenant, scale: Scale, seed: int, progress: Progress) -
     progress.update(task, completed=scale.waiting)
     counts.waiting = len(entry_rows)
     writer.analyze(
-        (customers, customer_tags, orders, order_seats, place_claims, waiting_list_entries)
+        (
+            customers,
+            customer_tags,
+            orders,
+            order_seats,
+            place_claims,
+            place_counts,
+            waiting_list_entries,
+        )
     )
     return counts
 

@@ -98,6 +98,21 @@ def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[R
     return all_rows(conn, hall_seats, where, tenant_id=tenant_id, order_by=order)
 
 
+def count_unblocked_seats(
+    conn: Connection, *, tenant_id: int, hall_id: int, event_id: int
+) -> dict[int, int]:
+    """The hall's seats per rank that the event does not block (counted by the database)."""
+    blocked = scoped_select(event_blocks, event_blocks.c.hall_seat_id, tenant_id=tenant_id).where(
+        event_blocks.c.event_id == event_id, event_blocks.c.hall_seat_id.is_not(None)
+    )
+    stmt = (
+        scoped_select(hall_seats, hall_seats.c.rank_id, func.count(), tenant_id=tenant_id)
+        .where(hall_seats.c.hall_id == hall_id, hall_seats.c.id.not_in(blocked))
+        .group_by(hall_seats.c.rank_id)
+    )
+    return {int(rank_id): int(n) for rank_id, n in conn.execute(stmt)}
+
+
 def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[int, int]:
     """Places per rank of an unreserved event."""
     stmt = scoped_select(

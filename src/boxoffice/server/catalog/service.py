@@ -2,7 +2,7 @@
 
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,8 @@ class EventLayout:
     Reserved events sell the hall's seats of the ranks they have prices for, less the
     blocked seats; unreserved events sell numbered units 1..(places - blocked) per rank of
     their capacity. places/service.py adds the claims to this to tell what is available.
+    `seats` is empty when the layout was loaded without them (`seats=False`); the number of
+    unblocked seats per rank (`unblocked_seats`) is there either way.
     """
 
     event: RowMapping
@@ -57,10 +59,35 @@ class EventLayout:
     capacities: Mapping[int, int]
     blocked_units: Mapping[int, int]
     block_counts: Mapping[str, int]
+    unblocked_seats: Mapping[int, int]
+    price_ranks: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price_ranks", frozenset(int(p["rank_id"]) for p in self.prices))
+
+    @property
+    def reserved(self) -> bool:
+        return bool(self.event["seating"] == "reserved")
+
+    def ranks(self) -> list[int]:
+        """The ranks availability is reported for."""
+        if self.reserved:
+            return sorted(self.price_ranks)
+        return sorted(self.price_ranks | set(self.capacities))
+
+    def sellable(self, rank_id: int) -> int:
+        """How many places of a rank the event sells, sold or not: the unblocked seats of a
+        rank it has prices for (reserved), or its capacity less the blocked units."""
+        if self.reserved:
+            return self.unblocked_seats.get(rank_id, 0) if rank_id in self.price_ranks else 0
+        return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
 
 
-def load_event_layout(conn: Connection, *, tenant_id: int, event: RowMapping) -> EventLayout:
-    """Read everything of the catalog that availability depends on for one event."""
+def load_event_layout(
+    conn: Connection, *, tenant_id: int, event: RowMapping, seats: bool = True
+) -> EventLayout:
+    """Read everything of the catalog that availability depends on for one event; without
+    `seats`, a reserved event's hall is counted per rank by the database instead of read."""
     event_id = int(event["event_id"])
     prices = repository.list_prices_by_event(conn, tenant_id=tenant_id, event_ids=[event_id]).get(
         event_id, []
@@ -69,24 +96,26 @@ def load_event_layout(conn: Connection, *, tenant_id: int, event: RowMapping) ->
     block_counts: Counter[str] = Counter()
     for block in blocks:
         block_counts[block["block_type"]] += int(block["places"])
-    seats: list[HallSeat] = []
+    hall_seats: list[HallSeat] = []
+    unblocked_seats: Counter[int] = Counter()
     capacities: dict[int, int] = {}
     blocked_units: Counter[int] = Counter()
     blocked_seat_ids: set[int] = set()
     if event["seating"] == "reserved":
-        seats = [
-            HallSeat(
-                id=row["id"],
-                section_id=row["section_id"],
-                row_nr=row["row_nr"],
-                seat_nr=row["seat_nr"],
-                rank_id=row["rank_id"],
-            )
-            for row in repository.list_hall_seats(
-                conn, tenant_id=tenant_id, hall_id=event["hall_id"]
-            )
-        ]
         blocked_seat_ids = {b["hall_seat_id"] for b in blocks if b["hall_seat_id"] is not None}
+        if seats:
+            rows = repository.list_hall_seats(conn, tenant_id=tenant_id, hall_id=event["hall_id"])
+            hall_seats = [
+                HallSeat(r["id"], r["section_id"], r["row_nr"], r["seat_nr"], r["rank_id"])
+                for r in rows
+            ]
+            unblocked_seats.update(s.rank_id for s in hall_seats if s.id not in blocked_seat_ids)
+        else:
+            unblocked_seats.update(
+                repository.count_unblocked_seats(
+                    conn, tenant_id=tenant_id, hall_id=event["hall_id"], event_id=event_id
+                )
+            )
     else:
         capacities = repository.list_capacities(conn, tenant_id=tenant_id, event_id=event_id)
         unranked = 0
@@ -103,11 +132,12 @@ def load_event_layout(conn: Connection, *, tenant_id: int, event: RowMapping) ->
     return EventLayout(
         event=event,
         prices=prices,
-        seats=seats,
+        seats=hall_seats,
         blocked_seat_ids=frozenset(blocked_seat_ids),
         capacities=capacities,
         blocked_units=dict(blocked_units),
         block_counts=dict(block_counts),
+        unblocked_seats=dict(unblocked_seats),
     )
 
 

@@ -1,19 +1,29 @@
 """SQL for place claims. Every function takes a keyword-only tenant_id."""
 
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, cast, exists, func, insert, literal, or_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Update,
+    bindparam,
+    func,
+    insert,
+    or_,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.server.catalog.tables import event_blocks, hall_seats, prices
-from boxoffice.server.db.scoping import (
-    scoped_delete,
-    scoped_select,
-    scoped_update,
-    tenant_filter,
-)
-from boxoffice.server.places.tables import place_claims
+from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.places.tables import place_claims, place_counts
+
+# (event id, rank id): the key of a count.
+CountKey = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +90,129 @@ def insert_claim(
             conn.execute(stmt)
     except IntegrityError:
         return False
+    add_to_counts(conn, tenant_id=tenant_id, deltas={(event_id, rank_id): 1})
     return True
+
+
+def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey, int]) -> None:
+    """Add to the sales counted per (event, rank): one INSERT ... ON CONFLICT DO UPDATE,
+    atomic on both databases, its rows in key order so that two transactions lock the
+    counts they share in the same order (PostgreSQL: no deadlock between them)."""
+    rows = [
+        {"tenant_id": tenant_id, "event_id": event_id, "rank_id": rank_id, "sold": delta}
+        for (event_id, rank_id), delta in sorted(deltas.items())
+        if delta
+    ]
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(place_counts).values(rows)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                place_counts.c.tenant_id,
+                place_counts.c.event_id,
+                place_counts.c.rank_id,
+            ],
+            set_={"sold": place_counts.c.sold + stmt.excluded.sold},
+        )
+    )
+
+
+def _sales(rows: Iterable[Any]) -> Counter[CountKey]:
+    """(event, rank) counts of the claims without expiry among rows of
+    (event_id, rank_id, expires_at)."""
+    return Counter(
+        (int(event_id), int(rank_id))
+        for event_id, rank_id, expires_at in rows
+        if expires_at is None
+    )
+
+
+def _change_counted(conn: Connection, *, tenant_id: int, stmt: Update | Delete, sign: int) -> int:
+    """Run an UPDATE or DELETE of claims that returns (event_id, rank_id, expires_at) of
+    the rows it changed, and add `sign` times its sales to the counts; how many rows."""
+    rows = conn.execute(
+        stmt.returning(place_claims.c.event_id, place_claims.c.rank_id, place_claims.c.expires_at)
+    ).all()
+    sales = _sales(rows)
+    add_to_counts(conn, tenant_id=tenant_id, deltas={key: sign * n for key, n in sales.items()})
+    return len(rows)
+
+
+def count_live_claims(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> Counter[int]:
+    """Live claims per rank: the sales counted in place_counts plus the claims that expire
+    after `now`, counted through ix_place_claims_expiry (only those rows are read)."""
+    counted = scoped_select(
+        place_counts, place_counts.c.rank_id, place_counts.c.sold, tenant_id=tenant_id
+    ).where(place_counts.c.event_id == event_id)
+    expiring = (
+        scoped_select(place_claims, place_claims.c.rank_id, func.count(), tenant_id=tenant_id)
+        .where(place_claims.c.event_id == event_id, place_claims.c.expires_at > now)
+        .group_by(place_claims.c.rank_id)
+    )
+    live: Counter[int] = Counter()
+    for rank_id, n in conn.execute(union_all(counted, expiring)):
+        live[int(rank_id)] += int(n)
+    return live
+
+
+def count_live_claims_of_places(
+    conn: Connection, *, tenant_id: int, event_id: int, place_keys: Collection[str], now: int
+) -> Counter[int]:
+    """Live claims per rank on these places (through the unique key: one probe a place)."""
+    if not place_keys:
+        return Counter()
+    stmt = (
+        scoped_select(place_claims, place_claims.c.rank_id, func.count(), tenant_id=tenant_id)
+        .where(
+            place_claims.c.event_id == event_id,
+            place_claims.c.place_key.in_(sorted(place_keys)),
+            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+        )
+        .group_by(place_claims.c.rank_id)
+    )
+    return Counter({int(rank_id): int(n) for rank_id, n in conn.execute(stmt)})
+
+
+def recount(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
+    """Set the counts of these events from their claims (for writers that insert claims in
+    bulk, such as the demo): one pass over the events' claims."""
+    if not event_ids:
+        return
+    conn.execute(
+        scoped_delete(place_counts, tenant_id=tenant_id).where(
+            place_counts.c.event_id.in_(sorted(event_ids))
+        )
+    )
+    add_to_counts(
+        conn,
+        tenant_id=tenant_id,
+        deltas=_count_claims(
+            conn,
+            tenant_id,
+            place_claims.c.event_id.in_(sorted(event_ids)),
+            place_claims.c.expires_at.is_(None),
+        ),
+    )
+
+
+def _count_claims(
+    conn: Connection, tenant_id: int, *where: ColumnElement[bool]
+) -> dict[CountKey, int]:
+    """How many claims per (event, rank) match the conditions."""
+    stmt = (
+        scoped_select(
+            place_claims,
+            place_claims.c.event_id,
+            place_claims.c.rank_id,
+            func.count(),
+            tenant_id=tenant_id,
+        )
+        .where(*where)
+        .group_by(place_claims.c.event_id, place_claims.c.rank_id)
+    )
+    return {(int(e), int(r)): int(n) for e, r, n in conn.execute(stmt)}
 
 
 def list_live_claims(
@@ -155,7 +287,7 @@ def delete_holds(conn: Connection, *, tenant_id: int, cart_item_ids: Collection[
         place_claims.c.order_seat_id.is_(None),
         place_claims.c.cart_item_id.in_(list(cart_item_ids)),
     )
-    return conn.execute(stmt).rowcount
+    return _change_counted(conn, tenant_id=tenant_id, stmt=stmt, sign=-1)
 
 
 def lock_live_holds(
@@ -185,6 +317,15 @@ def update_claims_sold(
     places of a reservation expire with it (`expires_at`)."""
     if not sales:
         return
+    if expires_at is None:
+        # Holds (row-locked by lock_live_holds) that become sales without expiry: counted.
+        sold = _count_claims(
+            conn,
+            tenant_id,
+            place_claims.c.id.in_([claim_id for claim_id, _seat in sales]),
+            place_claims.c.expires_at.is_not(None),
+        )
+        add_to_counts(conn, tenant_id=tenant_id, deltas=sold)
     stmt = (
         scoped_update(place_claims, tenant_id=tenant_id)
         .where(place_claims.c.id == bindparam("p_id"))
@@ -196,45 +337,10 @@ def update_claims_sold(
 def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collection[int]) -> None:
     """Release the places sold to these order seats."""
     if seat_ids:
-        conn.execute(
-            scoped_delete(place_claims, tenant_id=tenant_id).where(
-                place_claims.c.order_seat_id.in_(list(seat_ids))
-            )
+        stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
+            place_claims.c.order_seat_id.in_(list(seat_ids))
         )
-
-
-def count_free_seats(
-    conn: Connection, *, tenant_id: int, event_id: int, hall_id: int, now: int
-) -> int:
-    """How many seats a reserved event can still sell, counted by the database: the hall's
-    seats of a rank the event has prices for, not blocked, without a live claim.
-
-    The same rule as `EventPlaces.available` summed over ranks, without reading every seat
-    of the hall (tests/places/test_free_seats.py checks that they agree).
-    """
-    price_ranks = scoped_select(prices, prices.c.rank_id, tenant_id=tenant_id).where(
-        prices.c.event_id == event_id
-    )
-    blocked = scoped_select(event_blocks, event_blocks.c.hall_seat_id, tenant_id=tenant_id).where(
-        event_blocks.c.event_id == event_id, event_blocks.c.hall_seat_id.is_not(None)
-    )
-    claimed = (
-        exists()
-        .where(
-            tenant_filter(place_claims, tenant_id=tenant_id),
-            place_claims.c.event_id == event_id,
-            place_claims.c.place_key == literal("s", String) + cast(hall_seats.c.id, String),
-            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
-        )
-        .correlate(hall_seats)
-    )
-    stmt = scoped_select(hall_seats, func.count(), tenant_id=tenant_id).where(
-        hall_seats.c.hall_id == hall_id,
-        hall_seats.c.rank_id.in_(price_ranks),
-        hall_seats.c.id.not_in(blocked),
-        ~claimed,
-    )
-    return int(conn.execute(stmt).scalar_one())
+        _change_counted(conn, tenant_id=tenant_id, stmt=stmt, sign=-1)
 
 
 def lock_live_claims_of_seats(
@@ -258,9 +364,14 @@ def lock_live_claims_of_seats(
 def update_claims_without_expiry(
     conn: Connection, *, tenant_id: int, seat_ids: Collection[int]
 ) -> None:
+    """A reservation's places become sales without expiry (and are counted)."""
     if seat_ids:
-        conn.execute(
+        stmt = (
             scoped_update(place_claims, tenant_id=tenant_id)
-            .where(place_claims.c.order_seat_id.in_(list(seat_ids)))
+            .where(
+                place_claims.c.order_seat_id.in_(list(seat_ids)),
+                place_claims.c.expires_at.is_not(None),
+            )
             .values(expires_at=None)
         )
+        _change_counted(conn, tenant_id=tenant_id, stmt=stmt, sign=1)

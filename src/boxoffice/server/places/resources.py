@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 from boxoffice.server.catalog.resources import event_resource
 from boxoffice.server.catalog.service import BLOCK_NAMES, EventView
-from boxoffice.server.places.service import EventPlaces, SeatPlanView
+from boxoffice.server.places.service import EventCounts, SeatPlanView
 from boxoffice.server.values.rendering import render_money
 
 
-def event_detail_resource(places: EventPlaces, tz: ZoneInfo) -> dict[str, Any]:
+def event_detail_resource(places: EventCounts, tz: ZoneInfo) -> dict[str, Any]:
     """The single-event shape: adds `availability` per rank and `blockAvailability`."""
     body = event_resource(EventView(event=places.event, prices=places.prices), tz)
     body["availability"] = [

@@ -27,7 +27,7 @@ EventId = Annotated[int, Path(alias="eventId")]
 @router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
 def get_event(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Response:
     with read_transaction(engine) as conn:
-        places = service.get_event_places(conn, tenant=tenant, event_id=event_id, now=now_micros())
+        places = service.get_event_counts(conn, tenant=tenant, event_id=event_id, now=now_micros())
         body = resources.event_detail_resource(places, tenant.timezone)
     return json_response(body)
 

@@ -38,27 +38,31 @@ def unit_key_prefix(rank_id: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class EventPlaces(catalog.EventLayout):
-    """An event's places right now: the catalog's layout and the live claims (sold or held)."""
+class EventCounts(catalog.EventLayout):
+    """An event's availability right now: the catalog's layout and how many of its sellable
+    places per rank are claimed live (sold, or held by an unexpired hold)."""
+
+    claimed_by_rank: Mapping[int, int]
+
+    def available(self, rank_id: int) -> int:
+        # A catalog reload can shrink capacity below what is already sold; never negative.
+        return max(0, self.sellable(rank_id) - self.claimed_by_rank.get(rank_id, 0))
+
+    def total_available(self) -> int:
+        return sum(self.available(rank_id) for rank_id in self.ranks())
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlaces(EventCounts):
+    """An event's places right now, seat by seat: the layout with the hall's seats and the
+    keys of the live claims (what seat picking and the seat plan need)."""
 
     claimed_keys: frozenset[str]
-    claimed_by_rank: Mapping[int, int]
-    price_ranks: frozenset[int] = field(init=False)
     _seats_by_id: dict[int, HallSeat] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "price_ranks", frozenset(int(p["rank_id"]) for p in self.prices))
+        catalog.EventLayout.__post_init__(self)
         object.__setattr__(self, "_seats_by_id", {s.id: s for s in self.seats})
-
-    @property
-    def reserved(self) -> bool:
-        return bool(self.event["seating"] == "reserved")
-
-    def ranks(self) -> list[int]:
-        """The ranks availability is reported for."""
-        if self.reserved:
-            return sorted(self.price_ranks)
-        return sorted(self.price_ranks | set(self.capacities))
 
     def seat(self, hall_seat_id: int) -> HallSeat | None:
         return self._seats_by_id.get(hall_seat_id)
@@ -73,14 +77,11 @@ class EventPlaces(catalog.EventLayout):
     def free_seats(self, rank_id: int) -> list[HallSeat]:
         return [s for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s)]
 
-    def sellable_units(self, rank_id: int) -> int:
-        return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
-
     def free_units(self, rank_id: int) -> list[int]:
         """The lowest free unit numbers, as many as are available."""
         wanted = self.available(rank_id)
         free: list[int] = []
-        for unit in range(1, self.sellable_units(rank_id) + 1):
+        for unit in range(1, self.sellable(rank_id) + 1):
             if len(free) >= wanted:
                 break
             if unit_key(rank_id, unit) not in self.claimed_keys:
@@ -92,42 +93,59 @@ class EventPlaces(catalog.EventLayout):
             if rank_id not in self.price_ranks:
                 return 0
             return sum(1 for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s))
-        # A catalog reload can shrink capacity below what is already sold; never negative.
-        return max(0, self.sellable_units(rank_id) - self.claimed_by_rank.get(rank_id, 0))
+        return EventCounts.available(self, rank_id)
 
-    def total_available(self) -> int:
-        return sum(self.available(rank_id) for rank_id in self.ranks())
+
+def _layout_fields(layout: catalog.EventLayout) -> dict[str, object]:
+    return {f.name: getattr(layout, f.name) for f in fields(layout) if f.init}
 
 
 def event_places(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> EventPlaces:
-    """The event's places as of `now`: the catalog's layout and the live claims (sales and
-    unexpired holds)."""
+    """The event's places as of `now`: the catalog's layout with the hall's seats, and the
+    live claims (sales and unexpired holds) one by one. Its cost grows with the hall and
+    the claims: for seat picking and the seat plan; `event_counts` tells availability."""
     layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event)
     claims = repository.list_live_claims(
         conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now
     )
     return EventPlaces(
-        **{f.name: getattr(layout, f.name) for f in fields(layout)},
+        **_layout_fields(layout),  # type: ignore[arg-type]
         claimed_keys=frozenset(key for key, _rank in claims),
         claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
     )
 
 
-def count_available(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> int:
-    """How many places the event can still sell now, as `EventPlaces.total_available()`.
-
-    A reserved event is counted by the database instead of reading its hall's every seat:
-    what a list of many events (the public catalog) can afford per event.
-    """
-    if event["seating"] == "reserved":
-        return repository.count_free_seats(
-            conn,
-            tenant_id=tenant_id,
-            event_id=int(event["event_id"]),
-            hall_id=int(event["hall_id"]),
-            now=now,
+def event_counts(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> EventCounts:
+    """The event's availability as of `now`, without reading its claims or its hall's seats:
+    the sales counted in place_counts, the live claims that expire (only those rows are
+    read), and for a reserved event the live claims on its blocked seats (one probe a
+    blocked seat), which are not of its sellable places. Its cost does not grow with the
+    places sold (docs/development.md, "Places")."""
+    event_id = int(event["event_id"])
+    layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event, seats=False)
+    claimed = repository.count_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+    if layout.reserved:
+        claimed.subtract(
+            repository.count_live_claims_of_places(
+                conn,
+                tenant_id=tenant_id,
+                event_id=event_id,
+                place_keys=[seat_key(seat_id) for seat_id in layout.blocked_seat_ids],
+                now=now,
+            )
         )
-    return event_places(conn, tenant_id=tenant_id, event=event, now=now).total_available()
+    return EventCounts(**_layout_fields(layout), claimed_by_rank=dict(claimed))  # type: ignore[arg-type]
+
+
+def count_available(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> int:
+    """How many places the event can still sell now (the public catalog's figure)."""
+    return event_counts(conn, tenant_id=tenant_id, event=event, now=now).total_available()
+
+
+def get_event_counts(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventCounts:
+    """An event's availability (404 for an event of no such id)."""
+    event = catalog.get_event(conn, tenant=tenant, event_id=event_id)
+    return event_counts(conn, tenant_id=tenant.id, event=event, now=now)
 
 
 def get_event_places(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventPlaces:
@@ -151,6 +169,12 @@ def get_seat_plan(conn: Connection, *, tenant: Tenant, event_id: int, now: int) 
         else []
     )
     return SeatPlanView(places=places, sections=sections)
+
+
+def recount(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
+    """Set the kept counts of these events from their claims, for a writer that inserted
+    claims in bulk (the demo); every other change of a claim keeps them itself."""
+    repository.recount(conn, tenant_id=tenant_id, event_ids=event_ids)
 
 
 # Holds: a cart's claims, with an expiry.

@@ -1,6 +1,7 @@
-"""The table of place claims: one row per place held by a cart or sold in a live order."""
+"""The place claims (one row per place held by a cart or sold in a live order) and the
+counts kept of them."""
 
-from sqlalchemy import Column, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Table, UniqueConstraint
 
 from boxoffice.server.db.columns import (
     id_and_tenant_columns,
@@ -24,4 +25,21 @@ place_claims = Table(
     Column("order_seat_id", Integer, nullable=True, index=True),
     instant_column("expires_at", nullable=True),
     UniqueConstraint("tenant_id", "event_id", "place_key"),
+    # The claims that expire (holds, unpaid reservations) of an event, by expiry: counting
+    # the live ones reads only them, deleting the expired ones only those.
+    Index("ix_place_claims_expiry", "tenant_id", "event_id", "expires_at"),
+)
+
+# How many claims without expiry (sales) each event has per rank, changed in the
+# transaction that changes the claims: what availability reads instead of counting the
+# claims. Claims that expire are counted live (ix_place_claims_expiry), so an expired hold
+# is invisible the moment it expires (docs/development.md, "Places").
+place_counts = Table(
+    "place_counts",
+    metadata,
+    *id_and_tenant_columns(),
+    int_column("event_id"),
+    int_column("rank_id"),
+    Column("sold", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("tenant_id", "event_id", "rank_id"),
 )

@@ -1,0 +1,134 @@
+"""GET /event/{id} costs the same with no place sold and with every place sold.
+
+Without a clock: the SQL statements a request runs are counted and compared, and each
+statement that reads the place claims is explained by the database: SQLite's query plan
+searches an index and never scans the claims; PostgreSQL, with sequential scans switched off
+(so that it shows whether an index *can* serve the query, whatever the table's size), scans
+no claims sequentially and reads as many claim rows with all sold as with none.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, event
+
+from tests.builders import RESERVED, UNRESERVED, build_catalog
+from tests.conftest import Client
+
+# The standard catalog's places: 27 + 16 seats of event 200, 45 units of event 201.
+ALL_PLACES = [
+    ("STD", 1, 27, RESERVED),
+    ("R2", 2, 16, RESERVED),
+    ("FREE", 2, 45, UNRESERVED),
+]
+
+Statement = tuple[str, Any]
+
+
+@contextmanager
+def recorded(engine: Engine) -> Iterator[list[Statement]]:
+    """The statements (SQL text and parameters) run on the engine inside the block."""
+    seen: list[Statement] = []
+
+    def record(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def read_event(http: TestClient, engine: Engine, client: Client, event_id: int) -> list[Statement]:
+    with recorded(engine) as statements:
+        response = http.get(f"{client.base}/event/{event_id}", headers=client.auth)
+    assert response.status_code == 200, response.text
+    return statements
+
+
+def claim_reads(statements: list[Statement]) -> list[Statement]:
+    return [
+        (sql, params)
+        for sql, params in statements
+        if sql.lstrip().upper().startswith(("SELECT", "(SELECT")) and "place_claims" in sql
+    ]
+
+
+def sqlite_plan(engine: Engine, statement: Statement) -> list[str]:
+    sql, params = statement
+    with engine.connect() as conn:
+        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def postgres_plan(engine: Engine, statement: Statement) -> list[dict[str, Any]]:
+    """The plan's nodes, executed (EXPLAIN ANALYZE) with sequential scans switched off."""
+    sql, params = statement
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        raw = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).scalar_one()
+    plan = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+    nodes: list[dict[str, Any]] = []
+    pending = [plan[0]["Plan"]]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.get("Plans", []))
+    return nodes
+
+
+def claims_read(engine: Engine, statements: list[Statement]) -> list[tuple[str, int]]:
+    """Per statement that reads the claims: how it reads them and how many rows it got."""
+    found: list[tuple[str, int]] = []
+    for statement in claim_reads(statements):
+        if engine.dialect.name == "sqlite":
+            plan = sqlite_plan(engine, statement)
+            claims = [step for step in plan if "place_claims" in step]
+            assert claims and all(step.startswith("SEARCH") for step in claims), plan
+            found.extend((step, 0) for step in claims)
+        else:
+            nodes = postgres_plan(engine, statement)
+            claims = [n for n in nodes if n.get("Relation Name") == "place_claims"]
+            assert claims and all("Index" in n["Node Type"] for n in claims), nodes
+            found.extend((n["Node Type"], int(n["Actual Rows"])) for n in claims)
+    return found
+
+
+def sell_everything(http: TestClient, client: Client) -> None:
+    for price_id, rank_id, count, _event in ALL_PLACES:
+        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
+        # At most 20 tickets a line.
+        lines = [
+            {"priceId": price_id, "rankId": rank_id, "numberOfTickets": min(20, count - n)}
+            for n in range(0, count, 20)
+        ]
+        held = http.post(f"{client.base}/cart/{cart}", json=lines, headers=client.auth)
+        assert held.status_code == 200, held.text
+        sold = http.post(
+            f"{client.base}/cart/{cart}/checkout",
+            json={"paymentMethodId": 1, "paid": True},
+            headers=client.auth,
+        )
+        assert sold.status_code == 201, sold.text
+
+
+def test_reading_an_event_costs_the_same_with_none_and_all_sold(
+    http: TestClient, engine: Engine, client: Client
+) -> None:
+    build_catalog(engine, client)
+    before = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
+    sell_everything(http, client)
+    after = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
+    for event_id in (RESERVED, UNRESERVED):
+        body = http.get(f"{client.base}/event/{event_id}", headers=client.auth).json()
+        assert {a["available"] for a in body["availability"]} == {0}
+        # The same statements, word for word, with none sold and all sold.
+        assert [sql for sql, _ in before[event_id]] == [sql for sql, _ in after[event_id]]
+        assert claim_reads(before[event_id]), "the claims are read (the live holds)"
+        # Read through an index, never scanned; on PostgreSQL as many rows either way.
+        assert claims_read(engine, before[event_id]) == claims_read(engine, after[event_id])
