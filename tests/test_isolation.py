@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from boxoffice.server.app import API_PREFIX
 from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.paths import EMBED_SCRIPTS_PREFIX, TICKET_HOST_API_PREFIX
 from boxoffice.server.public.paths import PUBLIC_PREFIX
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.tenancy.service import create_key, revoke_key
@@ -38,8 +39,10 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     for path, item in app.openapi()["paths"].items():
         for method in item:
             found.append((method.upper(), path))
-    # The public API (no key) is tested by tests/public; everything else is the Peppered API.
-    assert all(path.startswith(PUBLIC_PREFIX + "/") for _, path in found), found
+    # The public API and the embedded shop's paths (no key) are tested by tests/public and
+    # tests/embed; everything else is the Peppered API.
+    prefixes = tuple(p + "/" for p in (PUBLIC_PREFIX, TICKET_HOST_API_PREFIX, EMBED_SCRIPTS_PREFIX))
+    assert all(path.startswith(prefixes) for _, path in found), found
     peppered = [(method, path) for method, path in found if path.startswith(API_PREFIX + "/")]
     return peppered
 
@@ -113,13 +116,15 @@ _PARAMETER_KINDS = {
     "name": "eventTypeName",
     # The public cart is the Peppered cart; its `seat_id` is the cart item's id.
     "cart_id": "cartId",
+    # An embedded shop's session is a public cart.
+    "session_id": "cartId",
     "seat_id": "itemId",
     "order_key": "orderKey",
     # A payment provider's name (the same for every client): not varied, only filled in.
     "provider": "provider",
 }
 # Path parameters that name nothing of a client's own.
-_NOT_IDS = {"client_name"}
+_NOT_IDS = {"client_name", "script_name"}
 # Request bodies of the routes whose body names things by id, as functions of the value
 # to send for each kind. A route whose body has an `...Id` field must be listed here (the
 # test says so): its ids are part of the matrix.

@@ -16,6 +16,7 @@ from boxoffice.server.catalog.routes import router as catalog_router
 from boxoffice.server.config import Settings, get_settings
 from boxoffice.server.customers.routes import router as customers_router
 from boxoffice.server.db.engine import make_engine
+from boxoffice.server.embed.install import install_embed
 from boxoffice.server.errors import (
     AppError,
     InvalidInput,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_public_api(app, settings, engine)
     # The ticket shop's pages (HTML, per client under /{client_name}/shop).
     app.include_router(shop_router)
+    install_embed(app)
     if settings.extensions:
         # Accept-Encoding: gzip (an extension). It streams: each chunk of an export is
         # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.

@@ -10,6 +10,10 @@ import re
 API_ROOT = "/v1/"
 PEPPERED_PREFIX = API_ROOT + "{client_name}/peppered"
 PUBLIC_PREFIX = API_ROOT + "{client_name}"
+# The ticket host's paths a venue's site calls (VoordeMensen's WordPress plugin): its API
+# (get-session, cart count) and the scripts that open the shop in an overlay.
+TICKET_HOST_API_PREFIX = "/api/{client_name}"
+EMBED_SCRIPTS_PREFIX = "/{client_name}/iframes"
 
 
 def _pattern(prefix: str, client_name: str) -> re.Pattern[str]:
@@ -22,3 +26,5 @@ def _pattern(prefix: str, client_name: str) -> re.Pattern[str]:
 PEPPERED_PATH = _pattern(PEPPERED_PREFIX, "([^/]*)")
 # A path under the public prefix; one that is also a Peppered path is not public.
 PUBLIC_PATH = _pattern(PUBLIC_PREFIX, "[^/]+")
+# A path of the ticket host's API: keyless, like the public API.
+TICKET_HOST_API_PATH = _pattern(TICKET_HOST_API_PREFIX, "[^/]+")

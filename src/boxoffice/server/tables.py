@@ -4,6 +4,7 @@ from boxoffice.server.carts import tables as carts_tables
 from boxoffice.server.catalog import tables as catalog_tables
 from boxoffice.server.customers import tables as customers_tables
 from boxoffice.server.db.metadata import metadata
+from boxoffice.server.embed import tables as embed_tables
 from boxoffice.server.orders import tables as orders_tables
 from boxoffice.server.payments import tables as payments_tables
 from boxoffice.server.places import tables as places_tables
@@ -16,6 +17,7 @@ __all__ = [
     "carts_tables",
     "catalog_tables",
     "customers_tables",
+    "embed_tables",
     "metadata",
     "orders_tables",
     "payments_tables",
