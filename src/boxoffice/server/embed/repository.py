@@ -9,12 +9,9 @@ from boxoffice.server.embed.tables import embed_sessions
 
 def find_session(conn: Connection, *, tenant_id: int, token_hash: str) -> RowMapping | None:
     """The token's session, row-locked: one get-session of a token at a time decides."""
-    stmt = (
-        scoped_select(embed_sessions, tenant_id=tenant_id)
-        .where(embed_sessions.c.token_hash == token_hash)
-        .with_for_update()
-    )
-    return conn.execute(stmt).mappings().first()
+    of_token = embed_sessions.c.token_hash == token_hash
+    found = scoped_select(embed_sessions, tenant_id=tenant_id).where(of_token)
+    return conn.execute(found.with_for_update()).mappings().first()
 
 
 def insert_session(

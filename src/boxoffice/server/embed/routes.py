@@ -34,12 +34,10 @@ _SCRIPT_RESPONSES: Responses = {
 }
 
 
-@api.get(
-    "/get-session",
-    response_model=SessionResource,
-    responses=_UNKNOWN_CLIENT
-    | InvalidInput.documented("The token is missing, empty, too long or not visible ASCII."),
-)
+_BAD_TOKEN = InvalidInput.documented("The token is missing, empty, too long or not visible ASCII.")
+
+
+@api.get("/get-session", response_model=SessionResource, responses=_UNKNOWN_CLIENT | _BAD_TOKEN)
 def get_session(
     tenant: PublicTenant,
     engine: AppEngine,
