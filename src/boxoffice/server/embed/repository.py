@@ -3,15 +3,14 @@
 from sqlalchemy import Connection, RowMapping
 from sqlalchemy.dialects import postgresql, sqlite
 
-from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.scoping import first_row, scoped_delete, scoped_update
 from boxoffice.server.embed.tables import embed_sessions
 
 
 def find_session(conn: Connection, *, tenant_id: int, token_hash: str) -> RowMapping | None:
     """The token's session, row-locked: one get-session of a token at a time decides."""
     of_token = embed_sessions.c.token_hash == token_hash
-    found = scoped_select(embed_sessions, tenant_id=tenant_id).where(of_token)
-    return conn.execute(found.with_for_update()).mappings().first()
+    return first_row(conn, embed_sessions, of_token, tenant_id=tenant_id, lock=True)
 
 
 def insert_session(
