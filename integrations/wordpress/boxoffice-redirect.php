@@ -19,8 +19,11 @@
  * Boxoffice instead, with the same method, headers, body and timeout, and its answer is
  * returned to the plugin as if the original host had given it. Other calls are untouched.
  *
- *   https://api.voordemensen.nl/v1/{client}/...         -> {BOXOFFICE_URL}/v1/{client}/...
- *   https://tickets.voordemensen.nl/api/{client}/cart/.. -> {BOXOFFICE_URL}/v1/{client}/cart/..
+ *   https://api.voordemensen.nl/v1/{client}/...      -> {BOXOFFICE_URL}/v1/{client}/...
+ *   https://tickets.voordemensen.nl/api/{client}/... -> {BOXOFFICE_URL}/api/{client}/...
+ *
+ * (the ticket host's API: get-session, which the official plugin calls from PHP, and the
+ * basket's cart).
  *
  * Scripts the plugins hand to the browser with the API host in their data (the agency
  * plugin's `ll_vdm.api.base_url`) get the Boxoffice URL in its place.
@@ -42,7 +45,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 function prefixes(): array {
 	return array(
 		'api.voordemensen.nl/v1/'     => '/v1/',
-		'tickets.voordemensen.nl/api/' => '/v1/',
+		'tickets.voordemensen.nl/api/' => '/api/',
 	);
 }
 

@@ -32,6 +32,8 @@ MARIADB_HOST = os.environ.get("BOXOFFICE_TEST_MARIADB_HOST", "127.0.0.1")
 REQUIRED = os.environ.get("CI") == "true"
 TIMEZONE = "Europe/Amsterdam"
 PRODUCTION, ON_SALE, NOT_ON_SALE = 700, 701, 702
+# A visitor's token, as the official plugin makes one (16 random bytes in hex).
+TOKEN = uuid.uuid4().hex
 
 
 def _missing() -> str | None:
@@ -117,6 +119,7 @@ def test_the_plugins_calls_reach_boxoffice(
             "VDM_CLIENT": client.name,
             "VDM_EVENT_ID": str(PRODUCTION),
             "VDM_CART_ID": cart_id,
+            "VDM_TOKEN": TOKEN,
             "VDM_TIMEZONE": TIMEZONE,
         }
         run = subprocess.run(
@@ -168,8 +171,12 @@ def test_the_plugins_calls_reach_boxoffice(
     assert official["event_name"] == "Hamlet"
     assert official["dates"] == ["14-03-2031 - 20:15"]
 
-    # The official plugin's basket counter, through the ticket host's cart URL.
-    assert ("GET", f"{base}/cart/{cart_id}", 200) in requested, requested
+    # The official plugin's session and basket counter, through the ticket host's API.
+    ticket_host = server.url(f"/api/{client.name}")
+    [first, second] = result["sessions"]
+    assert first is not None and first == second
+    assert ("GET", f"{ticket_host}/get-session?token={TOKEN}", 200) in requested, requested
+    assert ("GET", f"{ticket_host}/cart/{cart_id}", 200) in requested, requested
     assert result["basket"] == {"status": 200, "counter": 2}
 
     assert result["untouched"] is None

@@ -7,7 +7,7 @@
  *
  * Environment: WORDPRESS_DIR, WP_DB_NAME, WP_DB_HOST, WP_CONTENT_DIR, WP_MU_PLUGIN_DIR,
  * BOXOFFICE_URL (read by the plugin), VDM_CLIENT, VDM_EVENT_ID (a main event),
- * VDM_CART_ID (a public cart), VDM_TIMEZONE.
+ * VDM_CART_ID (a public cart), VDM_TOKEN (a visitor's token), VDM_TIMEZONE.
  */
 
 error_reporting( E_ALL & ~E_DEPRECATED & ~E_USER_DEPRECATED );
@@ -145,6 +145,16 @@ $result['official'] = array(
 	'event_name' => $events ? $events[0]->event_name : null,
 	'dates'      => $dates,
 );
+
+// The official plugin's session: get-session on the ticket host with the visitor's token
+// (twice, as two page views of one visitor), read as the plugin reads it.
+$sessions = array();
+foreach ( array( 1, 2 ) as $view ) {
+	$response   = wp_remote_get( 'https://tickets.voordemensen.nl/api/' . $client . '/get-session?token=' . getenv( 'VDM_TOKEN' ) );
+	$data       = json_decode( wp_remote_retrieve_body( $response ), true );
+	$sessions[] = isset( $data['session_id'] ) ? sanitize_text_field( $data['session_id'] ) : null;
+}
+$result['sessions'] = $sessions;
 
 // The official plugin's basket counter: the cart on the ticket host, count - 1.
 $response = wp_remote_get( 'https://tickets.voordemensen.nl/api/' . $client . '/cart/' . getenv( 'VDM_CART_ID' ) );

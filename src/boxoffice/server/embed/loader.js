@@ -3,7 +3,8 @@
  * vdm_order(event_id, session_id): it opens the shop at that event, or at the cart for
  * "cart", in an iframe. The ticket host and the client are read from this script's own
  * address. The shop's {voordemensen_basketcounter: N} messages, from the ticket host's
- * origin only, set the text of every .voordemensen_basketcounter and .vdm_basketcounter.
+ * origin only, set the text of every .voordemensen_basketcounter and .vdm_basketcounter;
+ * its {voordemensen_close: true} closes the dialog.
  * Documentation: docs/shop.md, "Embedding the shop in a site". */
 (function () {
   "use strict";
@@ -148,6 +149,11 @@
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (event.origin !== shopOrigin || !data || typeof data !== "object") {
+      return;
+    }
+    // Escape pressed in the shop (its keys do not reach this page): the shop asks to close.
+    if (data.voordemensen_close === true) {
+      close();
       return;
     }
     if (!Object.prototype.hasOwnProperty.call(data, "voordemensen_basketcounter")) {
