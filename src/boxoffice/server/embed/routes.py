@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response
 
 from boxoffice.server.db.transactions import read_transaction, write_transaction
-from boxoffice.server.deps import AppEngine, AppSettings
+from boxoffice.server.deps import AppEngine, HoldMinutes
 from boxoffice.server.embed import service
 from boxoffice.server.embed.schemas import SessionResource
 from boxoffice.server.embed.scripts import SCRIPTS
@@ -41,15 +41,13 @@ _BAD_TOKEN = InvalidInput.documented("The token is missing, empty, too long or n
 def get_session(
     tenant: PublicTenant,
     engine: AppEngine,
-    settings: AppSettings,
+    hold_minutes: HoldMinutes,
     token: Annotated[str | None, Query(description="The visitor's own random token.")] = None,
 ) -> Response:
     """The visitor's session id, a cart of the public API: the same for the same token while
     that cart lives (not ordered, not expired), then a new one."""
     with write_transaction(engine) as tx:
-        session_id = service.session_for(
-            tx, tenant=tenant, token=token, hold_minutes=settings.cart_hold_minutes
-        )
+        session_id = service.session_for(tx, tenant=tenant, token=token, hold_minutes=hold_minutes)
     return json_response({"session_id": session_id}, headers=_NO_STORE)
 
 
