@@ -9,6 +9,13 @@
       var main = document.querySelector("[data-basket-count]");
       var count = parseInt((main && main.getAttribute("data-basket-count")) || "0", 10);
       window.parent.postMessage({ voordemensen_basketcounter: count }, "*");
+      // Keys pressed in a frame do not reach the embedding page: on Escape, ask its dialog
+      // to close (the embed script listens, docs/shop.md).
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") {
+          window.parent.postMessage({ voordemensen_close: true }, "*");
+        }
+      });
     }
   }
 
