@@ -132,3 +132,23 @@ def test_reading_an_event_costs_the_same_with_none_and_all_sold(
         assert claim_reads(before[event_id]), "the claims are read (the live holds)"
         # Read through an index, never scanned; on PostgreSQL as many rows either way.
         assert claims_read(engine, before[event_id]) == claims_read(engine, after[event_id])
+
+
+def test_a_hold_on_a_sold_out_rank_is_refused_from_the_counts(
+    http: TestClient, engine: Engine, client: Client
+) -> None:
+    build_catalog(engine, client)
+    sell_everything(http, client)
+    for price_id, rank_id, _count, _event in ALL_PLACES:
+        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
+        line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": 2}
+        with recorded(engine) as statements:
+            refused = http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["message"] == (
+            f"Not enough places available for price {price_id!r}: 2 requested, 0 available."
+        )
+        # Neither the hall's seats nor the claims one by one: every read of the claims
+        # searches an index, and on PostgreSQL reads no claim row at all (nothing is held).
+        assert not any("FROM hall_seats" in sql and "ORDER BY" in sql for sql, _ in statements)
+        assert {rows for _how, rows in claims_read(engine, statements)} <= {0}

@@ -319,6 +319,13 @@ def add_items(
     # Named seats first, so that a best-available pick in the same request cannot take them.
     for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
         event = events[int(ticket_line.price["event_id"])]
+        if ticket_line.seat_id is None:
+            # Admission from the kept counts (the event is locked): a rank without enough
+            # places left is refused without reading the hall or the claims one by one.
+            counts = places.event_counts(conn, tenant_id=tenant.id, event=event, now=tx.now)
+            left = counts.available(int(ticket_line.price["rank_id"]))
+            if left < ticket_line.count:
+                raise _not_enough(ticket_line, left)
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
             available = places.event_places(conn, tenant_id=tenant.id, event=event, now=tx.now)
             new_items = _pick(available, ticket_line, tenant, section_names[int(event["event_id"])])
