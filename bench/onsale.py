@@ -27,7 +27,8 @@ bench/results/onsale-<timestamp>.json, and with --chart draws the figures. Exit 
 when a check fails (a target missed is reported, not an error).
 
     uv run python bench/onsale.py [--databases sqlite,postgresql] [--buyers 32]
-        [--read-seconds 5] [--scenario-seconds 150] [--chart docs/onsale.png] [--no-profile]
+        [--read-seconds 5] [--scenario-seconds 150] [--budget-seconds 570]
+        [--chart docs/onsale.png] [--no-profile]
 """
 
 from __future__ import annotations
@@ -592,6 +593,19 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
     }
 
 
+# What a database costs besides its sales (setup, start, reads, checks), for the budget.
+OVERHEAD_SECONDS_PER_DATABASE = 75
+
+
+def scenario_cap(args: argparse.Namespace) -> float:
+    """How long this sale may take: --scenario-seconds, or less so that the whole run keeps
+    to --budget-seconds (the sales left share what the budget has left)."""
+    args.scenarios_left -= 1
+    left = args.budget_seconds - (time.perf_counter() - args.started)
+    left -= OVERHEAD_SECONDS_PER_DATABASE * (args.scenarios_left // 2) + 30
+    return max(10.0, min(args.scenario_seconds, left / (args.scenarios_left + 1)))
+
+
 def run_scenario(
     database: str,
     scratch_name: str,
@@ -615,7 +629,7 @@ def run_scenario(
     load_before = os.getloadavg()[0]
     try:
         tally, elapsed = asyncio.run(
-            buyers(server.port, key, event_id, args.buyers, args.scenario_seconds)
+            buyers(server.port, key, event_id, args.buyers, scenario_cap(args))
         )
     finally:
         folded = profile.stop() if profile is not None else None
@@ -833,6 +847,8 @@ def main() -> int:
     parser.add_argument("--read-seconds", type=float, default=5.0)
     parser.add_argument("--scenario-seconds", type=float, default=150.0,
                         help="stop selling after this long (reported as not sold out)")  # fmt: skip
+    parser.add_argument("--budget-seconds", type=float, default=570.0,
+                        help="cap the sales so that the run takes about this long")  # fmt: skip
     parser.add_argument("--chart", type=Path)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     args = parser.parse_args()
@@ -840,6 +856,7 @@ def main() -> int:
         parser.error("--buyers must be in 1..256")
     databases = args.databases.split(",")
     started = time.perf_counter()
+    args.started, args.scenarios_left = started, 2 * len(databases)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"started": stamp, "machine": machine(), "generator": generator()}
