@@ -132,11 +132,30 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
             else:
                 await expect("GET", reads[kind], None, 200)
 
+    statements = STATEMENTS[0]
     per_worker = max(1, (requests // 3 if kind.startswith("order") else requests) // concurrency)
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker(per_worker) for _ in range(concurrency)))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"requests": count[0], "cpu_us": cpu / count[0] * 1e6, "wall_us": wall / count[0] * 1e6}
+    return {
+        "requests": count[0],
+        "cpu_us": cpu / count[0] * 1e6,
+        "wall_us": wall / count[0] * 1e6,
+        "statements": (STATEMENTS[0] - statements) / count[0],
+    }
+
+
+# SQL statements sent through SQLAlchemy (an executemany counts once; the driver's own
+# BEGIN, COMMIT and pings are not counted: see the transactions per request).
+STATEMENTS = [0]
+
+
+def count_statements(engine: Any) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _counted(*_args: Any) -> None:
+        STATEMENTS[0] += 1
 
 
 KINDS = ("healthz", "minimal read", "event", "order (3 requests)")
@@ -178,13 +197,16 @@ def main() -> None:
                 auth_failure_limit_per_minute=0,
             )
             app = create_app(settings)
+            count_statements(app.state.engine)
             samples = asyncio.run(measure(driver(app, key), args))
             app.state.engine.dispose()
         for kind in samples:
             cpu = statistics.median(s["cpu_us"] for s in samples[kind])
             wall = statistics.median(s["wall_us"] for s in samples[kind])
+            statements = statistics.median(s["statements"] for s in samples[kind])
             print(
                 f"{database:10} {kind:20} CPU {cpu:8.0f} us/request   wall {wall:8.0f} us/request"
+                f"   {statements:5.1f} statements/request"
                 f"   ({args.rounds} rounds: "
                 + ", ".join(f"{s['cpu_us']:.0f}" for s in samples[kind])
                 + ")",

@@ -52,17 +52,26 @@ def _clock(conn: Connection) -> int:
     return int(value)
 
 
+# The barrier and then the clock, in one round trip: the outer projection is computed for
+# the row the subquery returns, so clock_timestamp() is read after the lock is granted (a
+# volatile function keeps the subquery from being flattened into the outer query).
+_PG_BARRIER_THEN_NOW = text(
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+    " FROM (SELECT pg_advisory_xact_lock_shared(:k) AS barrier) AS passed"
+)
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Tx]:
     """Open a write transaction behind the barrier; commit on success, roll back on error."""
     with engine.connect() as raw:
         conn = raw.execution_options(write=True)
         with conn.begin():
-            if not is_sqlite(engine):
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": WRITE_BARRIER_KEY}
-                )
-            yield Tx(conn=conn, now=_clock(conn))
+            if is_sqlite(engine):
+                now = now_micros()  # BEGIN IMMEDIATE has taken the write lock
+            else:
+                now = int(conn.execute(_PG_BARRIER_THEN_NOW, {"k": WRITE_BARRIER_KEY}).scalar_one())
+            yield Tx(conn=conn, now=now)
 
 
 @contextmanager
