@@ -75,6 +75,15 @@ def write_transaction(engine: Engine) -> Iterator[Tx]:
 
 
 @contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for ONE read statement, outside any transaction: no BEGIN and no COMMIT
+    (on PostgreSQL two round trips fewer; autocommit). A single statement reads one
+    snapshot by itself; two statements here would not, so use read_transaction for those."""
+    with engine.connect() as raw:
+        yield raw.execution_options(isolation_level="AUTOCOMMIT", manual_transaction=True)
+
+
+@contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A plain read transaction for small reads."""
     with engine.connect() as conn, conn.begin():

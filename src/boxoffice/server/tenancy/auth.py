@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice.server.db.transactions import read_transaction
+from boxoffice.server.db.transactions import single_read
 from boxoffice.server.errors import Unauthenticated
 from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
@@ -55,7 +55,9 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
     prefix = key_prefix(key) if key else None
     if key is None or prefix is None or not CLIENT_NAME.match(client_name):
         raise Unauthenticated()
-    with read_transaction(engine) as conn:
+    # One statement, no transaction around it: the key is looked up afresh on every request
+    # (a revoked key fails on the very next one) at the cost of a single round trip.
+    with single_read(engine) as conn:
         found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
     if found is None or not verify_key(key, found[0]):
         raise Unauthenticated()
