@@ -1,9 +1,15 @@
 """Engines for SQLite and PostgreSQL, configured so both behave the same way."""
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
+
+# A pooled PostgreSQL connection that has been idle for longer than this is pinged before
+# it is used again (a restarted or failed-over database has closed it meanwhile).
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def normalise_url(url: str) -> URL:
@@ -30,14 +36,38 @@ def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine
         _configure_sqlite(engine)
         return engine
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
-    return create_engine(
-        parsed,
-        connect_args=connect_args,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
-        **kwargs,
+    engine = create_engine(
+        parsed, connect_args=connect_args, pool_size=10, max_overflow=20, **kwargs
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """`pool_pre_ping`, but only for a connection idle for PING_AFTER_IDLE_SECONDS.
+
+    SQLAlchemy's pre-ping costs a round trip on every checkout, two or more per request;
+    a connection that was in use a moment ago needs none. A dead one found here is
+    replaced by a new connection before the request gets it (the pool retries the
+    checkout on DisconnectionError).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:
