@@ -1,9 +1,10 @@
 """The one `boxoffice` command: options -> a call -> output."""
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 from boxoffice.client.cli import sync_app
 from boxoffice.server.config import get_settings
 from boxoffice.server.db.engine import make_engine
-from boxoffice.server.db.transactions import read_transaction, write_transaction
+from boxoffice.server.db.transactions import Tx, read_transaction, write_transaction
 from boxoffice.server.errors import AppError
 from boxoffice.server.values.rendering import render_instant
 
@@ -28,7 +29,11 @@ app.add_typer(key_app, name="key")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(sync_app, name="sync")
 
+if TYPE_CHECKING:
+    from boxoffice.server.tenancy.service import Tenant
+
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
 class Scale(StrEnum):
@@ -78,17 +83,43 @@ def tenant_create(
     typer.echo(key)
 
 
-@key_app.command("create")
-def key_create(name: str) -> None:
-    """Create another API key for a client and print it (alone on the last line)."""
-    from boxoffice.server.tenancy.service import create_key, get_tenant
+def _on_client(name: str, change: Callable[[Tx, "Tenant"], T]) -> T:
+    """`change` the named client in one write transaction; a refusal exits with status 2."""
+    from boxoffice.server.tenancy.service import get_tenant
 
     try:
         with write_transaction(_engine()) as tx:
-            tenant = get_tenant(tx.conn, name)
-            key = create_key(tx.conn, tenant_id=tenant.id, now=tx.now)
+            return change(tx, get_tenant(tx.conn, name))
     except AppError as exc:
         raise _fail(exc.message, 2) from None
+
+
+def _prefix(key_prefix: str) -> str:
+    """The 8 characters after `bo_`, from a prefix given with or without `bo_`."""
+    return key_prefix.removeprefix("bo_")[:8]
+
+
+PerMinute = Annotated[
+    int | None,
+    typer.Option(
+        "--per-minute",
+        min=0,
+        help="The key's own rate limit: requests a minute, shared by all workers; 0: none.",
+    ),
+]
+
+
+@key_app.command("create")
+def key_create(name: str, per_minute: PerMinute = None) -> None:
+    """Create another API key for a client and print it (alone on the last line)."""
+    from boxoffice.server.tenancy.service import create_key
+
+    key = _on_client(
+        name,
+        lambda tx, tenant: create_key(
+            tx.conn, tenant_id=tenant.id, now=tx.now, per_minute=per_minute
+        ),
+    )
     typer.echo(f"new API key for {name} (shown once):")
     typer.echo(key)
 
@@ -96,21 +127,50 @@ def key_create(name: str) -> None:
 @key_app.command("revoke")
 def key_revoke(name: str, key_prefix: str) -> None:
     """Revoke a client's key by its prefix (the 8 characters after `bo_`)."""
-    from boxoffice.server.tenancy.service import get_tenant, revoke_key
+    from boxoffice.server.tenancy.service import revoke_key
 
-    prefix = key_prefix.removeprefix("bo_")[:8]
-    try:
-        with write_transaction(_engine()) as tx:
-            tenant = get_tenant(tx.conn, name)
-            revoke_key(tx.conn, tenant_id=tenant.id, prefix=prefix, now=tx.now)
-    except AppError as exc:
-        raise _fail(exc.message, 2) from None
+    prefix = _prefix(key_prefix)
+    _on_client(
+        name,
+        lambda tx, tenant: revoke_key(tx.conn, tenant_id=tenant.id, prefix=prefix, now=tx.now),
+    )
     typer.echo(f"revoked key bo_{prefix}_… of {name}")
+
+
+@key_app.command("limit")
+def key_limit(
+    name: str,
+    key_prefix: str,
+    per_minute: PerMinute = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="Back to BOXOFFICE_RATE_LIMIT_PER_MINUTE.")
+    ] = False,
+) -> None:
+    """Set a key's rate limit (--per-minute N) or give it the server's default (--default)."""
+    from boxoffice.server.tenancy.service import set_key_rate_limit
+
+    if (per_minute is None) != default:
+        raise _fail("give either --per-minute N or --default", 2)
+    prefix = _prefix(key_prefix)
+    _on_client(
+        name,
+        lambda tx, tenant: set_key_rate_limit(
+            tx.conn, tenant_id=tenant.id, prefix=prefix, per_minute=per_minute
+        ),
+    )
+    typer.echo(f"rate limit of key bo_{prefix}_… of {name}: {_per_minute(per_minute)}")
+
+
+def _per_minute(per_minute: int | None) -> str:
+    """A key's rate limit as `key list` shows it."""
+    if per_minute is None:
+        return f"{_per_minute(get_settings().rate_limit_per_minute)} (default)"
+    return "no limit" if per_minute == 0 else f"{per_minute:,} a minute"
 
 
 @key_app.command("list")
 def key_list(name: str) -> None:
-    """List a client's keys: prefix, created, revoked."""
+    """List a client's keys: prefix, created, revoked, rate limit."""
     from boxoffice.server.tenancy.service import get_tenant, list_keys
 
     try:
@@ -119,12 +179,13 @@ def key_list(name: str) -> None:
             keys = list_keys(conn, tenant_id=tenant.id)
     except AppError as exc:
         raise _fail(exc.message, 2) from None
-    table = Table("prefix", "created", "revoked")
+    table = Table("prefix", "created", "revoked", "rate limit")
     for record in keys:
         table.add_row(
             f"bo_{record.prefix}_…",
             render_instant(record.created_at, tenant.timezone),
             render_instant(record.revoked_at, tenant.timezone) if record.revoked_at else "",
+            _per_minute(record.per_minute),
         )
     Console().print(table)
 

@@ -11,23 +11,39 @@ from sqlalchemy import Engine
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
+from boxoffice.server.values.clock import Clock, now_micros
 
 MakeApp = Callable[..., FastAPI]
 Connect = Callable[..., TestClient]
 
 
+class ManualClock:
+    """A clock the test sets (microseconds, as values.clock): the rate limits' windows
+    start and end when the test says, never while it runs."""
+
+    def __init__(self, seconds: float = 1_000_000_040.5) -> None:
+        self.micros = int(seconds * 1_000_000)
+
+    def __call__(self) -> int:
+        return self.micros
+
+    def advance(self, seconds: float) -> None:
+        self.micros += int(seconds * 1_000_000)
+
+
 @pytest.fixture
 def make_app(database_url: str, engine: Engine) -> MakeApp:
-    """create_app() on the test database with setting overrides; limits off unless given."""
+    """create_app() on the test database with setting overrides; limits off unless given.
+    `clock=` sets the rate limits' time (a ManualClock)."""
 
-    def make(**overrides: Any) -> FastAPI:
+    def make(clock: Clock = now_micros, **overrides: Any) -> FastAPI:
         values: dict[str, Any] = {
             "database_url": database_url,
             "rate_limit_per_minute": 0,
             "auth_failure_limit_per_minute": 0,
             **overrides,
         }
-        return create_app(Settings(**values), engine=engine)
+        return create_app(Settings(**values), engine=engine, clock=clock)
 
     return make
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from starlette.types import Scope
 
 from boxoffice.server.tenancy.principal import Principal, authenticate_principal, principal_of
-from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.tenancy.service import Tenant, VerifiedKey
 
 
 def _scope() -> Scope:
@@ -24,5 +24,5 @@ def test_a_verified_key_adds_its_client_and_prefix_to_the_same_address() -> None
     scope = _scope()
     principal_of(scope)
     tenant = Tenant(id=3, name="theater", timezone=ZoneInfo("Europe/Amsterdam"))
-    authenticate_principal(scope, tenant, "abcd1234")
-    assert principal_of(scope) == Principal("192.0.2.7", tenant, "abcd1234")
+    authenticate_principal(scope, VerifiedKey(tenant, "abcd1234", 1200))
+    assert principal_of(scope) == Principal("192.0.2.7", tenant, "abcd1234", 1200)

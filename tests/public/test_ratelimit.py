@@ -1,4 +1,4 @@
-"""The public API's per-address limit: counted in the database, so every worker shares it."""
+"""The public API's per-address limit: leased from the database, so every worker shares it."""
 
 import threading
 import uuid
@@ -10,14 +10,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from boxoffice.server.db.engine import make_engine
-from boxoffice.server.public.ratelimit import spend
-from boxoffice.server.public.tables import public_rate_limits
+from boxoffice.server.ops.tables import rate_limit_windows
+from boxoffice.server.values.clock import Clock, now_micros
 from tests.conftest import Client
+from tests.ops.conftest import ManualClock
 from tests.ops.server import serve
 from tests.public.conftest import public
 
@@ -25,16 +26,18 @@ from tests.public.conftest import public
 LONG_WINDOW = 10**9
 
 
-def worker(database_url: str, limit: int) -> FastAPI:
+def worker(
+    database_url: str, limit: int, window: int = LONG_WINDOW, clock: Clock = now_micros
+) -> FastAPI:
     """One server process's app: its own engine (connection pool) on the shared database."""
     settings = Settings(
         database_url=database_url,
         public_rate_limit_requests=limit,
-        public_rate_limit_window_seconds=LONG_WINDOW,
+        public_rate_limit_window_seconds=window,
         rate_limit_per_minute=0,
         auth_failure_limit_per_minute=0,
     )
-    return create_app(settings, engine=make_engine(database_url))
+    return create_app(settings, engine=make_engine(database_url), clock=clock)
 
 
 @pytest.fixture
@@ -105,23 +108,29 @@ def test_concurrent_requests_through_two_workers_are_counted_exactly(
     assert statuses == {200: limit, 429: threads * each - limit}
 
 
-def test_a_new_window_starts_afresh_and_old_windows_are_deleted(engine: Engine) -> None:
-    me = address()[0]
-    allowances = [
-        spend(engine, address=me, limit=2, window_seconds=60, now=1_000.5 + n) for n in range(3)
-    ]
-    assert [a.allowed for a in allowances] == [True, True, False]
-    # Window 960..1019: 18.5 seconds left at 1001.5, rounded up.
-    assert allowances[2].reset_seconds == 18
-    later = spend(engine, address=me, limit=2, window_seconds=60, now=1_100.0)
-    assert later.allowed and later.remaining == 1
+def test_a_new_window_starts_afresh_and_old_windows_are_deleted(
+    database_url: str, engine: Engine, venue: Client
+) -> None:
+    clock = ManualClock(1_000_000_040.5)  # 39.5 seconds before its minute ends
+    app = worker(database_url, 2, window=60, clock=clock)
+    me = address()
+    http = TestClient(app, base_url="http://127.0.0.1", client=me)
+    statuses = [http.get(f"{public(venue)}/eventtypes").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    clock.advance(2)
+    refused = http.get(f"{public(venue)}/eventtypes")
+    assert refused.headers["retry-after"] == refused.headers["ratelimit-reset"] == "38"
+    clock.advance(60)
+    later = http.get(f"{public(venue)}/eventtypes")
+    assert later.status_code == 200
+    assert later.headers["ratelimit-remaining"] == "1"
     with engine.connect() as conn:
-        old = conn.execute(
-            select(func.count())
-            .select_from(public_rate_limits)
-            .where(public_rate_limits.c.window_start < 1_080)
-        ).scalar_one()
-    assert old == 0
+        windows = conn.execute(
+            select(rate_limit_windows.c.window_end_at).where(rate_limit_windows.c.identity == me[0])
+        ).all()
+    # The ended window's row was deleted when the new window opened.
+    assert [row[0] > clock() for row in windows] == [True]
+    app.state.engine.dispose()
 
 
 def test_the_limit_is_off_with_zero(http: TestClient, venue: Client) -> None:

@@ -38,6 +38,7 @@ from boxoffice.server.responses import error_response, json_response
 from boxoffice.server.shop.routes import router as shop_router
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
+from boxoffice.server.values.clock import Clock, now_micros
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
 
 # The Peppered API's routers are mounted here (server/paths.py declares the URL shapes).
@@ -109,7 +110,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(ServerError())
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, clock: Clock = now_micros
+) -> FastAPI:
+    """The app; `clock` is the time of the rate limits' windows (tests set it)."""
     settings = settings or get_settings()
     engine = engine or make_engine(
         settings.database_url, connect_timeout=settings.database_connect_timeout_seconds
@@ -139,7 +143,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(client_name_parameter)])
     app.add_middleware(AuthenticationMiddleware, engine=engine)
-    install_public_api(app, settings, engine)
+    install_public_api(app, settings, engine, clock)
     # The ticket shop's pages (HTML, per client under /{client_name}/shop).
     app.include_router(shop_router)
     install_embed(app)
@@ -147,7 +151,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Accept-Encoding: gzip (an extension). It streams: each chunk of an export is
         # compressed and flushed as it passes, so memory stays flat and bytes keep flowing.
         app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
-    install_operations(app, settings, engine)
+    install_operations(app, settings, engine, clock)
     # Outermost: every layer below (logs, limits, authentication, routing) sees `/path/` as
     # `/path`, and the router never answers a trailing slash with a redirect.
     app.router.redirect_slashes = False

@@ -33,8 +33,12 @@ class Settings(BaseSettings):
     # places are free again (docs/public-api.md, Payments).
     reservation_minutes: int = Field(default=15, ge=1)
     max_body_bytes: int = 1_048_576
-    # Operations (docs/operations.md). Rate limits count per worker process; 0 switches one off.
-    rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Operations (docs/operations.md, Rate limits). Requests a minute per API key without a
+    # limit of its own (`boxoffice key limit`), counted once for all workers and servers on
+    # the database; 0: such keys are not limited. 60,000 = 1,000 a second: an on-sale at
+    # 250 orders a second (3 requests each) through one key fits with a third to spare.
+    rate_limit_per_minute: int = Field(default=60_000, ge=0)
+    # Failed authentications per client address a minute, counted per worker process.
     auth_failure_limit_per_minute: int = Field(default=20, ge=0)
     # The public API (no key): requests per client address per window, counted in the
     # database so that all workers share them (docs/public-api.md). 0 switches it off.

@@ -7,20 +7,22 @@ from starlette.middleware import Middleware
 from boxoffice.server.config import Settings
 from boxoffice.server.ops.access import AccessMiddleware
 from boxoffice.server.ops.bodylimit import BodyLimitMiddleware
+from boxoffice.server.ops.budgets import Budget, SharedBudget
 from boxoffice.server.ops.health import install_health_routes
 from boxoffice.server.ops.logs import ensure_logging
 from boxoffice.server.ops.metrics import render_metrics
 from boxoffice.server.ops.ratelimit import (
-    Budget,
     FailedAuthenticationMiddleware,
-    KeyRateLimitMiddleware,
+    SharedLimitMiddleware,
+    per_key,
 )
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
+from boxoffice.server.values.clock import Clock
 
 __all__ = ["install_operations"]
 
 
-def install_operations(app: FastAPI, settings: Settings, engine: Engine) -> None:
+def install_operations(app: FastAPI, settings: Settings, engine: Engine, clock: Clock) -> None:
     """Add the operations routes and middleware; call it after AuthenticationMiddleware is added.
 
     Middleware, outermost first: access (request id, log line, metrics) -> failed-authentication
@@ -31,15 +33,16 @@ def install_operations(app: FastAPI, settings: Settings, engine: Engine) -> None
     install_health_routes(app, engine)
     if settings.metrics:
         app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
-    if settings.rate_limit_per_minute > 0:
-        _add_inside_authentication(
-            app,
-            Middleware(KeyRateLimitMiddleware, budget=Budget(settings.rate_limit_per_minute)),
-        )
+    # Always there: a key with a limit of its own is limited even when the default is off.
+    budget = SharedBudget(engine, name="key", window_seconds=60, clock=clock)
+    identify = per_key(settings.rate_limit_per_minute)
+    _add_inside_authentication(
+        app, Middleware(SharedLimitMiddleware, budget=budget, identify=identify)
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.auth_failure_limit_per_minute > 0:
-        budget = Budget(settings.auth_failure_limit_per_minute)
-        app.add_middleware(FailedAuthenticationMiddleware, budget=budget)
+        failures = Budget(settings.auth_failure_limit_per_minute)
+        app.add_middleware(FailedAuthenticationMiddleware, budget=failures)
     app.add_middleware(AccessMiddleware, routes=app.router.routes)
 
 

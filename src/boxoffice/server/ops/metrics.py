@@ -45,7 +45,7 @@ EXPORT_BYTES = Counter(
 )
 RATE_LIMITED = Counter(
     "boxoffice_rate_limited_total",
-    "Requests answered 429, by the limit that refused them (key or authentication).",
+    "Requests answered 429, by the limit that refused them (key, authentication, public).",
     ["limit"],
 )
 

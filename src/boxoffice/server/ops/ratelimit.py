@@ -1,72 +1,28 @@
 """Abuse protection: a request budget per API key, a failed-authentication budget per address.
 
-Both are counted in the memory of the worker process (the `limits` library's in-memory
-storage): a shared store would cost a database write per request, and on SQLite every such
-write would queue behind the database's single write lock. With N workers a client can get
-up to N times a budget; docs/operations.md says how to size the limits for that.
+A key's budget is shared by every worker and server on the database (SharedBudget: leased
+in slices, so a request rarely writes); the failed-authentication budget is counted in each
+worker's memory (Budget), since a failure must cost no database write at all.
 """
 
-import math
-import time
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
 
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import TooManyRequests
+from boxoffice.server.ops.budgets import Allowance, Budget, SharedBudget
 from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.paths import API_ROOT
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy.principal import principal_of
 
+log = logging.getLogger("boxoffice.ratelimit")
 
-@dataclass(frozen=True, slots=True)
-class Allowance:
-    """One look at a budget: whether the request may go on, and the RateLimit-* headers."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_seconds: int
-
-    def headers(self) -> dict[str, str]:
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
-        if not self.allowed:
-            headers["Retry-After"] = str(self.reset_seconds)
-        return headers
-
-
-class Budget:
-    """At most `amount` events in any `period_seconds` for each identity, in this process.
-
-    A moving window: each event is remembered (about 200 bytes) until it is `period_seconds`
-    old, so there is no burst at window edges and the answers do not depend on when a minute
-    starts. Memory is bounded by identities x amount; idle identities expire by themselves.
-    """
-
-    def __init__(self, amount: int, *, period_seconds: int = 60) -> None:
-        self.item = RateLimitItemPerSecond(amount, period_seconds)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def hit(self, identity: str) -> Allowance:
-        """Spend one unit if there is one left."""
-        return self._allowance(identity, self.limiter.hit(self.item, identity))
-
-    def check(self, identity: str) -> Allowance:
-        """Whether one unit is left, spending nothing."""
-        return self._allowance(identity, self.limiter.test(self.item, identity))
-
-    def _allowance(self, identity: str, allowed: bool) -> Allowance:
-        stats = self.limiter.get_window_stats(self.item, identity)
-        # Seconds until the budget grows again; at least 1, so Retry-After never says "now".
-        reset = max(1, math.ceil(stats.reset_time - time.time()))
-        return Allowance(allowed, self.item.amount, max(0, stats.remaining), reset)
+# Who a request counts against and that identity's limit, or None when it is not limited.
+Identify = Callable[[Scope], tuple[str, int] | None]
 
 
 async def refuse(
@@ -119,24 +75,53 @@ class FailedAuthenticationMiddleware:
         await self.app(scope, receive, send_counting_failures)
 
 
-class KeyRateLimitMiddleware:
-    """Spends one unit of the key's budget per authenticated request, before the route runs.
+def per_key(default_per_minute: int) -> Identify:
+    """A request counts against its verified key, at the key's own limit or the default;
+    a limit of 0 is none. Requests without a verified key are not counted."""
 
-    It sits directly inside AuthenticationMiddleware, so only requests with a valid key count
-    and nobody can spend another client's budget by sending its key prefix.
+    def identify(scope: Scope) -> tuple[str, int] | None:
+        principal = principal_of(scope)
+        if principal.key_prefix is None:
+            return None
+        limit = principal.key_per_minute
+        limit = default_per_minute if limit is None else limit
+        return (principal.key_prefix, limit) if limit > 0 else None
+
+    return identify
+
+
+class SharedLimitMiddleware:
+    """Spends one unit of a shared budget per request that `identify` names, before the
+    route runs; answers 429 with Retry-After when the identity's window is spent.
+
+    Most requests are served from this worker's leased slice without leaving the event loop;
+    one in a slice's size waits for a lease in a worker thread. When the database cannot
+    lease (it is down or refuses), the request goes on uncounted: the limit protects the
+    service, it is not the service, and the request meets the same database in its route.
     """
 
-    def __init__(self, app: ASGIApp, budget: Budget) -> None:
+    def __init__(self, app: ASGIApp, budget: SharedBudget, identify: Identify) -> None:
         self.app = app
         self.budget = budget
+        self.identify = identify
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        principal = principal_of(scope) if scope["type"] == "http" else None
-        if principal is None or principal.tenant is None or principal.key_prefix is None:
+        found = self.identify(scope) if scope["type"] == "http" else None
+        if found is None:
             await self.app(scope, receive, send)
             return
-        allowance = self.budget.hit(f"{principal.tenant.id}:{principal.key_prefix}")
+        identity, limit = found
+        allowance = self.budget.take_local(identity, limit)
+        if allowance is None:
+            try:
+                allowance = await run_in_threadpool(self.budget.take, identity, limit)
+            except SQLAlchemyError:
+                log.warning(
+                    "%s rate limit not counted: the database refused the lease", self.budget.name
+                )
+                await self.app(scope, receive, send)
+                return
         if not allowance.allowed:
-            await refuse(scope, receive, send, allowance, "key")
+            await refuse(scope, receive, send, allowance, self.budget.name)
             return
         await self.app(scope, receive, sending_headers(send, allowance))

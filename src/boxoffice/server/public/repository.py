@@ -1,4 +1,4 @@
-"""SQL of the public API: read-only views of the catalog, and the shared request counters.
+"""SQL of the public API: read-only views of the catalog.
 
 Every catalog function takes a keyword-only tenant_id and filters on it.
 """
@@ -6,12 +6,10 @@ Every catalog function takes a keyword-only tenant_id and filters on it.
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog.tables import events, halls, payment_methods, prices, productions
 from boxoffice.server.db.scoping import all_rows, first_row, scoped_select
-from boxoffice.server.public.tables import public_rate_limits
 
 
 def list_productions(
@@ -103,29 +101,3 @@ def group_by_production(rows: list[RowMapping]) -> dict[int, list[RowMapping]]:
     for row in rows:
         grouped[row["production_id"]].append(row)
     return dict(grouped)
-
-
-def hit_window(conn: Connection, *, address: str, window_start: int) -> int:
-    """Count one request of `address` in the window; the count including it.
-
-    One atomic statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) on both
-    databases, so that concurrent workers never lose a hit.
-    """
-    table = public_rate_limits
-    values = {"address": address, "window_start": window_start, "hits": 1}
-    keys = [table.c.address, table.c.window_start]
-    increment = {"hits": table.c.hits + 1}
-    stmt = (
-        postgresql.insert(table)
-        .values(values)
-        .on_conflict_do_update(index_elements=keys, set_=increment)
-        if conn.dialect.name == "postgresql"
-        else sqlite.insert(table)
-        .values(values)
-        .on_conflict_do_update(index_elements=keys, set_=increment)
-    )
-    return int(conn.execute(stmt.returning(table.c.hits)).scalar_one())
-
-
-def delete_windows_before(conn: Connection, *, window_start: int) -> None:
-    conn.execute(delete(public_rate_limits).where(public_rate_limits.c.window_start < window_start))

@@ -23,7 +23,7 @@ from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
-from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant
+from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
 
 
 def presented_key(authorization: str | None) -> str | None:
@@ -49,8 +49,8 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def authenticate(engine: Engine, client_name: str, authorization: str | None) -> tuple[Tenant, str]:
-    """The client whose key `authorization` presents, and the key's public prefix."""
+def authenticate(engine: Engine, client_name: str, authorization: str | None) -> VerifiedKey:
+    """The key `authorization` presents: its client, public prefix and rate limit."""
     key = presented_key(authorization)
     prefix = key_prefix(key) if key else None
     if key is None or prefix is None or not CLIENT_NAME.match(client_name):
@@ -59,9 +59,10 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
     # (a revoked key fails on the very next one) at the cost of a single round trip.
     with single_read(engine) as conn:
         found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
-    if found is None or not verify_key(key, found[0]):
+    if found is None or not verify_key(key, found.key_hash):
         raise Unauthenticated()
-    return Tenant(id=found[1], name=client_name, timezone=_zone(found[2])), prefix
+    tenant = Tenant(id=found.tenant_id, name=client_name, timezone=_zone(found.timezone))
+    return VerifiedKey(tenant, prefix, found.per_minute)
 
 
 class AuthenticationMiddleware:
@@ -81,13 +82,13 @@ class AuthenticationMiddleware:
                         authorization = value.decode("latin-1")
                         break
                 try:
-                    tenant, prefix = await run_in_threadpool(
+                    verified = await run_in_threadpool(
                         authenticate, self.engine, match.group(1), authorization
                     )
                 except Unauthenticated as exc:
                     await error_response(exc)(scope, receive, send)
                     return
-                authenticate_principal(scope, tenant, prefix)
+                authenticate_principal(scope, verified)
         await self.app(scope, receive, send)
 
 

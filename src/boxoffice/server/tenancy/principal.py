@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from starlette.types import Scope
 
-from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.tenancy.service import Tenant, VerifiedKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class Principal:
     tenant: Tenant | None = None
     # The public prefix of the verified key; never the key itself.
     key_prefix: str | None = None
+    # The verified key's own rate limit (requests a minute, 0: none); None: the default.
+    key_per_minute: int | None = None
 
 
 def principal_of(scope: Scope) -> Principal:
@@ -37,7 +39,12 @@ def principal_of(scope: Scope) -> Principal:
     return principal
 
 
-def authenticate_principal(scope: Scope, tenant: Tenant, key_prefix: str) -> None:
-    """Record that this request's key is verified: it belongs to `tenant`."""
-    authenticated = replace(principal_of(scope), tenant=tenant, key_prefix=key_prefix)
+def authenticate_principal(scope: Scope, key: VerifiedKey) -> None:
+    """Record that this request's key is verified: it belongs to `key.tenant`."""
+    authenticated = replace(
+        principal_of(scope),
+        tenant=key.tenant,
+        key_prefix=key.prefix,
+        key_per_minute=key.per_minute,
+    )
     scope["state"]["principal"] = authenticated

@@ -13,6 +13,18 @@ class KeyRecord:
     prefix: str
     created_at: int
     revoked_at: int | None
+    # Requests a minute (0: no limit); None: the server's default.
+    per_minute: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveKey:
+    """What authentication needs of a live key: its hash, its client, its rate limit."""
+
+    key_hash: str
+    tenant_id: int
+    timezone: str
+    per_minute: int | None
 
 
 def get_client_by_name(conn: Connection, name: str) -> tuple[int, str, str] | None:
@@ -27,20 +39,35 @@ def insert_client(conn: Connection, *, name: str, timezone: str, now: int) -> in
     return int(conn.execute(stmt.returning(clients.c.id)).scalar_one())
 
 
-def insert_key(conn: Connection, *, tenant_id: int, prefix: str, key_hash: str, now: int) -> None:
+def insert_key(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    prefix: str,
+    key_hash: str,
+    now: int,
+    per_minute: int | None = None,
+) -> None:
     conn.execute(
         insert(api_keys).values(
-            tenant_id=tenant_id, prefix=prefix, key_hash=key_hash, created_at=now
+            tenant_id=tenant_id,
+            prefix=prefix,
+            key_hash=key_hash,
+            created_at=now,
+            rate_limit_per_minute=per_minute,
         )
     )
 
 
-def get_active_key_hash(
-    conn: Connection, *, client_name: str, prefix: str
-) -> tuple[str, int, str] | None:
-    """The stored hash, tenant id and time zone of a live key of this client, if any."""
+def get_active_key_hash(conn: Connection, *, client_name: str, prefix: str) -> ActiveKey | None:
+    """The stored hash, client and rate limit of a live key of this client, if any."""
     stmt = cross_tenant(
-        select(api_keys.c.key_hash, clients.c.id, clients.c.timezone)
+        select(
+            api_keys.c.key_hash,
+            clients.c.id,
+            clients.c.timezone,
+            api_keys.c.rate_limit_per_minute,
+        )
         .join(clients, clients.c.id == api_keys.c.tenant_id)
         .where(
             api_keys.c.prefix == prefix,
@@ -50,7 +77,7 @@ def get_active_key_hash(
         "authentication: finds which client a key belongs to",
     )
     row = conn.execute(stmt).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else ActiveKey(*row)
 
 
 def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
@@ -59,15 +86,19 @@ def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
         api_keys.c.prefix,
         api_keys.c.created_at,
         api_keys.c.revoked_at,
+        api_keys.c.rate_limit_per_minute,
         tenant_id=tenant_id,
     ).order_by(api_keys.c.created_at, api_keys.c.id)
     return [KeyRecord(*row) for row in conn.execute(stmt)]
 
 
-def update_key_revoked(conn: Connection, *, tenant_id: int, prefix: str, now: int) -> int:
+def update_live_key(
+    conn: Connection, *, tenant_id: int, prefix: str, values: dict[str, int | None]
+) -> int:
+    """Set columns of the client's live (not revoked) key with this prefix; rows changed."""
     stmt = (
         scoped_update(api_keys, tenant_id=tenant_id)
         .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(values)
     )
     return conn.execute(stmt).rowcount

@@ -22,6 +22,16 @@ class Tenant:
     timezone: ZoneInfo
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedKey:
+    """The key a request authenticated with: its client, public prefix and own rate limit
+    (requests a minute, 0: none; None: the server's default)."""
+
+    tenant: Tenant
+    prefix: str
+    per_minute: int | None
+
+
 def check_timezone(name: str) -> ZoneInfo:
     if name not in available_timezones():
         raise InvalidInput.field("timezone", f"Unknown time zone {name!r}.")
@@ -50,9 +60,29 @@ def get_tenant(conn: Connection, name: str) -> Tenant:
     return Tenant(id=row[0], name=row[1], timezone=ZoneInfo(row[2]))
 
 
-def create_key(conn: Connection, *, tenant_id: int, now: int) -> str:
+# The largest rate limit a key may have: far above what any server answers in a minute.
+MAX_PER_MINUTE = 100_000_000
+
+
+def check_per_minute(per_minute: int | None) -> int | None:
+    if per_minute is not None and not 0 <= per_minute <= MAX_PER_MINUTE:
+        raise InvalidInput.field(
+            "perMinute", f"A key's rate limit is 0 (none) to {MAX_PER_MINUTE} a minute."
+        )
+    return per_minute
+
+
+def create_key(conn: Connection, *, tenant_id: int, now: int, per_minute: int | None = None) -> str:
+    """A new key (shown once), with its own rate limit or (None) the server's default."""
     key, prefix = generate_key()
-    repository.insert_key(conn, tenant_id=tenant_id, prefix=prefix, key_hash=hash_key(key), now=now)
+    repository.insert_key(
+        conn,
+        tenant_id=tenant_id,
+        prefix=prefix,
+        key_hash=hash_key(key),
+        now=now,
+        per_minute=check_per_minute(per_minute),
+    )
     return key
 
 
@@ -62,12 +92,27 @@ def is_active_key(conn: Connection, *, client_name: str, key: str) -> bool:
     if prefix is None:
         return False
     found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
-    return found is not None and verify_key(key, found[0])
+    return found is not None and verify_key(key, found.key_hash)
+
+
+def _change_live_key(
+    conn: Connection, *, tenant_id: int, prefix: str, values: dict[str, int | None]
+) -> None:
+    if repository.update_live_key(conn, tenant_id=tenant_id, prefix=prefix, values=values) == 0:
+        raise NotFound("Active key")
 
 
 def revoke_key(conn: Connection, *, tenant_id: int, prefix: str, now: int) -> None:
-    if repository.update_key_revoked(conn, tenant_id=tenant_id, prefix=prefix, now=now) == 0:
-        raise NotFound("Active key")
+    _change_live_key(conn, tenant_id=tenant_id, prefix=prefix, values={"revoked_at": now})
+
+
+def set_key_rate_limit(
+    conn: Connection, *, tenant_id: int, prefix: str, per_minute: int | None
+) -> None:
+    """Give a live key its own rate limit (requests a minute, 0: none), or (None) the
+    server's default again. Every worker applies it from the key's next request."""
+    values = {"rate_limit_per_minute": check_per_minute(per_minute)}
+    _change_live_key(conn, tenant_id=tenant_id, prefix=prefix, values=values)
 
 
 def list_keys(conn: Connection, *, tenant_id: int) -> list[repository.KeyRecord]:

@@ -2,7 +2,7 @@
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
 
-from boxoffice.server.db.columns import instant_column
+from boxoffice.server.db.columns import instant_column, int_column
 from boxoffice.server.db.metadata import metadata
 
 clients = Table(
@@ -25,5 +25,8 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False),
     instant_column("created_at"),
     instant_column("revoked_at", nullable=True),
+    # Requests a minute this key may make (0: no limit); NULL: the server's default
+    # (BOXOFFICE_RATE_LIMIT_PER_MINUTE).
+    int_column("rate_limit_per_minute", nullable=True),
     UniqueConstraint("prefix"),
 )
