@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -157,4 +158,18 @@ def create_app(
     app.router.redirect_slashes = False
     app.add_middleware(TrailingSlashMiddleware)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    build_route_handlers(app)
     return app
+
+
+def build_route_handlers(app: FastAPI) -> None:
+    """Build every route's request handler now, before the first request.
+
+    FastAPI builds the routes of an included router (their dependencies, body and response
+    fields) when the first request reaches that router. A fresh worker's first burst then
+    builds them while it is being served: slower first answers, and with several event
+    loops on one app (test clients in threads) the builds race each other. Built here,
+    once, the requests only read them.
+    """
+    for _context in iter_route_contexts(app.router.routes):
+        pass
