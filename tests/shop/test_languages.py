@@ -14,7 +14,7 @@ def shop_messages() -> set[str]:
     found = extract_from_dir(
         SHOP,
         method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
-        keywords={"_": None, "N_": None, "gettext": None},
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
     )
     return {message for _file, _line, message, _comments, _context in found}
 

@@ -97,6 +97,10 @@ class Visit:
         text = i18n.translations(self.language).gettext(message)
         return text % values if values else text
 
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        text = i18n.translations(self.language).ngettext(singular, plural, count)
+        return text % {"count": count}
+
     def money(self, cents: int) -> str:
         return i18n.money(cents, self.language)
 

@@ -122,7 +122,11 @@ def event(request: Request, tenant: PublicTenant, engine: AppEngine, event_id: E
     added = request.query_params.get("added")
     notice = None
     if added is not None and added.isdigit():
-        notice = visit.gettext("%(count)s tickets added to your cart.", count=added)
+        notice = visit.ngettext(
+            "%(count)s ticket added to your cart.",
+            "%(count)s tickets added to your cart.",
+            int(added),
+        )
     return _event_page(engine, visit, event_id, notice=notice)
 
 

@@ -24,7 +24,8 @@
     var inputs = form.querySelector(".chosen-inputs");
     var summary = form.querySelector(".chosen-summary");
     var none = summary.textContent;
-    var chosenText = form.getAttribute("data-chosen") || "";
+    var chosenOne = form.getAttribute("data-chosen-one") || "";
+    var chosenMany = form.getAttribute("data-chosen") || "";
 
     function sync() {
       inputs.textContent = "";
@@ -39,7 +40,8 @@
           names.push(seat.getAttribute("aria-label"));
         }
       });
-      summary.textContent = names.length ? chosenText.replace("{count}", names.length) + " " + names.join("; ") : none;
+      var heading = names.length === 1 ? chosenOne : chosenMany.replace("{count}", names.length);
+      summary.textContent = names.length ? heading + " " + names.join("; ") : none;
     }
 
     function toggle(seat) {
