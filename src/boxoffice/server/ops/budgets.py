@@ -15,6 +15,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from boxoffice.server.db.engine import is_sqlite
 from boxoffice.server.ops import repository
 from boxoffice.server.values.clock import Clock, now_micros
 
@@ -181,16 +182,22 @@ class SharedBudget:
         return None
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A short transaction of its own, outside the request's."""
+    def _one_statement(self) -> Iterator[Connection]:
+        """A connection for one statement (a lease, a sweep: each atomic by itself), outside
+        the request's transaction. On PostgreSQL in autocommit: no BEGIN and COMMIT, two
+        round trips fewer. On SQLite in BEGIN IMMEDIATE (the write lock at once, never
+        upgraded), which costs less CPU there than switching a connection to autocommit
+        and back (0.2 ms against 0.3 ms a lease, bench/ratelimit_cost.py)."""
         with self.engine.connect() as raw:
-            # On SQLite, BEGIN IMMEDIATE: the write lock is taken at once, never upgraded.
+            if not is_sqlite(self.engine):
+                yield raw.execution_options(isolation_level="AUTOCOMMIT", manual_transaction=True)
+                return
             conn = raw.execution_options(write=True)
             with conn.begin():
                 yield conn
 
     def _lease(self, identity: str, limit: int, start: int) -> tuple[int, int]:
-        with self._writing() as conn:
+        with self._one_statement() as conn:
             return repository.lease(
                 conn,
                 budget=self.name,
@@ -208,7 +215,7 @@ class SharedBudget:
             return
         self._swept = start
         try:
-            with self._writing() as conn:
+            with self._one_statement() as conn:
                 repository.delete_ended_windows(conn, now=now)
         except SQLAlchemyError:
             # Not the request's business: the next window's first lease sweeps again.
