@@ -8,6 +8,7 @@ and a message (409, 410, 422) when nothing could be done; nothing is written the
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError
@@ -345,7 +346,7 @@ def order_return(request: Request, tenant: PublicTenant) -> Response:
     key = request.query_params.get("return", "")
     if not key or len(key) > 64:
         raise InvalidInput.field("return", "No order named.")
-    return redirect(visit, visit.link(f"/order/{key}"))
+    return redirect(visit, visit.link(f"/order/{quote(key, safe='-')}"))
 
 
 @router.get(SHOP + "/order/{order_key}")
