@@ -6,6 +6,7 @@ scrape adds up every worker's files; see docs/operations.md.
 """
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -50,10 +51,21 @@ RATE_LIMITED = Counter(
 )
 
 
+# The request counter's and histogram's children by (method, route, status): `labels()`
+# takes a lock and builds the label tuple on every call; the keys are bounded (methods,
+# route templates, statuses), so each pair is looked up once per process.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in _METHODS else "OTHER"
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route, str(status)).observe(seconds)
+    children = _REQUEST_CHILDREN.get((method, route, status))
+    if children is None:
+        labels = (method, route, str(status))
+        children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+        _REQUEST_CHILDREN[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def record_export(dataset: str, rows: int, bytes_written: int) -> None:
