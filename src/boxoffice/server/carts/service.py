@@ -108,13 +108,15 @@ def _view(conn: Connection, tenant: Tenant, cart_id: str) -> CartView:
     )
 
 
-def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> None:
-    """After any change, the cart and every hold of it last `hold_minutes` from now."""
+def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> CartView:
+    """After any change, the cart and every hold of it last `hold_minutes` from now; the
+    cart as it now is (its items read once, for the holds and for the answer)."""
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
     repository.update_cart_expiry(
         tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
     )
-    tickets = _ticket_ids(tx.conn, tenant, cart_id)
+    view = _view(tx.conn, tenant, cart_id)
+    tickets = [int(item["id"]) for item in view.items if item["item_type"] == "ticket"]
     held = places.extend_holds(
         tx.conn, tenant_id=tenant.id, cart_item_ids=tickets, expires_at=expires_at
     )
@@ -122,6 +124,7 @@ def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> None:
         # A concurrent claimer, whose clock had passed the cart's expiry, deleted some of its
         # holds: the cart did expire, and this request must not revive it half-empty.
         raise CartExpired()
+    return view
 
 
 def _ticket_ids(conn: Connection, tenant: Tenant, cart_id: str) -> list[int]:
@@ -338,8 +341,7 @@ def add_items(
             )
     for donation in donations:
         repository.insert_donation(conn, tenant_id=tenant.id, cart_id=cart_id, item=donation)
-    _extend(tx, tenant, cart_id, hold_minutes)
-    return _view(conn, tenant, cart_id)
+    return _extend(tx, tenant, cart_id, hold_minutes)
 
 
 def _hold(
@@ -375,8 +377,7 @@ def remove_item(
     places.release_holds(tx.conn, tenant_id=tenant.id, cart_item_ids=[item_id])
     # Cart items are not exported (only orders are), so a removed item can simply go.
     repository.delete_items(tx.conn, tenant_id=tenant.id, item_ids=[item_id])
-    _extend(tx, tenant, cart_id, hold_minutes)
-    return _view(tx.conn, tenant, cart_id)
+    return _extend(tx, tenant, cart_id, hold_minutes)
 
 
 def discard_cart(tx: Tx, *, tenant: Tenant, cart_id: str) -> None:
