@@ -34,10 +34,12 @@ class NewItem:
 
 def insert_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, now: int, expires_at: int
-) -> None:
-    conn.execute(
-        insert(carts).values(id=cart_id, tenant_id=tenant_id, created_at=now, expires_at=expires_at)
+) -> RowMapping:
+    """Insert a cart; the row as stored (RETURNING: no second statement to read it back)."""
+    stmt = insert(carts).values(
+        id=cart_id, tenant_id=tenant_id, created_at=now, expires_at=expires_at
     )
+    return conn.execute(stmt.returning(*carts.c)).mappings().one()
 
 
 def get_cart(

@@ -134,15 +134,15 @@ def _ticket_ids(conn: Connection, tenant: Tenant, cart_id: str) -> list[int]:
 
 
 def create_cart(tx: Tx, *, tenant: Tenant, hold_minutes: int) -> CartView:
-    cart_id = new_cart_id()
-    repository.insert_cart(
+    """A new, empty cart: the row as inserted, and no items (nothing is read back)."""
+    cart = repository.insert_cart(
         tx.conn,
         tenant_id=tenant.id,
-        cart_id=cart_id,
+        cart_id=new_cart_id(),
         now=tx.now,
         expires_at=tx.now + hold_minutes * MICROS_PER_MINUTE,
     )
-    return _view(tx.conn, tenant, cart_id)
+    return CartView(cart=cart, items=[])
 
 
 def get_cart(conn: Connection, *, tenant: Tenant, cart_id: str, now: int) -> CartView:
