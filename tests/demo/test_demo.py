@@ -4,6 +4,7 @@ import io
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -481,7 +482,10 @@ def test_the_public_api_shows_the_demo_catalog(engine: Engine, http: TestClient)
     assert main_events
     for main in main_events:
         assert main["event_text"] and main["event_short_text"]
-        assert main["event_image"].startswith("https://")
+        # The app's own poster, made absolute with the request's scheme and host.
+        assert re.fullmatch(
+            r"http://127\.0\.0\.1/media/posters/schouwburcht-\d+\.svg", main["event_image"]
+        )
         assert main["event_type"]
     sub_events = [sub for main in main_events for sub in main["sub_events"]]
     assert all(sub["event_url"].startswith("https://") for sub in sub_events)
@@ -510,3 +514,41 @@ def test_the_public_api_shows_the_demo_catalog(engine: Engine, http: TestClient)
             {"n": name},
         ).scalars()
         assert "test" in set(providers)
+
+
+_REFERENCES = re.compile(r'\b(?:src|href|action)="([^"]*)"')
+
+
+def test_the_demo_shop_loads_everything_from_the_app_itself(
+    engine: Engine, http: TestClient
+) -> None:
+    """No page of the demo's shop names another host (no picture, script or style from
+    the internet), and every picture it shows is served by the app."""
+    name = new_name()
+    create_demo(engine, client=name, scale=SCALES["small"], seed=3, console=quiet())
+    programme = http.get(f"/{name}/shop").text
+    events = re.findall(rf'href="(/{name}/shop/event/\d+)"', programme)
+    assert events
+    pages = [programme, *(http.get(path).text for path in events[:4])]
+    pages.append(http.get(f"/{name}/shop/cart").text)
+    references = {ref for page in pages for ref in _REFERENCES.findall(page)}
+    hosts = {urlsplit(ref).netloc for ref in references} - {""}
+    assert hosts <= {"127.0.0.1"}, hosts
+    images = {ref for page in pages for ref in re.findall(r'<img[^>]* src="([^"]*)"', page)}
+    assert any("/media/posters/" in image for image in images)
+    for image in images:
+        answer = http.get(image)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert answer.content.startswith(b"<svg") and b"http://" not in answer.content.replace(
+            b"http://www.w3.org/2000/svg", b""
+        )
+
+
+def test_a_poster_is_the_same_for_one_name_and_unknown_names_are_404(http: TestClient) -> None:
+    first = http.get("/media/posters/schouwburcht-101.svg")
+    assert first.status_code == 200
+    assert first.content == http.get("/media/posters/schouwburcht-101.svg").content
+    assert first.content != http.get("/media/posters/schouwburcht-102.svg").content
+    for bad in ("Upper", "-dash", "x" * 65, "a.b"):
+        assert http.get(f"/media/posters/{bad}.svg").status_code == 404

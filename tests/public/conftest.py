@@ -104,7 +104,7 @@ CATALOG: dict[str, Any] = {
                     "2031-10-26T17:00:00",
                     status="nosal",
                     eventTypes=["toneel", "familie"],
-                    image="https://schouwburcht.example.nl/img/matinee.jpg",
+                    image="/media/posters/matinee.svg",
                 ),
                 _event(WITHDRAWN, "2031-11-01T20:15:00", "2031-11-01T22:45:00", status="trash"),
                 _event(ENDED, "2020-01-10T20:00:00", "2020-01-10T22:00:00"),
@@ -219,7 +219,7 @@ def build_venue(engine: Engine, client: Client) -> None:
             "2031-10-26T17:00:00",
             status="nosal",
             event_types=["toneel", "familie"],
-            image="https://schouwburcht.example.nl/img/matinee.jpg",
+            image="/media/posters/matinee.svg",
         )
         _hamlet(b, WITHDRAWN, "2031-11-01T20:15:00", "2031-11-01T22:45:00", status="trash")
         _hamlet(b, ENDED, "2020-01-10T20:00:00", "2020-01-10T22:00:00")

@@ -3,6 +3,7 @@
 Made from ids and titles only (no random draws), so the sales simulation is unchanged.
 """
 
+from boxoffice.server.shop.posters import poster_path
 from boxoffice.server.values.instants import micros_to_instant
 
 SITE = "https://schouwburcht.example.nl"
@@ -39,7 +40,8 @@ def production_fields(
             "Kaarten zijn online te koop; de zaal gaat een half uur voor aanvang open."
         ),
         "shortText": subtitle,
-        "image": f"https://picsum.photos/seed/schouwburcht-{production_id}/1200/675",
+        # A poster the app draws itself: the shop loads nothing from another host.
+        "image": poster_path(f"schouwburcht-{production_id}"),
         "eventTypes": types,
     }
 

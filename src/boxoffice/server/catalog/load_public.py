@@ -54,14 +54,21 @@ class EventPublic:
 EVENT_COLUMNS = ("url", "status", "view_end_at", "max_tickets_per_order")
 
 
-def _url(problems: Problems, obj: JsonObject, key: str) -> str | None:
-    """An absolute http(s) URL: websites put it in links and <img> tags as it is."""
+def _url(problems: Problems, obj: JsonObject, key: str, *, own_path: bool = False) -> str | None:
+    """An absolute http(s) URL: websites put it in links and <img> tags as it is. With
+    `own_path`, also a path of this app (`/media/posters/x.svg`): the public API and the
+    shop answer it made absolute with the request's scheme and host."""
     value = obj.text(key, max_length=_MAX_URL, required=False)
     if value is None:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", value):
-        problems.add(obj.at(key), f"The {key} must be an absolute http or https URL.")
+    absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+    path = own_path and value.startswith("/") and not value.startswith("//")
+    if not (absolute or path) or re.search(r"[\s\\]", value):
+        allowed = "an absolute http or https URL"
+        if own_path:
+            allowed += " or a path starting with a single /"
+        problems.add(obj.at(key), f"The {key} must be {allowed}.")
         return None
     return value
 
@@ -78,7 +85,7 @@ def public_texts(problems: Problems, obj: JsonObject) -> PublicTexts:
     return PublicTexts(
         text=obj.text("text", max_length=_MAX_TEXT, required=False),
         short_text=obj.text("shortText", max_length=255, required=False),
-        image=_url(problems, obj, "image"),
+        image=_url(problems, obj, "image", own_path=True),
         event_types_json=obj.names_json("eventTypes", "names", _event_type_problem),
     )
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Path, Response
+from fastapi import Path, Request, Response
 
 from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.deps import AppEngine
@@ -23,6 +23,7 @@ from boxoffice.server.public.schemas import (
     TicketTypeResource,
 )
 from boxoffice.server.public.tenancy import PublicTenant
+from boxoffice.server.public.urls import origin
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
@@ -34,25 +35,29 @@ _MAIN_EVENTS = list[MainEventResource]
 
 
 def _main_events(
-    engine: AppEngine, tenant: Tenant, find: Callable[..., service.Catalog], **criteria: str
+    request: Request,
+    engine: AppEngine,
+    tenant: Tenant,
+    find: Callable[..., service.Catalog],
+    **criteria: str,
 ) -> Response:
     """The main events `find` lists now (with `criteria`), rendered."""
     with read_transaction(engine) as conn:
         catalog = find(conn, tenant=tenant, now=now_micros(), **criteria)
-        body = resources.catalog_resource(catalog, tenant.timezone)
+        body = resources.catalog_resource(catalog, tenant.timezone, origin(request))
     return json_response(body)
 
 
 @router.get("/events", response_model=_MAIN_EVENTS)
-def list_events(tenant: PublicTenant, engine: AppEngine) -> Response:
+def list_events(request: Request, tenant: PublicTenant, engine: AppEngine) -> Response:
     """Every main event with its listed sub-events, in start order."""
-    return _main_events(engine, tenant, service.list_main_events)
+    return _main_events(request, engine, tenant, service.list_main_events)
 
 
 @router.get("/events/upcoming", response_model=_MAIN_EVENTS)
-def list_upcoming_events(tenant: PublicTenant, engine: AppEngine) -> Response:
+def list_upcoming_events(request: Request, tenant: PublicTenant, engine: AppEngine) -> Response:
     """Main events with sub-events still to start, with only those."""
-    return _main_events(engine, tenant, service.list_upcoming)
+    return _main_events(request, engine, tenant, service.list_upcoming)
 
 
 @router.get(
@@ -60,17 +65,19 @@ def list_upcoming_events(tenant: PublicTenant, engine: AppEngine) -> Response:
     response_model=_MAIN_EVENTS,
     responses=PublicNotFound.documented(EVENT_NOT_FOUND),
 )
-def get_event(tenant: PublicTenant, engine: AppEngine, event_id: EventIdPath) -> Response:
+def get_event(
+    request: Request, tenant: PublicTenant, engine: AppEngine, event_id: EventIdPath
+) -> Response:
     """A main event with its sub-events, or a sub-event inside its main event (one element)."""
-    return _main_events(engine, tenant, service.get_main_event, event_id=event_id)
+    return _main_events(request, engine, tenant, service.get_main_event, event_id=event_id)
 
 
 @router.get("/eventtypes/{name}", response_model=_MAIN_EVENTS)
 def list_events_of_type(
-    tenant: PublicTenant, engine: AppEngine, name: Annotated[str, Path()]
+    request: Request, tenant: PublicTenant, engine: AppEngine, name: Annotated[str, Path()]
 ) -> Response:
     """The main events with listed sub-events of that type, with only those; `[]` if none."""
-    return _main_events(engine, tenant, service.list_main_events_of_type, name=name)
+    return _main_events(request, engine, tenant, service.list_main_events_of_type, name=name)
 
 
 def _listed(

@@ -11,6 +11,7 @@ from boxoffice.server.public.service import (
     TicketType,
     sub_event_types,
 )
+from boxoffice.server.public.urls import absolute_url
 from boxoffice.server.values.instants import micros_to_instant
 from boxoffice.server.values.money import money_text
 
@@ -27,6 +28,7 @@ def sub_event_resource(
     production: Mapping[Any, Any],
     halls: Mapping[int, Mapping[Any, Any]],
     tz: ZoneInfo,
+    origin: str,
 ) -> dict[str, Any]:
     event = sub.event
     start = micros_to_instant(event["start_at"], tz)
@@ -40,7 +42,7 @@ def sub_event_resource(
         "event_text": _override(event, production, "text"),
         "event_short_text": _override(event, production, "short_text"),
         "event_url": event["url"],
-        "event_image": _override(event, production, "image"),
+        "event_image": absolute_url(origin, _override(event, production, "image")),
         "event_type": sub_event_types(event, production),
         "event_date": start.strftime("%Y-%m-%d"),
         "event_time": start.strftime("%H:%M:%S"),
@@ -59,22 +61,26 @@ def sub_event_resource(
 
 
 def main_event_resource(
-    main: MainEvent, halls: Mapping[int, Mapping[Any, Any]], tz: ZoneInfo
+    main: MainEvent, halls: Mapping[int, Mapping[Any, Any]], tz: ZoneInfo, origin: str
 ) -> dict[str, Any]:
+    """A production with its sub-events; `origin` (`https://host`) makes a root-relative
+    image absolute."""
     production = main.production
     return {
         "event_id": production["production_id"],
         "event_name": production["name"],
         "event_text": production["text"],
         "event_short_text": production["short_text"],
-        "event_image": production["image"],
+        "event_image": absolute_url(origin, production["image"]),
         "event_type": list(main.types),
-        "sub_events": [sub_event_resource(s, production, halls, tz) for s in main.sub_events],
+        "sub_events": [
+            sub_event_resource(s, production, halls, tz, origin) for s in main.sub_events
+        ],
     }
 
 
-def catalog_resource(catalog: Catalog, tz: ZoneInfo) -> list[dict[str, Any]]:
-    return [main_event_resource(m, catalog.halls, tz) for m in catalog.main_events]
+def catalog_resource(catalog: Catalog, tz: ZoneInfo, origin: str) -> list[dict[str, Any]]:
+    return [main_event_resource(m, catalog.halls, tz, origin) for m in catalog.main_events]
 
 
 def ticket_type_resource(ticket_type: TicketType) -> dict[str, Any]:

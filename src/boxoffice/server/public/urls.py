@@ -5,7 +5,20 @@ from fastapi import Request
 from boxoffice.server.tenancy.service import Tenant
 
 
-def public_base(request: Request, tenant: Tenant) -> str:
-    """`https://host/v1/<client>`: the request's own scheme and host (a trusted proxy's
+def origin(request: Request) -> str:
+    """`https://host`: the request's own scheme and host (a trusted proxy's
     X-Forwarded-Proto and Host are applied by the server, docs/operations.md)."""
-    return f"{str(request.base_url).rstrip('/')}/v1/{tenant.name}"
+    return str(request.base_url).rstrip("/")
+
+
+def public_base(request: Request, tenant: Tenant) -> str:
+    """`https://host/v1/<client>`, the public API of the request's client."""
+    return f"{origin(request)}/v1/{tenant.name}"
+
+
+def absolute_url(base: str, url: str | None) -> str | None:
+    """A catalog URL as the API and the shop answer it: a root-relative path (`/media/...`,
+    served by this app) made absolute with `base` (`origin()`); any other as given."""
+    if url is None or not url.startswith("/"):
+        return url
+    return base + url

@@ -6,7 +6,7 @@ frame passes; links then keep it) or from a cookie per client, scoped to its sho
 """
 
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -21,6 +21,7 @@ from boxoffice.server.carts.service import CartExpired
 from boxoffice.server.errors import AppError, NotFound
 from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.public.tenancy import public_tenant
+from boxoffice.server.public.urls import absolute_url, origin
 from boxoffice.server.shop import i18n
 from boxoffice.server.shop.i18n import N_
 from boxoffice.server.tenancy.service import Tenant
@@ -28,8 +29,9 @@ from boxoffice.server.tickets.pages import page_templates
 
 CART_COOKIE = "boxoffice_cart"
 LANGUAGE_COOKIE = "boxoffice_lang"
-# Pages show a cart: never cached. Everything the page loads comes from the app itself;
-# images of the catalog may come from the venue's own https site. A venue may frame it.
+# Pages show a cart: never cached. Everything the page loads comes from the app itself
+# (the demo's images too: posters.py); a venue's catalog may point its images at its own
+# https site. A venue may frame it.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "same-origin",
@@ -63,6 +65,8 @@ class Visit:
     framed: bool
     # The language was asked for in the URL: links keep it (a frame may have no cookies).
     language_asked: bool
+    # `https://host` of the request: a catalog's root-relative image is made absolute with it.
+    origin: str
     carried: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -78,9 +82,7 @@ class Visit:
         return f"/{self.tenant.name}/shop"
 
     def with_cart(self, cart_id: str | None) -> "Visit":
-        return Visit(
-            self.tenant, self.language, self.path, cart_id, self.framed, self.language_asked
-        )
+        return replace(self, cart_id=cart_id)
 
     def link(self, path: str = "", **params: str) -> str:
         query = self.carried | params
@@ -89,6 +91,10 @@ class Visit:
     def switch(self, language: str) -> str:
         """This page in another language."""
         return f"{self.path}?{urlencode(self.carried | {'lang': language})}"
+
+    def image(self, url: str | None) -> str | None:
+        """A catalog image's URL: the app's own posters absolute, like the public API's."""
+        return absolute_url(self.origin, url)
 
     def static(self, name: str) -> str:
         return f"{self.root}/static/{name}"
@@ -133,6 +139,7 @@ def visit_of(request: Request, tenant: Tenant, form: Mapping[str, Any] | None = 
         cart_id=cart_id or None,
         framed=bool(given),
         language_asked=asked,
+        origin=origin(request),
     )
 
 

@@ -21,7 +21,7 @@ from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, InvalidInput
 from boxoffice.server.public.order_schemas import OrderCreateInput
 from boxoffice.server.public.tenancy import PublicTenant
-from boxoffice.server.public.urls import public_base
+from boxoffice.server.public.urls import origin, public_base
 from boxoffice.server.shop import service
 from boxoffice.server.shop.forms import (
     buyer_fields,
@@ -40,6 +40,7 @@ from boxoffice.server.shop.pages import (
     static_file,
     visit_of,
 )
+from boxoffice.server.shop.posters import POSTERS_PATH, poster_svg
 from boxoffice.server.shop.seatmap import draw
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
@@ -284,7 +285,7 @@ def checkout(request: Request, tenant: PublicTenant, engine: AppEngine) -> Respo
 
 
 def _order_base(request: Request, tenant: Tenant) -> str:
-    return f"{str(request.base_url).rstrip('/')}/{tenant.name}/shop/order"
+    return f"{origin(request)}/{tenant.name}/shop/order"
 
 
 def _place(
@@ -379,3 +380,13 @@ def static(tenant: PublicTenant, name: Annotated[str, Path(max_length=64)]) -> R
     """The shop's own CSS, script and images (nothing is loaded from elsewhere)."""
     content, media_type = static_file(name)
     return Response(content, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get(POSTERS_PATH + "/{name}.svg")
+def poster(name: str) -> Response:
+    """A poster drawn by the app (posters.py): a catalog's `image` may point here."""
+    return Response(
+        poster_svg(name),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
