@@ -176,6 +176,9 @@ def public_records(http: TestClient, client: Client) -> dict[str, list[Any]]:
         "order_key": keys,
         "provider": ["test"],
         "order_cart": [cart(1)[0]],
+        # The ticket host's API: a session is a public cart; the two loader scripts.
+        "session_id": [cart_id],
+        "script_name": ["vdm_loader.js", "vdm_sideloader.js"],
     }
 
 
