@@ -78,7 +78,7 @@ def test_two_adjacent_seats_chosen_with_the_mouse_are_paid_and_exported(
 
     expect(page.locator("h1")).to_have_text("Pay for your order")
     screenshot(page, "6-payment")
-    page.get_by_role("button", name="Pay EUR").click()
+    page.get_by_role("button", name="Pay €").click()
     screenshot(page, "7-confirmation")
     order_key = paid_tickets(page, shop, engine)
 
@@ -105,7 +105,7 @@ def test_two_unreserved_tickets_bought_with_the_keyboard_only(
     fill_details_by_keyboard(page)
     choose_payment_by_keyboard(page, SHOP_TEST_PAY)
     submit_by_keyboard(page, "Order and pay")
-    submit_by_keyboard(page, "Pay EUR")
+    submit_by_keyboard(page, "Pay €")
     order_key = paid_tickets(page, shop, engine)
     exported = exported_order(shop, order_key)
     assert exported["user"]["email"] == "grace@example.org"  # type: ignore[index]

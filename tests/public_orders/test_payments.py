@@ -52,7 +52,9 @@ def test_cancelling_on_the_payment_page_releases_the_places(
     assert buyer.answer(url, "pay").status_code == 409
     assert http.get(f"{buyer.base}/order/{key}/tickets").status_code == 409
     assert http.get(url).status_code == 200  # the page says it was cancelled
-    assert "cancelled" in http.get(url).text
+    # The page speaks the buyer's language: `?lang=`, else the browser's, else Dutch.
+    assert "Payment cancelled" in http.get(url, params={"lang": "en"}).text
+    assert "Betaling geannuleerd" in http.get(url).text
 
 
 def test_an_unpaid_reservation_frees_its_places_the_moment_it_expires(
@@ -99,7 +101,7 @@ def test_paying_after_the_expiry_is_a_410_and_releases(
     run_out(engine, client.tenant.id, key)
     late = buyer.answer(url, "pay")
     assert late.status_code == 410
-    assert "expired" in late.text
+    assert "Betaling verlopen" in late.text  # no language asked: Dutch
     row = order_of(engine, key)
     assert (row["status"], row["payment_status"], row["payment"]) == ("cancel", "none", "expired")
     assert free_places(http, client, RESERVED) == before

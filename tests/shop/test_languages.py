@@ -1,26 +1,33 @@
-"""Every message of the shop has its Dutch translation, and the Accept-Language rules."""
+"""Every message of the shop and of the test provider's payment page has its Dutch
+translation, and the Accept-Language rules."""
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from boxoffice.server.shop import i18n
+from boxoffice.server.tickets import i18n
 
 SHOP = "src/boxoffice/server/shop"
+# The pages a buyer sees besides the shop's: the test provider's payment page.
+BUYER_PAGES = (SHOP, "src/boxoffice/server/payments")
+CATALOG = "src/boxoffice/server/tickets/locale/nl/LC_MESSAGES/shop.po"
 
 
 def shop_messages() -> set[str]:
-    """The messages of the shop's templates (`_()`) and code (`N_()`, `gettext()`)."""
-    found = extract_from_dir(
-        SHOP,
-        method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
-        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
-    )
-    return {message for _file, _line, message, _comments, _context in found}
+    """The messages of the buyer's pages: templates (`_()`) and code (`N_()`, `gettext()`)."""
+    return {
+        message
+        for folder in BUYER_PAGES
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            folder,
+            method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
+            keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
+        )
+    }
 
 
 def test_every_message_has_a_dutch_translation_and_none_is_left_over() -> None:
-    with open(f"{SHOP}/locale/nl/LC_MESSAGES/shop.po", "rb") as po:
+    with open(CATALOG, "rb") as po:
         catalog = read_po(po)
     translated = {m.id: m.string for m in catalog if m.id}
     messages = shop_messages()
@@ -30,6 +37,7 @@ def test_every_message_has_a_dutch_translation_and_none_is_left_over() -> None:
     assert all(translated[m] for m in messages)
     dutch = i18n.translations("nl")
     assert dutch.gettext("Seat map") == "Zaalplattegrond"
+    assert dutch.gettext("Pay for your order") == "Betaal je bestelling"
 
 
 @pytest.mark.parametrize(

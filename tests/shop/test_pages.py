@@ -25,6 +25,16 @@ BUYER = {
 }
 
 
+# An instant as the buyer's pages show it, per language; never the fixed ISO form.
+ENGLISH_MOMENT = re.compile(
+    r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d"
+)
+DUTCH_MOMENT = re.compile(
+    r"(maan|dins|woens|donder|vrij|zater|zon)dag \d{1,2} [a-z]+ \d{4}, \d\d:\d\d"
+)
+ISO_MINUTE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+
+
 def test_the_programme_lists_the_events_on_sale_in_the_browsers_language(
     shopper: Shopper, catalog: Catalog
 ) -> None:
@@ -234,7 +244,10 @@ def test_a_buyer_pays_with_the_test_provider_and_gets_tickets(
     pay_url = placed.headers["location"]
     assert f"/v1/{shopper.client.name}/pay/test/" in pay_url
     assert shopper.cart_id() is None  # the cart is an order now
-    assert shopper.http.get(pay_url).status_code == 200
+    assert pay_url.endswith("?lang=en")  # the payment page speaks the shop's language
+    paying = shopper.http.get(pay_url)
+    assert paying.status_code == 200 and "Pay for your order" in paying.text
+    assert ENGLISH_MOMENT.search(paying.text) and not ISO_MINUTE.search(paying.text)
     paid = shopper.http.post(pay_url, data={"action": "pay"}, follow_redirects=False)
     assert paid.status_code == 303
     back = paid.headers["location"]
@@ -244,6 +257,7 @@ def test_a_buyer_pays_with_the_test_provider_and_gets_tickets(
     order_url = to_order.headers["location"]
     page = shopper.http.get(order_url)
     assert page.status_code == 200 and "Your order is paid" in page.text
+    assert ENGLISH_MOMENT.search(page.text) and not ISO_MINUTE.search(page.text)
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "grace@example.org" not in page.text.lower()
     tickets = re.search(r'href="([^"]+/tickets)"', page.text).group(1)  # type: ignore[union-attr]
@@ -260,4 +274,14 @@ def test_an_unpaid_order_page_offers_to_pay(shopper: Shopper, catalog: Catalog) 
     page = shopper.get(f"/order/{key}", lang="nl")
     assert page.status_code == 200 and "wacht op betaling" in page.text
     assert pay_url in page.text
+    assert DUTCH_MOMENT.search(page.text) and not ISO_MINUTE.search(page.text)
+    paying = shopper.http.get(pay_url)
+    assert "Betaal je bestelling" in paying.text and 'lang="nl"' in paying.text
+    assert DUTCH_MOMENT.search(paying.text) and not ISO_MINUTE.search(paying.text)
+    browser = {"accept-language": "en-GB,en;q=0.9"}
+    english = shopper.http.get(pay_url.partition("?")[0], headers=browser)
+    assert "Pay for your order" in english.text and 'lang="en"' in english.text
+    cancel = {"action": "cancel", "lang": "nl"}
+    assert shopper.http.post(pay_url, data=cancel, follow_redirects=False).status_code == 303
+    assert "Betaling geannuleerd" in shopper.http.get(pay_url).text
     assert shopper.get("/order", **{"return": ""}).status_code == 422

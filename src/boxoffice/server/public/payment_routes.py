@@ -23,6 +23,7 @@ from boxoffice.server.public import order_service
 from boxoffice.server.public.order_schemas import form_fields
 from boxoffice.server.public.tenancy import PublicTenant
 from boxoffice.server.public.urls import public_base
+from boxoffice.server.tickets import i18n
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["public payments"])
@@ -51,8 +52,14 @@ class PaymentAt:
     def url(self) -> str:
         return f"{public_base(self.request, self.tenant)}/pay/{self.provider}/{self.order_key}"
 
-    def page(self, status: int) -> Response:
-        """The test provider's page of the payment, whose form posts back to `url()`."""
+    def page(self, status: int, asked: str | None = None) -> Response:
+        """The test provider's page of the payment, whose form posts back to `url()`, in
+        the language `asked` (the form's `lang`), `?lang=` or the browser's."""
+        language = i18n.choose_language(
+            asked or self.request.query_params.get("lang"),
+            None,
+            self.request.headers.get("accept-language", ""),
+        )
         with read_transaction(self.engine) as conn:
             found, tickets = order_service.get_payment_page(
                 conn, tenant=self.tenant, order_key=self.order_key
@@ -60,7 +67,7 @@ class PaymentAt:
             if found.payment["provider"] != TestProvider.name:
                 raise NotFound("Order")
             html = render_test_page(
-                found, tickets, self.tenant, action=self.url(), now=now_micros()
+                found, tickets, self.tenant, action=self.url(), now=now_micros(), language=language
             )
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
@@ -133,4 +140,4 @@ async def payment_answer(at: Payment) -> Response:
     if settled.redirect is not None:
         return RedirectResponse(settled.redirect, status_code=303, headers=PAGE_HEADERS)
     status = 410 if settled.state == "expired" else 200
-    return await run_in_threadpool(at.page, status)
+    return await run_in_threadpool(at.page, status, fields.get("lang"))

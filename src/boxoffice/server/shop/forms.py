@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from boxoffice.server.carts.service import CartExpired
 from boxoffice.server.errors import AppError, InvalidInput
-from boxoffice.server.shop.i18n import N_
 from boxoffice.server.shop.pages import Visit
+from boxoffice.server.tickets.i18n import N_
 
 MAX_ID = 2_147_483_647
 # The checkout form's fields, as POST /order/create names them.

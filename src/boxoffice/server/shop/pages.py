@@ -22,10 +22,10 @@ from boxoffice.server.errors import AppError, NotFound
 from boxoffice.server.public.errors import PublicNotFound
 from boxoffice.server.public.tenancy import public_tenant
 from boxoffice.server.public.urls import absolute_url, origin
-from boxoffice.server.shop import i18n
-from boxoffice.server.shop.i18n import N_
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.tickets.pages import page_templates
+from boxoffice.server.tickets import i18n
+from boxoffice.server.tickets.i18n import N_
+from boxoffice.server.tickets.pages import translated_templates
 
 CART_COOKIE = "boxoffice_cart"
 LANGUAGE_COOKIE = "boxoffice_lang"
@@ -46,11 +46,7 @@ ORDER_HEADERS = PAGE_HEADERS | {"Referrer-Policy": "no-referrer"}
 @cache
 def environment(language: str) -> Environment:
     """The shop's templates in `language`; they extend the one page shell (tickets/)."""
-    env = page_templates("boxoffice.server.shop")
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["money"] = lambda cents: i18n.money(int(cents), language)
-    return env
+    return translated_templates("boxoffice.server.shop", language)
 
 
 @dataclass(frozen=True)

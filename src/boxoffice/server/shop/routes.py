@@ -8,7 +8,7 @@ and a message (409, 410, 422) when nothing could be done; nothing is written the
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError
@@ -322,7 +322,8 @@ def _place(
     if placed is None:
         return _cart_page(engine, visit, status=410)
     # The cart is an order now: the next visit starts a new one.
-    return redirect(visit.with_cart(None), placed.url)
+    # The payment page speaks the shop's language (its own URL carries no cookie of ours).
+    return redirect(visit.with_cart(None), f"{placed.url}?{urlencode({'lang': visit.language})}")
 
 
 @router.post(SHOP + "/checkout")
@@ -371,7 +372,7 @@ def order(
         order_key=order_key,
         tickets_url=f"{base}/order/{order_key}/tickets",
         receipt_url=f"{base}/order/{order_key}/receipt",
-        pay_url=f"{base}/pay/{provider}/{order_key}",
+        pay_url=f"{base}/pay/{provider}/{order_key}?{urlencode({'lang': visit.language})}",
     )
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
+from boxoffice.server.tickets import i18n
 from boxoffice.server.tickets.service import Ticket
 from boxoffice.server.values.instants import micros_to_instant
 from boxoffice.server.values.money import money_text
@@ -22,6 +23,15 @@ def page_templates(package: str) -> Environment:
         ),
         autoescape=select_autoescape(["html"]),
     )
+
+
+def translated_templates(package: str, language: str) -> Environment:
+    """The templates of `package` in `language` (`_()`), with a `money` filter (cents)."""
+    env = page_templates(package)
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda cents: i18n.money(int(cents), language)
+    return env
 
 
 def local_minute(micros: int, tz: ZoneInfo) -> str:

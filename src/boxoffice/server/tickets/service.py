@@ -46,6 +46,8 @@ class Ticket:
     secret: str
     event_name: str
     starts: str
+    # The start as an instant (microseconds), for pages that format it per language.
+    start_at: int | None
     hall_name: str | None
     section_name: str | None
     row_nr: int | None
@@ -99,6 +101,7 @@ def list_tickets(conn: Connection, *, tenant: Tenant, detail: OrderDetail) -> li
                 secret=secret,
                 event_name="" if event is None else event["name"],
                 starts=starts,
+                start_at=None if event is None else int(event["start_at"]),
                 hall_name=labels.hall_of(int(seat["event_id"])),
                 section_name=labels.section_of(seat["hall_seat_id"]),
                 row_nr=seat["row_nr"],

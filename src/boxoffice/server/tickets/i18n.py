@@ -1,4 +1,6 @@
-"""The shop's languages: Dutch and English, from gettext catalogs kept as .po files.
+"""The buyer's languages: Dutch and English, from gettext catalogs kept as .po files.
+
+The shop's pages and the test provider's payment page speak them (one catalog for both).
 
 English is the source language of the messages; `locale/nl/LC_MESSAGES/shop.po` holds the
 Dutch. The .po file is compiled in memory when first used (Babel), so a fresh checkout
@@ -36,7 +38,7 @@ def translations(language: str) -> gettext.NullTranslations:
     """The messages of `language` (English: the messages themselves)."""
     if language == "en":
         return gettext.NullTranslations()
-    source = files("boxoffice.server.shop").joinpath(
+    source = files("boxoffice.server.tickets").joinpath(
         "locale", language, "LC_MESSAGES", f"{DOMAIN}.po"
     )
     with source.open("rb") as po:
