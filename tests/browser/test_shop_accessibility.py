@@ -45,6 +45,11 @@ def test_every_shop_page_passes_the_accessibility_scan(
         seat = shop.catalog.seat[(PARKET, 4, 3 if phone else 7)]
         page.locator(f'[data-seat="{seat}"]').click()
         scanned(page, "event with its seat map", found, phone)
+        # Nothing of the map is cut off: it fits its box, the row numbers on both sides too.
+        fits = "b => b.scrollWidth <= b.clientWidth"
+        assert page.locator(".seatmap-scroll").evaluate(fits)
+        # Only the chosen seat's rank offers its ticket types (the seat is Rang 2's).
+        expect(page.locator(".rank-price:visible")).to_have_count(0)
         if phone and language == "nl":
             screenshot(page, "9-phone-seat-map", full_page=False)
         page.locator(".seat-form button[type=submit]").click()

@@ -17,6 +17,9 @@ STEP = 26  # from one seat to the next, and one row to the next
 MARGIN = 40  # room for the row numbers on both sides
 STAGE = 36  # the stage's height
 SECTION_GAP = 34  # room for a section's name
+# A map at most this wide is scaled down to fit a phone's 375 pixels (its seats stay at
+# least 15 pixels); a wider one keeps its size and scrolls inside its box.
+FIT_WIDTH = 440
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,10 @@ class SeatMap:
     width: int
     height: int
     sections: Sequence[DrawnSection]
+
+    @property
+    def fits(self) -> bool:
+        return self.width <= FIT_WIDTH
 
 
 def _state(places: EventPlaces, seat: HallSeat, own: frozenset[int]) -> str:

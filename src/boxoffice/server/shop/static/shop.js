@@ -26,12 +26,16 @@
     var none = summary.textContent;
     var chosenOne = form.getAttribute("data-chosen-one") || "";
     var chosenMany = form.getAttribute("data-chosen") || "";
+    // A rank's ticket-type choice is shown once a seat of that rank is chosen.
+    var rankPrices = Array.prototype.slice.call(form.querySelectorAll(".rank-price"));
 
     function sync() {
       inputs.textContent = "";
       var names = [];
+      var ranks = {};
       seats.forEach(function (seat) {
         if (seat.getAttribute("aria-checked") === "true") {
+          ranks[seat.getAttribute("data-rank")] = true;
           var input = document.createElement("input");
           input.type = "hidden";
           input.name = "seat";
@@ -42,6 +46,9 @@
       });
       var heading = names.length === 1 ? chosenOne : chosenMany.replace("{count}", names.length);
       summary.textContent = names.length ? heading + " " + names.join("; ") : none;
+      rankPrices.forEach(function (field) {
+        field.hidden = !ranks[field.getAttribute("data-rank")];
+      });
     }
 
     function toggle(seat) {
