@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -41,6 +40,7 @@ from boxoffice.server.places.tables import place_claims, place_counts
 from boxoffice.server.values.clock import now_micros
 from tests.builders import at, building
 from tests.conftest import Client, new_client
+from tests.model import run_machine
 
 RESERVED, UNRESERVED = 601, 602
 RANK_A, RANK_B = 1, 2
@@ -296,17 +296,6 @@ class PlaceCountsMachine(RuleBasedStateMachine):
             ]
 
 
-PlaceCountsMachine.TestCase.settings = settings(
-    max_examples=6,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-
-
 @pytest.mark.slow
 def test_kept_counts_equal_a_recount_after_every_step(app: FastAPI, engine: Engine) -> None:
-    with TestClient(app, base_url="http://127.0.0.1") as http:
-        PlaceCountsMachine.http = http
-        PlaceCountsMachine.engine = engine
-        PlaceCountsMachine.TestCase().runTest()
+    run_machine(PlaceCountsMachine, app, engine, max_examples=6)

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -34,6 +33,7 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.places.tables import place_claims
 from tests.builders import at, building
 from tests.conftest import Client, new_client
+from tests.model import run_machine
 
 RESERVED, UNRESERVED = 501, 502
 RANK_A, RANK_B = 1, 2
@@ -312,17 +312,6 @@ class WriteSideMachine(RuleBasedStateMachine):
             self.last_changed[key] = seen
 
 
-WriteSideMachine.TestCase.settings = settings(
-    max_examples=8,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-
-
 @pytest.mark.slow
 def test_write_side_invariants(app: FastAPI, engine: Engine) -> None:
-    with TestClient(app, base_url="http://127.0.0.1") as http:
-        WriteSideMachine.http = http
-        WriteSideMachine.engine = engine
-        WriteSideMachine.TestCase().runTest()
+    run_machine(WriteSideMachine, app, engine, max_examples=8)
