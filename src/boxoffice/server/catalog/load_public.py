@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from boxoffice.server.catalog.load_reader import JsonObject, Problems
+from boxoffice.server.catalog.tables import EVENT_STATUSES
 
 PUBLIC_TEXT_FIELDS = frozenset({"text", "shortText", "image", "eventTypes"})
 EVENT_PUBLIC_FIELDS = frozenset({"url", "status", "viewEnd", "maxTicketsPerOrder"})
 PAYMENT_PUBLIC_FIELDS = frozenset({"provider", "online"})
 
-STATUSES = ("pub", "nosal", "trash")
 DEFAULT_MAX_TICKETS_PER_ORDER = 10
 MAX_TICKETS_PER_ORDER = 1000
 DEFAULT_PROVIDER = "invoice"
@@ -93,7 +93,7 @@ def public_texts(problems: Problems, obj: JsonObject) -> PublicTexts:
 def event_public(problems: Problems, obj: JsonObject, tz: ZoneInfo) -> EventPublic:
     status = "pub"
     if obj.has("status"):
-        status = obj.choice("status", STATUSES) or "pub"
+        status = obj.choice("status", EVENT_STATUSES) or "pub"
     view_end_at = obj.instant("viewEnd", tz) if obj.has("viewEnd") else None
     limit = obj.integer(
         "maxTicketsPerOrder", minimum=1, maximum=MAX_TICKETS_PER_ORDER, required=False

@@ -22,10 +22,9 @@ from boxoffice.server.catalog.load_public import (
 )
 from boxoffice.server.catalog.load_reader import JsonObject, Problems
 from boxoffice.server.catalog.service import BLOCK_NAMES
+from boxoffice.server.catalog.tables import SEATINGS
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.service import check_timezone
-
-SEATINGS = ("reserved", "unreserved")
 
 _MAX_PLACES = 1_000_000
 # "donation" is the cart's pseudo price id; anything else short and URL-safe is a price id.

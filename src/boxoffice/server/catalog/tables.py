@@ -2,7 +2,6 @@
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Column,
     ForeignKeyConstraint,
     Integer,
@@ -13,15 +12,42 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
+from sqlalchemy.sql.schema import SchemaItem
 
 from boxoffice.server.db.columns import (
     cents_column,
     id_and_tenant_columns,
     instant_column,
     int_column,
+    one_of,
     tenant_column,
 )
 from boxoffice.server.db.metadata import metadata
+
+SEATINGS = ("reserved", "unreserved")
+EVENT_STATUSES = ("pub", "nosal", "trash")
+
+
+def catalog_key(*ids: str) -> list[SchemaItem]:
+    """A catalog row's key: its client, then the ids the catalog file gives it, which are
+    unique per client only (so the primary key holds the client too)."""
+    return [
+        tenant_column(),
+        *(int_column(name) for name in ids),
+        PrimaryKeyConstraint("tenant_id", *ids),
+    ]
+
+
+def catalog_reference(table: str, *ids: str) -> ForeignKeyConstraint:
+    """A reference to a catalog row: the row of `table` with these ids, of the same client."""
+    return ForeignKeyConstraint(
+        ["tenant_id", *ids], [f"{table}.{name}" for name in ("tenant_id", *ids)]
+    )
+
+
+def name_column() -> "Column[str]":
+    """The name every catalog row has (a rank, a method, a hall, a production, ...)."""
+    return Column("name", String(255), nullable=False)
 
 
 def public_text_columns() -> "list[Column[str]]":
@@ -43,52 +69,38 @@ client_types = Table(
     PrimaryKeyConstraint("tenant_id", "name"),
 )
 
-ranks = Table(
-    "ranks",
-    metadata,
-    tenant_column(),
-    int_column("rank_id"),
-    Column("name", String(255), nullable=False),
-    PrimaryKeyConstraint("tenant_id", "rank_id"),
-)
+ranks = Table("ranks", metadata, *catalog_key("rank_id"), name_column())
 
 payment_methods = Table(
     "payment_methods",
     metadata,
-    tenant_column(),
-    int_column("payment_method_id"),
-    Column("name", String(255), nullable=False),
+    *catalog_key("payment_method_id"),
+    name_column(),
     cents_column("fee_cents"),
     # Who takes the payment (docs/catalog.md); `invoice` takes none online.
     Column("provider", String(32), nullable=False, server_default="invoice"),
     # Offered to buyers on the public API; the box office sees every method.
     Column("online", Boolean, nullable=False, server_default=true()),
-    PrimaryKeyConstraint("tenant_id", "payment_method_id"),
 )
 
 halls = Table(
     "halls",
     metadata,
-    tenant_column(),
-    int_column("hall_id"),
-    Column("name", String(255), nullable=False),
+    *catalog_key("hall_id"),
+    name_column(),
     Column("address", String(255)),
     Column("zip", String(20)),
     Column("city", String(255)),
     Column("phone", String(40)),
     Column("url", String(1000)),
-    PrimaryKeyConstraint("tenant_id", "hall_id"),
 )
 
 hall_sections = Table(
     "hall_sections",
     metadata,
-    tenant_column(),
-    int_column("hall_id"),
-    int_column("section_id"),
-    Column("name", String(255), nullable=False),
-    PrimaryKeyConstraint("tenant_id", "hall_id", "section_id"),
-    ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
+    *catalog_key("hall_id", "section_id"),
+    name_column(),
+    catalog_reference("halls", "hall_id"),
 )
 
 # A physical seat. Its id is the public `seatId` of seating plans and cart items; it is
@@ -103,30 +115,24 @@ hall_seats = Table(
     int_column("seat_nr"),
     int_column("rank_id"),
     UniqueConstraint("tenant_id", "hall_id", "section_id", "row_nr", "seat_nr"),
-    ForeignKeyConstraint(
-        ["tenant_id", "hall_id", "section_id"],
-        ["hall_sections.tenant_id", "hall_sections.hall_id", "hall_sections.section_id"],
-    ),
-    ForeignKeyConstraint(["tenant_id", "rank_id"], ["ranks.tenant_id", "ranks.rank_id"]),
+    catalog_reference("hall_sections", "hall_id", "section_id"),
+    catalog_reference("ranks", "rank_id"),
 )
 
 productions = Table(
     "productions",
     metadata,
-    tenant_column(),
-    int_column("production_id"),
-    Column("name", String(255), nullable=False),
+    *catalog_key("production_id"),
+    name_column(),
     *public_text_columns(),
-    PrimaryKeyConstraint("tenant_id", "production_id"),
 )
 
 events = Table(
     "events",
     metadata,
-    tenant_column(),
-    int_column("event_id"),
+    *catalog_key("event_id"),
     int_column("production_id"),
-    Column("name", String(255), nullable=False),
+    name_column(),
     Column("event_type", String(64)),
     # JSON array of strings, or NULL.
     Column("event_tags", Text),
@@ -140,25 +146,19 @@ events = Table(
     Column("status", String(8), nullable=False, server_default="pub"),
     instant_column("view_end_at", nullable=True),
     Column("max_tickets_per_order", Integer, nullable=False, server_default="10"),
-    PrimaryKeyConstraint("tenant_id", "event_id"),
-    ForeignKeyConstraint(
-        ["tenant_id", "production_id"], ["productions.tenant_id", "productions.production_id"]
-    ),
-    ForeignKeyConstraint(["tenant_id", "hall_id"], ["halls.tenant_id", "halls.hall_id"]),
-    CheckConstraint("seating IN ('reserved', 'unreserved')", name="seating"),
-    CheckConstraint("status IN ('pub', 'nosal', 'trash')", name="status"),
+    catalog_reference("productions", "production_id"),
+    catalog_reference("halls", "hall_id"),
+    one_of("seating", SEATINGS),
+    one_of("status", EVENT_STATUSES),
 )
 
 # Places per rank of an unreserved (general admission) event.
 event_capacities = Table(
     "event_capacities",
     metadata,
-    tenant_column(),
-    int_column("event_id"),
-    int_column("rank_id"),
+    *catalog_key("event_id", "rank_id"),
     int_column("places"),
-    PrimaryKeyConstraint("tenant_id", "event_id", "rank_id"),
-    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+    catalog_reference("events", "event_id"),
 )
 
 # Places held back from sale: a hall seat (reserved events) or a number of units of a rank
@@ -172,7 +172,7 @@ event_blocks = Table(
     int_column("hall_seat_id", nullable=True),
     int_column("rank_id", nullable=True),
     Column("places", Integer, nullable=False, server_default="1"),
-    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+    catalog_reference("events", "event_id"),
 )
 
 prices = Table(
@@ -181,9 +181,9 @@ prices = Table(
     tenant_column(),
     Column("price_id", String(32), nullable=False),
     int_column("event_id"),
-    Column("name", String(255), nullable=False),
+    name_column(),
     int_column("rank_id"),
     cents_column("amount_cents"),
     PrimaryKeyConstraint("tenant_id", "price_id"),
-    ForeignKeyConstraint(["tenant_id", "event_id"], ["events.tenant_id", "events.event_id"]),
+    catalog_reference("events", "event_id"),
 )

@@ -1,6 +1,6 @@
 """Portable column types: instants as UTC microseconds, money as integer cents."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Integer
 
 # Every instant is stored as integer microseconds since the Unix epoch (UTC). One type on
 # SQLite and PostgreSQL: exact ordering, exact keyset cursors, no driver time-zone games.
@@ -27,3 +27,9 @@ def int_column(name: str, *, nullable: bool = False) -> "Column[int]":
 def id_and_tenant_columns() -> "list[Column[int]]":
     """A tenant-owned table's surrogate key `id`, then its owner `tenant_id`."""
     return [Column("id", Integer, primary_key=True), tenant_column()]
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """The CHECK that keeps a text enum to its values, made from the tuple the code uses."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)

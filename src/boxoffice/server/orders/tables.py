@@ -1,12 +1,13 @@
 """Tables of orders and their seats (current and removed)."""
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
 from boxoffice.server.db.columns import (
     cents_column,
     id_and_tenant_columns,
     instant_column,
     int_column,
+    one_of,
 )
 from boxoffice.server.db.metadata import metadata
 
@@ -34,13 +35,9 @@ orders = Table(
     cents_column("donation_cents"),
     instant_column("created_at"),
     instant_column("last_changed_at"),
-    CheckConstraint(
-        "status IN ('ord', 'cancel', 'reemit', 'reissue', 'res', 'pros', 'trash')", name="status"
-    ),
-    CheckConstraint(
-        "payment_status IN ('none', 'paid', 'partial', 'refund')", name="payment_status"
-    ),
-    CheckConstraint("channel IN ('www', 'sp')", name="channel"),
+    one_of("status", ORDER_STATUSES),
+    one_of("payment_status", PAYMENT_STATUSES),
+    one_of("channel", ORDER_CHANNELS),
     Index("ix_orders_tenant_changed", "tenant_id", "last_changed_at", "id"),
     Index("ix_orders_customer", "customer_id"),
 )

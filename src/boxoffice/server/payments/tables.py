@@ -2,7 +2,6 @@
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -11,7 +10,7 @@ from sqlalchemy import (
     Table,
 )
 
-from boxoffice.server.db.columns import id_and_tenant_columns, instant_column
+from boxoffice.server.db.columns import id_and_tenant_columns, instant_column, one_of
 from boxoffice.server.db.metadata import metadata
 
 PAYMENT_STATES = ("open", "paid", "cancelled", "expired")
@@ -37,6 +36,6 @@ order_payments = Table(
     instant_column("expires_at", nullable=True),
     instant_column("created_at"),
     instant_column("settled_at", nullable=True),
-    CheckConstraint("state IN ('open', 'paid', 'cancelled', 'expired')", name="state"),
+    one_of("state", PAYMENT_STATES),
     Index("ix_order_payments_open", "tenant_id", "state", "expires_at"),
 )

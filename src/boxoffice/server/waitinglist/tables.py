@@ -6,6 +6,7 @@ from boxoffice.server.db.columns import (
     id_and_tenant_columns,
     instant_column,
     int_column,
+    one_of,
 )
 from boxoffice.server.db.metadata import metadata
 
@@ -23,9 +24,7 @@ waiting_list_entries = Table(
     instant_column("notified_at", nullable=True),
     instant_column("last_changed_at"),
     CheckConstraint("number_of_tickets BETWEEN 1 AND 20", name="number_of_tickets"),
-    CheckConstraint(
-        "type IN ('waiting', 'notified', 'converted', 'cancelled', 'expired')", name="type"
-    ),
+    one_of("type", WAITING_TYPES),
     Index("ix_waiting_list_entries_tenant_changed", "tenant_id", "last_changed_at", "id"),
     Index("ix_waiting_list_entries_event", "tenant_id", "event_id"),
 )
