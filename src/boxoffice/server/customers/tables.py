@@ -20,6 +20,12 @@ from boxoffice.server.db.columns import (
 )
 from boxoffice.server.db.metadata import metadata
 
+
+def customer_column(*, nullable: bool = False) -> "Column[int]":
+    """`customer_id`: a row of another table that belongs to a customer (tags, orders, ...)."""
+    return Column("customer_id", Integer, ForeignKey("customers.id"), nullable=nullable)
+
+
 customers = Table(
     "customers",
     metadata,
@@ -49,7 +55,7 @@ customer_tags = Table(
     "customer_tags",
     metadata,
     tenant_column(),
-    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    customer_column(),
     Column("name", String(64), nullable=False),
     PrimaryKeyConstraint("customer_id", "name"),
     ForeignKeyConstraint(["tenant_id", "name"], ["client_types.tenant_id", "client_types.name"]),

@@ -2,6 +2,7 @@
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
+from boxoffice.server.customers.tables import customer_column
 from boxoffice.server.db.columns import (
     cents_column,
     id_and_tenant_columns,
@@ -20,7 +21,7 @@ orders = Table(
     metadata,
     *id_and_tenant_columns(),
     Column("order_key", String(23), nullable=False, unique=True),
-    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    customer_column(nullable=True),
     Column("status", String(8), nullable=False),
     Column("payment_status", String(8), nullable=False),
     Column("channel", String(4), nullable=False),

@@ -1,7 +1,8 @@
 """The waiting-list table."""
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import CheckConstraint, Column, Index, String, Table
 
+from boxoffice.server.customers.tables import customer_column
 from boxoffice.server.db.columns import (
     id_and_tenant_columns,
     instant_column,
@@ -16,7 +17,7 @@ waiting_list_entries = Table(
     "waiting_list_entries",
     metadata,
     *id_and_tenant_columns(),
-    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    customer_column(),
     int_column("event_id"),
     int_column("number_of_tickets"),
     Column("type", String(16), nullable=False),
