@@ -66,23 +66,6 @@ def migrate() -> None:
     typer.echo(f"{describe_upgrade(before, after)}: {where}")
 
 
-@tenant_app.command("create")
-def tenant_create(
-    name: str,
-    timezone: Annotated[str, typer.Option(help="The client's time zone.")] = "Europe/Amsterdam",
-) -> None:
-    """Create a client and print its first API key (alone on the last line)."""
-    from boxoffice.server.tenancy.service import create_tenant
-
-    try:
-        with write_transaction(_engine()) as tx:
-            _tenant, key = create_tenant(tx.conn, name=name, timezone=timezone, now=tx.now)
-    except AppError as exc:
-        raise _fail(exc.message, 2) from None
-    typer.echo(f"created client {name}; its API key (shown once):")
-    typer.echo(key)
-
-
 def _on_client(name: str, change: Callable[[Tx, "Tenant"], T]) -> T:
     """`change` the named client in one write transaction; a refusal exits with status 2."""
     from boxoffice.server.tenancy.service import get_tenant
@@ -107,6 +90,26 @@ PerMinute = Annotated[
         help="The key's own rate limit: requests a minute, shared by all workers; 0: none.",
     ),
 ]
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: str,
+    timezone: Annotated[str, typer.Option(help="The client's time zone.")] = "Europe/Amsterdam",
+    per_minute: PerMinute = None,
+) -> None:
+    """Create a client and print its first API key (alone on the last line)."""
+    from boxoffice.server.tenancy.service import create_tenant
+
+    try:
+        with write_transaction(_engine()) as tx:
+            _tenant, key = create_tenant(
+                tx.conn, name=name, timezone=timezone, now=tx.now, per_minute=per_minute
+            )
+    except AppError as exc:
+        raise _fail(exc.message, 2) from None
+    typer.echo(f"created client {name}; its API key (shown once):")
+    typer.echo(key)
 
 
 @key_app.command("create")

@@ -3,6 +3,7 @@ budget per address (per worker)."""
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,29 @@ def test_the_cli_refuses_a_bad_limit_and_an_unknown_key(
     )
     with write_transaction(engine) as tx, pytest.raises(InvalidInput, match="rate limit"):
         set_key_rate_limit(tx.conn, tenant_id=client.tenant.id, prefix=prefix, per_minute=10**9)
+
+
+def test_a_new_clients_first_key_gets_its_limit_from_tenant_create(
+    make_app: MakeApp, connect: Connect, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_engine", lambda: engine)
+    runner = CliRunner()
+    name = f"limited-{uuid.uuid4().hex[:8]}"
+    refused = runner.invoke(cli.app, ["tenant", "create", name, "--per-minute", "-1"])
+    assert refused.exit_code == 2
+    too_high = runner.invoke(cli.app, ["tenant", "create", name, "--per-minute", "1000000000"])
+    assert too_high.exit_code == 2
+    assert "rate limit" in too_high.output
+    # Nothing was written by the refusals: the name is still free.
+    said = runner.invoke(cli.app, ["tenant", "create", name, "--per-minute", "2"])
+    assert said.exit_code == 0, said.output
+    key = said.output.strip().splitlines()[-1]
+    assert "2 a minute" in runner.invoke(cli.app, ["key", "list", name]).output
+    http = connect(make_app(rate_limit_per_minute=600, clock=ManualClock()))
+    path = f"/v1/{name}/peppered{PATH}"
+    statuses = [http.get(path, headers={"Authorization": key}).status_code for _ in range(2)]
+    assert statuses == [200, 200]
+    assert_too_many(http.get(path, headers={"Authorization": key}), 2)
 
 
 def test_a_key_with_a_higher_limit_is_not_throttled_at_600_a_minute(

@@ -41,15 +41,19 @@ def check_timezone(name: str) -> ZoneInfo:
         raise InvalidInput.field("timezone", f"Unknown time zone {name!r}.") from None
 
 
-def create_tenant(conn: Connection, *, name: str, timezone: str, now: int) -> tuple[Tenant, str]:
-    """Create a client and its first key; returns the client and the key (shown once)."""
+def create_tenant(
+    conn: Connection, *, name: str, timezone: str, now: int, per_minute: int | None = None
+) -> tuple[Tenant, str]:
+    """Create a client and its first key (with its own rate limit, or None: the server's
+    default); returns the client and the key (shown once)."""
     if not CLIENT_NAME.match(name):
         raise InvalidInput.field("name", "The client name must match [a-z0-9][a-z0-9_-]{0,63}.")
     tz = check_timezone(timezone)
+    check_per_minute(per_minute)
     if repository.get_client_by_name(conn, name) is not None:
         raise InvalidInput.field("name", f"A client named {name!r} exists already.")
     tenant_id = repository.insert_client(conn, name=name, timezone=timezone, now=now)
-    key = create_key(conn, tenant_id=tenant_id, now=now)
+    key = create_key(conn, tenant_id=tenant_id, now=now, per_minute=per_minute)
     return Tenant(id=tenant_id, name=name, timezone=tz), key
 
 
