@@ -91,6 +91,15 @@ def test_the_renderer_reads_the_row_it_is_given() -> None:
         resource.renderer(("id",))
 
 
+def test_the_mapping_renderer_reads_a_row_by_column_name() -> None:
+    resource = Resource("Probe", "A probe.", (integer("probeId", "id"), money("amount", "cents")))
+    render = resource.mapping_renderer()
+    found = render({"cents": 250, "other": "x", "id": 7})
+    assert orjson.dumps(found) == b'{"probeId":7,"amount":2.50}'
+    with pytest.raises(KeyError):
+        render({"id": 7})
+
+
 def test_a_table_that_cannot_be_rendered_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         Resource("R", "", (integer("a", "id"), number("a", "x")))

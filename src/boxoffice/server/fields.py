@@ -12,7 +12,7 @@ Adding a field to a resource is one line in its table (once its column exists).
 """
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -185,6 +185,18 @@ class Resource:
         exec(compile(source, f"<{self.name} renderer>", "exec"), namespace)  # noqa: S102
         render: Callable[..., dict[str, Any]] = namespace["render"]
         return render
+
+    def mapping_renderer(self) -> Callable[..., dict[str, Any]]:
+        """renderer() for a row given as a mapping keyed by column name (a `RowMapping` of
+        `select(table)`): `render(row, tz, *given)`. For the routes' few rows; the exports
+        read tuples."""
+        render = self.renderer()
+        columns = self.columns
+
+        def render_mapping(row: Mapping[Any, Any], tz: Any = None, *given: Any) -> dict[str, Any]:
+            return render([row[name] for name in columns], tz, *given)
+
+        return render_mapping
 
     @cached_property
     def model(self) -> type[ApiModel]:

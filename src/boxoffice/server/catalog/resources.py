@@ -10,7 +10,26 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from boxoffice.server.catalog.service import EventView, ProductionView
+from boxoffice.server.fields import Resource, integer, text
 from boxoffice.server.values.rendering import render_instant, render_money
+
+# A hall, keys in contract order.
+HALL = Resource(
+    "HallResource",
+    # No description in the OpenAPI document, as before the table (the model had none).
+    description="",
+    fields=(
+        integer("hallId", "hall_id"),
+        text("hallName", "name", str),
+        text("hallAddress", "address"),
+        text("hallZip", "zip"),
+        text("hallCity", "city"),
+        text("hallPhone", "phone"),
+        text("hallUrl", "url"),
+    ),
+)
+HallResource = HALL.model
+hall_resource = HALL.mapping_renderer()
 
 
 def price_resource(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -43,18 +62,6 @@ def production_resource(view: ProductionView, tz: ZoneInfo) -> dict[str, Any]:
         "productionId": view.production["production_id"],
         "productionName": view.production["name"],
         "events": [event_resource(e, tz) for e in view.events],
-    }
-
-
-def hall_resource(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {
-        "hallId": row["hall_id"],
-        "hallName": row["name"],
-        "hallAddress": row["address"],
-        "hallZip": row["zip"],
-        "hallCity": row["city"],
-        "hallPhone": row["phone"],
-        "hallUrl": row["url"],
     }
 
 

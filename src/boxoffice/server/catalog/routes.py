@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Path, Query, Response
 
 from boxoffice.server.catalog import resources, service
+from boxoffice.server.catalog.resources import HALL, HallResource
 from boxoffice.server.catalog.schemas import (
     EventResource,
-    HallResource,
     PaymentMethodResource,
     ProductionResource,
 )
@@ -53,7 +53,7 @@ def get_production(
     return json_response(body)
 
 
-@router.get("/hall", response_model=list[HallResource])
+@router.get("/hall", response_model=HALL.list_model)
 def list_halls(tenant: CurrentTenant, engine: AppEngine) -> Response:
     with read_transaction(engine) as conn:
         body = [resources.hall_resource(h) for h in service.list_halls(conn, tenant=tenant)]

@@ -51,16 +51,6 @@ class ProductionResource(ApiModel):
     events: list[EventResource]
 
 
-class HallResource(ApiModel):
-    hall_id: int
-    hall_name: str
-    hall_address: str | None
-    hall_zip: str | None
-    hall_city: str | None
-    hall_phone: str | None
-    hall_url: str | None
-
-
 class PriceLevel(ApiModel):
     price_id: str
     rank_id: int
