@@ -57,7 +57,8 @@ class Field:
 
     `only_if_set`: the key is left out when the column is null (a removed seat's deletedAt);
     such fields come last. `personal`: personal data, cleared when a customer is erased.
-    `writable`: set from the request bodies of the resource's own endpoints.
+    `writable`: set from the request bodies of the resource's own endpoints: the type those
+    bodies validate it with (None: not writable).
     """
 
     key: str
@@ -70,7 +71,7 @@ class Field:
     nullable: bool = False
     only_if_set: bool = False
     personal: bool = False
-    writable: bool = False
+    writable: Any = None
 
 
 def integer(key: str, column: str, schema: Any = int) -> Field:
@@ -82,12 +83,12 @@ def number(key: str, column: str) -> Field:
 
 
 def text(
-    key: str, column: str, schema: Any = None, *, personal: bool = False, writable: bool = False
+    key: str, column: str, schema: Any = None, *, personal: bool = False, writable: Any = None
 ) -> Field:
     return Field(key, column, Kind.TEXT, schema, personal=personal, writable=writable)
 
 
-def money(key: str, column: str, *, writable: bool = False) -> Field:
+def money(key: str, column: str, *, writable: Any = None) -> Field:
     return Field(key, column, Kind.MONEY, writable=writable)
 
 

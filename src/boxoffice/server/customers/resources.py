@@ -4,27 +4,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from boxoffice.server.customers.inputs import (
+    CreditChange,
+    EmailChange,
+    HouseNr,
+    OptionalText,
+    Phone,
+    RequiredNameChange,
+    Salutation,
+    Zip,
+)
 from boxoffice.server.fields import Resource, given, instant, integer, money, text
 
 # A customer, keys in contract order. `personal` fields are cleared when the customer is
-# erased; `writable` ones are set by POST and PUT /customer.
+# erased; `writable` ones are set by POST and PUT /customer, validated with the input type
+# named (as PUT takes them; customers/schemas.py makes the request bodies from this table).
 USER = Resource(
     "UserResource",
     "A customer (UserResource); `null` personal fields once erased.",
     (
         integer("customerId", "id"),
-        text("email", "email", personal=True, writable=True),
-        text("customerFirstName", "first_name", personal=True, writable=True),
-        text("customerLastName", "last_name", personal=True, writable=True),
-        text("customerSalutation", "salutation", personal=True, writable=True),
-        text("customerPreposition", "preposition", personal=True, writable=True),
-        text("customerAddress", "address", personal=True, writable=True),
-        text("customerHouseNr", "house_nr", personal=True, writable=True),
-        text("customerZip", "zip", personal=True, writable=True),
-        text("customerCity", "city", personal=True, writable=True),
-        text("customerCountry", "country", personal=True, writable=True),
-        text("customerPhone", "phone", personal=True, writable=True),
-        money("customerCredit", "credit_cents", writable=True),
+        text("email", "email", personal=True, writable=EmailChange),
+        text("customerFirstName", "first_name", personal=True, writable=OptionalText),
+        text("customerLastName", "last_name", personal=True, writable=RequiredNameChange),
+        text("customerSalutation", "salutation", personal=True, writable=Salutation),
+        text("customerPreposition", "preposition", personal=True, writable=OptionalText),
+        text("customerAddress", "address", personal=True, writable=OptionalText),
+        text("customerHouseNr", "house_nr", personal=True, writable=HouseNr),
+        text("customerZip", "zip", personal=True, writable=Zip),
+        text("customerCity", "city", personal=True, writable=OptionalText),
+        text("customerCountry", "country", personal=True, writable=OptionalText),
+        text("customerPhone", "phone", personal=True, writable=Phone),
+        money("customerCredit", "credit_cents", writable=CreditChange),
         given("clientTypes", list[str]),
         instant("createdAt", "created_at"),
         instant("lastChanged", "last_changed_at"),

@@ -7,7 +7,8 @@ from fastapi import Path
 from pydantic import BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from boxoffice.server.customers.schemas import MAX_ID, clean_text
+from boxoffice.server.customers.inputs import clean_text
+from boxoffice.server.customers.schemas import MAX_ID
 from boxoffice.server.schemas import ApiModel
 from boxoffice.server.values.instants import parse_instant_input
 

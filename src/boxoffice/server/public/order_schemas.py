@@ -13,8 +13,8 @@ from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from boxoffice.server.carts.schemas import MAX_TICKETS_PER_ITEM
-from boxoffice.server.customers.schemas import Email, OptionalText, RequiredName, Zip
-from boxoffice.server.customers.schemas import Phone as _Phone
+from boxoffice.server.customers.inputs import Email, OptionalText, RequiredName, Zip
+from boxoffice.server.customers.inputs import Phone as _Phone
 from boxoffice.server.lenient import IntegerInput
 from boxoffice.server.public.schemas import MoneyText, PublicModel
 
