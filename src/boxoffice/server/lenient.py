@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import InvalidInput
+from boxoffice.server.threadpool import in_thread, is_plain_function
 
 BodyShape = Literal["object", "list", "none", "form"]
 
@@ -316,7 +317,15 @@ class LenientRoute(APIRoute):
 
     Routes that parse their body themselves (the exports) declare it in `openapi_extra`
     as an object schema; they then receive the normalised JSON through `request.body()`.
+
+    A plain `def` endpoint runs in the request path's own thread pool (`threadpool.py`, a
+    cheaper hop than FastAPI's), so routes stay plain functions that may block.
     """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if is_plain_function(endpoint):
+            endpoint = in_thread(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import TooManyRequests
@@ -18,6 +17,7 @@ from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.paths import API_ROOT
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy.principal import principal_of
+from boxoffice.server.threadpool import run_in_thread
 
 log = logging.getLogger("boxoffice.ratelimit")
 
@@ -114,7 +114,7 @@ class SharedLimitMiddleware:
         allowance = self.budget.take_local(identity, limit)
         if allowance is None:
             try:
-                allowance = await run_in_threadpool(self.budget.take, identity, limit)
+                allowance = await run_in_thread(self.budget.take, identity, limit)
             except SQLAlchemyError:
                 log.warning(
                     "%s rate limit not counted: the database refused the lease", self.budget.name

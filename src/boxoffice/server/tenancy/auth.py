@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.server.db.transactions import single_read
@@ -24,6 +23,7 @@ from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
+from boxoffice.server.threadpool import run_in_thread
 
 
 def presented_key(authorization: str | None) -> str | None:
@@ -82,7 +82,7 @@ class AuthenticationMiddleware:
                         authorization = value.decode("latin-1")
                         break
                 try:
-                    verified = await run_in_threadpool(
+                    verified = await run_in_thread(
                         authenticate, self.engine, match.group(1), authorization
                     )
                 except Unauthenticated as exc:
