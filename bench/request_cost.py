@@ -11,11 +11,15 @@ is what a busy machine disturbs least; wall time is reported too.
 Per database (a scratch SQLite file or PostgreSQL database, dropped afterwards; on
 PostgreSQL the backend's CPU is not counted), the catalog of bench/onsale.py, then for
 each kind: `GET /healthz`, the minimal authenticated read (`GET .../export/clienttypes`),
-`GET /event/{id}` of the unreserved event, and the order cycle (create cart, hold 2 places
-of the unreserved event, check out), --requests of each (orders: --requests / 3).
+`GET /event/{id}` of the unreserved event (`event`) and of the 2,000-seat hall (`event
+hall`), `GET /seating/{id}` of the hall (`seating`), and the order cycle (create cart, hold
+2 places best available, check out) of the unreserved event (`order`) and of the hall
+(`order hall`), --requests of each (orders: --requests / 3). With --sold-out every place
+of both events is sold through the API first (8 in flight, 2 a order), so that the reads
+can be compared with nothing and with everything sold (order kinds make no sense then).
 
     uv run python bench/request_cost.py [--databases sqlite,postgresql] [--requests 600]
-        [--concurrency 8] [--rounds 3]
+        [--concurrency 8] [--rounds 3] [--kinds event,event hall,...] [--sold-out]
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from onsale import (
     CLIENT,
     MINIMAL_READ,
     PAYMENT_METHOD,
+    RESERVED,
+    RESERVED_PRICE,
+    RESERVED_RANK,
     UNRESERVED,
     UNRESERVED_PRICE,
     UNRESERVED_RANK,
@@ -104,16 +111,14 @@ def driver(app: Any, key: str) -> Call:
 
 
 async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> dict[str, float]:
-    api = f"/v1/{CLIENT}/peppered"
-    hold = orjson.dumps(
-        [{"priceId": UNRESERVED_PRICE, "rankId": UNRESERVED_RANK, "numberOfTickets": 2}]
-    )
-    checkout = orjson.dumps({"paymentMethodId": PAYMENT_METHOD, "paid": True})
     reads = {
         "healthz": "/healthz",
-        "minimal read": api + MINIMAL_READ,
-        "event": f"{api}/event/{UNRESERVED}",
+        "minimal read": API + MINIMAL_READ,
+        "event": f"{API}/event/{UNRESERVED}",
+        "event hall": f"{API}/event/{RESERVED}",
+        "seating": f"{API}/seating/{RESERVED}",
     }
+    holds = {"order": HOLD[UNRESERVED], "order hall": HOLD[RESERVED]}
     count = [0]
 
     async def expect(method: str, path: str, body: bytes | None, ok: int) -> bytes:
@@ -125,15 +130,15 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
 
     async def worker(n: int) -> None:
         for _ in range(n):
-            if kind == "order (3 requests)":
-                cart = orjson.loads(await expect("POST", f"{api}/cart", None, 201))["cartId"]
-                await expect("POST", f"{api}/cart/{cart}", hold, 200)
-                await expect("POST", f"{api}/cart/{cart}/checkout", checkout, 201)
+            if kind in holds:
+                cart = orjson.loads(await expect("POST", f"{API}/cart", None, 201))["cartId"]
+                await expect("POST", f"{API}/cart/{cart}", holds[kind], 200)
+                await expect("POST", f"{API}/cart/{cart}/checkout", CHECKOUT, 201)
             else:
                 await expect("GET", reads[kind], None, 200)
 
     statements = STATEMENTS[0]
-    per_worker = max(1, (requests // 3 if kind.startswith("order") else requests) // concurrency)
+    per_worker = max(1, (requests // 3 if kind in holds else requests) // concurrency)
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker(per_worker) for _ in range(concurrency)))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -158,13 +163,45 @@ def count_statements(engine: Any) -> None:
         STATEMENTS[0] += 1
 
 
-KINDS = ("healthz", "minimal read", "event", "order (3 requests)")
+KINDS = ("healthz", "minimal read", "event", "event hall", "seating", "order", "order hall")
+API = f"/v1/{CLIENT}/peppered"
+HOLD = {
+    event_id: orjson.dumps([{"priceId": price, "rankId": rank, "numberOfTickets": 2}])
+    for event_id, price, rank in (
+        (UNRESERVED, UNRESERVED_PRICE, UNRESERVED_RANK),
+        (RESERVED, RESERVED_PRICE, RESERVED_RANK),
+    )
+}
+CHECKOUT = orjson.dumps({"paymentMethodId": PAYMENT_METHOD, "paid": True})
+
+
+async def sell_out(call: Call, concurrency: int) -> None:
+    """Sell every place of both events through the API, 2 an order, `concurrency` in flight."""
+
+    async def buyer(event_id: int) -> None:
+        while True:
+            status, body = await call("POST", f"{API}/cart", None)
+            cart = orjson.loads(body)["cartId"]
+            status, body = await call("POST", f"{API}/cart/{cart}", HOLD[event_id])
+            if status == 409:
+                return
+            if status != 200:
+                raise SystemExit(f"hold: {status} {body[:300]!r}")
+            status, body = await call("POST", f"{API}/cart/{cart}/checkout", CHECKOUT)
+            if status != 201:
+                raise SystemExit(f"checkout: {status} {body[:300]!r}")
+
+    for event_id in (RESERVED, UNRESERVED):
+        await asyncio.gather(*(buyer(event_id) for _ in range(concurrency)))
 
 
 async def measure(call: Call, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
     kinds = args.kinds.split(",")
     samples: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
-    await run_kind(call, "order (3 requests)", 30, 3)  # warm-up: every route once
+    await run_kind(call, "order", 30, 3)  # warm-up: every route once
+    await run_kind(call, "order hall", 30, 3)
+    if args.sold_out:
+        await sell_out(call, args.concurrency)
     for _ in range(args.rounds):
         for kind in kinds:
             samples[kind].append(await run_kind(call, kind, args.requests, args.concurrency))
@@ -178,6 +215,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"some of {KINDS}")
+    parser.add_argument("--sold-out", action="store_true", help="sell every place first")
     args = parser.parse_args()
     from boxoffice.server.app import create_app
     from boxoffice.server.config import Settings
@@ -200,12 +238,14 @@ def main() -> None:
             count_statements(app.state.engine)
             samples = asyncio.run(measure(driver(app, key), args))
             app.state.engine.dispose()
+        sold = " sold out" if args.sold_out else ""
         for kind in samples:
             cpu = statistics.median(s["cpu_us"] for s in samples[kind])
             wall = statistics.median(s["wall_us"] for s in samples[kind])
             statements = statistics.median(s["statements"] for s in samples[kind])
             print(
-                f"{database:10} {kind:20} CPU {cpu:8.0f} us/request   wall {wall:8.0f} us/request"
+                f"{database:10} {kind + sold:20} CPU {cpu:8.0f} us/request"
+                f"   wall {wall:8.0f} us/request"
                 f"   {statements:5.1f} statements/request"
                 f"   ({args.rounds} rounds: "
                 + ", ".join(f"{s['cpu_us']:.0f}" for s in samples[kind])

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from boxoffice.server.catalog.service import catalog_changed
 from boxoffice.server.catalog.tables import (
     client_types,
     event_blocks,
@@ -475,6 +476,9 @@ def _names_json(names: Sequence[str] | None) -> str | None:
 
 @contextmanager
 def building(engine: Engine, tenant_id: int) -> Iterator[Builder]:
-    """A Builder in one write transaction, committed when the block ends."""
+    """A Builder in one write transaction, committed when the block ends. It may have
+    changed the catalog, as a catalog load does: so it moves the client's catalog version
+    as a load does (the servers' cached layouts give way)."""
     with write_transaction(engine) as tx:
         yield Builder(tx.conn, tenant_id)
+        catalog_changed(tx.conn, tenant_id=tenant_id)

@@ -1,6 +1,8 @@
 """A Hypothesis state machine over everything that changes place claims, checking after
-every step that the kept counts (place_counts) equal a recount of the claims and that the
-availability `GET /event/{id}` shows from them equals the seat-by-seat computation.
+every step that the kept counts (place_counts) equal a recount of the claims, that the
+availability `GET /event/{id}` shows from them equals the seat-by-seat computation, and
+that the cached layouts (places/layouts.py) equal a fresh read of the catalog, the free
+seats from them a recount seat by seat.
 
 Its steps: holds (best available, a named seat), removing a cart item, discarding a cart,
 a cart's holds expiring, checkout (paid) and checkout as an unpaid reservation, a
@@ -11,6 +13,7 @@ the clock would move past it.
 """
 
 from collections import Counter
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -25,16 +28,18 @@ from hypothesis.stateful import (
     multiple,
     rule,
 )
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from boxoffice.server.carts import service as carts_service
 from boxoffice.server.carts.schemas import CheckoutInput
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.catalog import repository as catalog_repository
+from boxoffice.server.catalog.service import EventLayout, load_event_layout
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.errors import AppError
 from boxoffice.server.orders import service as orders_service
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.places import layouts
 from boxoffice.server.places.service import event_counts, event_places
 from boxoffice.server.places.tables import place_claims, place_counts
 from boxoffice.server.values.clock import now_micros
@@ -197,7 +202,7 @@ class PlaceCountsMachine(RuleBasedStateMachine):
             with write_transaction(self.engine) as tx:
                 settle(tx, tenant_id=self.tenant_id, order_id=order)
         except AppError as error:
-            assert error.status == 410, error
+            assert error.status_code == 410, error
 
     @rule(order=orders, status=st.sampled_from(ORDER_STATUSES))
     def change_status(self, order: int, status: str) -> None:
@@ -275,9 +280,15 @@ class PlaceCountsMachine(RuleBasedStateMachine):
                     conn, tenant_id=self.tenant_id, event_id=event_id
                 )
                 assert event is not None
+                # The cached layout (places/layouts.py) is the catalog as it is now.
+                cached = layouts.event_layout(conn, tenant_id=self.tenant_id, event=event)
+                fresh = load_event_layout(conn, tenant_id=self.tenant_id, event=event)
+                assert layout_values(cached.layout) == layout_values(fresh)
                 seat_by_seat = event_places(conn, tenant_id=self.tenant_id, event=event, now=now)
                 counted = event_counts(conn, tenant_id=self.tenant_id, event=event, now=now)
                 expected = {r: seat_by_seat.available(r) for r in seat_by_seat.ranks()}
+                if fresh.reserved:
+                    assert expected == recount_free_seats(conn, self.tenant_id, fresh, now)
                 assert {r: counted.available(r) for r in counted.ranks()} == expected
                 shown = self.call("GET", f"/event/{event_id}").json()["availability"]
                 assert {a["rankId"]: a["available"] for a in shown} == expected
@@ -294,6 +305,42 @@ class PlaceCountsMachine(RuleBasedStateMachine):
                     )
                 )
             ]
+
+
+def layout_values(layout: EventLayout) -> dict[str, Any]:
+    """A layout's catalog values, comparable (rows as dicts)."""
+    values = {f.name: getattr(layout, f.name) for f in fields(layout) if f.name != "event"}
+    values["prices"] = [dict(p) for p in layout.prices]
+    values["sections"] = [dict(s) for s in layout.sections]
+    values["seats"] = list(layout.seats)
+    return values
+
+
+def recount_free_seats(
+    conn: Connection, tenant_id: int, layout: EventLayout, now: int
+) -> dict[int, int]:
+    """A reserved event's free seats per rank, seat by seat from a fresh read of the
+    catalog and of the live claims (no cached layout, no kept figure)."""
+    live = {
+        key
+        for (key,) in conn.execute(
+            select(place_claims.c.place_key).where(
+                place_claims.c.tenant_id == tenant_id,
+                place_claims.c.event_id == layout.event["event_id"],
+                or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+            )
+        )
+    }
+    return {
+        rank_id: sum(
+            1
+            for seat in layout.seats
+            if seat.rank_id == rank_id
+            and seat.id not in layout.blocked_seat_ids
+            and f"s{seat.id}" not in live
+        )
+        for rank_id in layout.ranks()
+    }
 
 
 @pytest.mark.slow

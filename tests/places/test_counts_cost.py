@@ -121,7 +121,17 @@ def test_reading_an_event_costs_the_same_with_none_and_all_sold(
     http: TestClient, engine: Engine, client: Client
 ) -> None:
     build_catalog(engine, client)
+    # The first read of an event reads its layout from the catalog (places/layouts.py);
+    # every later one finds it cached and reads no catalog table but the event's row.
+    first = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
+    assert any("FROM hall_seats" in sql for sql, _ in first[RESERVED])
     before = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
+    for statements in before.values():
+        assert not any(
+            f"FROM {table}" in sql
+            for sql, _ in statements
+            for table in ("hall_seats", "hall_sections", "prices", "event_blocks")
+        ), statements
     sell_everything(http, client)
     after = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
     for event_id in (RESERVED, UNRESERVED):

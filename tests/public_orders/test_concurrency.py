@@ -5,6 +5,7 @@ from collections import Counter
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from boxoffice.server.catalog.service import catalog_changed
 from boxoffice.server.catalog.tables import event_capacities
 from boxoffice.server.db.transactions import write_transaction
 from tests.builders import RESERVED, UNRESERVED, Catalog
@@ -29,6 +30,7 @@ def test_concurrent_buyers_of_the_last_places_never_share_one(
             )
             .values(places=5 + LAST_PLACES)
         )
+        catalog_changed(tx.conn, tenant_id=client.tenant.id)
     carts = [buyer.new_cart() for _ in range(WRITERS)]
     statuses: list[int] = [0] * WRITERS
 

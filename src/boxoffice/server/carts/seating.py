@@ -9,19 +9,8 @@ is split into as few groups as possible, each placed by the same rules.
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from boxoffice.server.catalog.service import HallSeat
-
-RowKey = tuple[int, int]
-
-
-def row_centres(seats: Iterable[HallSeat]) -> dict[RowKey, float]:
-    """The middle of each (section, row), from all of its seats whatever their state."""
-    bounds: dict[RowKey, tuple[int, int]] = {}
-    for seat in seats:
-        key = (seat.section_id, seat.row_nr)
-        low, high = bounds.get(key, (seat.seat_nr, seat.seat_nr))
-        bounds[key] = (min(low, seat.seat_nr), max(high, seat.seat_nr))
-    return {key: (low + high) / 2 for key, (low, high) in bounds.items()}
+from boxoffice.server.catalog.service import HallSeat, RowKey
+from boxoffice.server.catalog.service import row_centres as row_centres
 
 
 def _runs(free: Iterable[HallSeat]) -> list[list[HallSeat]]:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, RowMapping
 from boxoffice.server.carts import repository
 from boxoffice.server.carts.repository import NewItem
 from boxoffice.server.carts.schemas import CartItemInput, CheckoutInput
-from boxoffice.server.carts.seating import pick_best, row_centres
+from boxoffice.server.carts.seating import pick_best
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
 from boxoffice.server.customers import service as customers
@@ -207,11 +207,10 @@ def _describe(event: RowMapping, tenant: Tenant, price: RowMapping, place: str |
     return ", ".join(parts)
 
 
-def _pick(
-    places: EventPlaces, line: _TicketLine, tenant: Tenant, section_names: dict[int, str]
-) -> list[NewItem]:
+def _pick(places: EventPlaces, line: _TicketLine, tenant: Tenant) -> list[NewItem]:
     """The places for one line, or a 409 (422 for a seat that is not in the hall)."""
     price, event = line.price, places.event
+    section_names = {s["section_id"]: s["name"] for s in places.sections}
     rank_id = int(price["rank_id"])
     field = f"{line.index}.seatId"
 
@@ -259,7 +258,7 @@ def _pick(
         picked = [chosen]
     else:
         free = places.free_seats(rank_id)
-        best = pick_best(free, line.count, row_centres(places.seats))
+        best = pick_best(free, line.count, places.hall.hall.centres)
         if best is None:
             raise _not_enough(line, len(free))
         picked = best
@@ -307,16 +306,13 @@ def add_items(
     # over.
     catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
     events = catalog.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids)
-    section_names: dict[int, dict[int, str]] = {}
+    # The key of the cached layouts (hall seats, sections, prices, blocks): places/layouts.py.
+    version = catalog.get_catalog_version(conn, tenant_id=tenant.id) if event_ids else 0
     for event_id in sorted(event_ids):
         event = events[event_id]
         if event["end_at"] <= tx.now:
             raise Conflict(f"Event {event_id} has ended; its tickets are no longer on sale.")
         places.expire_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
-        section_names[event_id] = {
-            s["section_id"]: s["name"]
-            for s in catalog.list_sections(conn, tenant_id=tenant.id, hall_id=event["hall_id"])
-        }
 
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
     # Named seats first, so that a best-available pick in the same request cannot take them.
@@ -325,13 +321,17 @@ def add_items(
         if ticket_line.seat_id is None:
             # Admission from the kept counts (the event is locked): a rank without enough
             # places left is refused without reading the hall or the claims one by one.
-            counts = places.event_counts(conn, tenant_id=tenant.id, event=event, now=tx.now)
+            counts = places.event_counts(
+                conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
+            )
             left = counts.available(int(ticket_line.price["rank_id"]))
             if left < ticket_line.count:
                 raise _not_enough(ticket_line, left)
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
-            available = places.event_places(conn, tenant_id=tenant.id, event=event, now=tx.now)
-            new_items = _pick(available, ticket_line, tenant, section_names[int(event["event_id"])])
+            available = places.event_places(
+                conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
+            )
+            new_items = _pick(available, ticket_line, tenant)
             if _hold(conn, tenant, cart_id, new_items, expires_at):
                 break
         else:

@@ -9,6 +9,7 @@ from boxoffice.server.catalog import load_repository as repository
 from boxoffice.server.catalog import tables
 from boxoffice.server.catalog.load_public import EVENT_COLUMNS, TEXT_COLUMNS
 from boxoffice.server.catalog.load_validation import Catalog, validate_catalog
+from boxoffice.server.catalog.service import catalog_changed
 from boxoffice.server.db.transactions import Tx
 from boxoffice.server.errors import InvalidInput
 from boxoffice.server.tenancy.service import Tenant
@@ -35,6 +36,9 @@ def load_catalog(tx: Tx, *, tenant: Tenant, data: object) -> str:
             conn, table, tenant_id=tenant_id, keys=keys, values=values, rows=rows
         )
     changes += _sync_blocks(tx, tenant_id, catalog)
+    if changes.added or changes.changed:
+        # In this transaction: the servers' cached layouts give way when it commits.
+        catalog_changed(conn, tenant_id=tenant_id)
     return _summary(catalog, changes)
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Collection
 
-from sqlalchemy import Connection, RowMapping, func
+from sqlalchemy import Connection, RowMapping, func, select, update
 
 from boxoffice.server.catalog.tables import (
     event_blocks,
@@ -24,6 +24,7 @@ from boxoffice.server.db.scoping import (
     same_tenant,
     scoped_select,
 )
+from boxoffice.server.tenancy.tables import clients
 
 # Events in start order (ties by id).
 _START_ORDER = (events.c.start_at, events.c.event_id)
@@ -56,6 +57,35 @@ def list_events_by_ids(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
 ) -> dict[int, RowMapping]:
     return rows_by(conn, events.c.event_id, event_ids, tenant_id=tenant_id)
+
+
+def get_event_and_version(
+    conn: Connection, *, tenant_id: int, event_id: int
+) -> tuple[RowMapping, int] | None:
+    """The event and its client's catalog version, read in one statement (one snapshot)."""
+    stmt = (
+        scoped_select(events, *events.c, clients.c.catalog_version, tenant_id=tenant_id)
+        .join_from(events, clients, clients.c.id == events.c.tenant_id)
+        .where(events.c.event_id == event_id)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return None if row is None else (row, int(row["catalog_version"]))
+
+
+def get_catalog_version(conn: Connection, *, tenant_id: int) -> int:
+    """The client's catalog version (moved by every catalog load that changes something)."""
+    stmt = select(clients.c.catalog_version).where(clients.c.id == tenant_id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def update_catalog_version(conn: Connection, *, tenant_id: int) -> None:
+    """Move the client's catalog version on: its cached layouts are no longer used."""
+    stmt = (
+        update(clients)
+        .where(clients.c.id == tenant_id)
+        .values(catalog_version=clients.c.catalog_version + 1)
+    )
+    conn.execute(stmt)
 
 
 def get_production(conn: Connection, *, tenant_id: int, production_id: int) -> RowMapping | None:
@@ -96,21 +126,6 @@ def list_hall_seats(conn: Connection, *, tenant_id: int, hall_id: int) -> list[R
     where = hall_seats.c.hall_id == hall_id
     order = (hall_seats.c.section_id, hall_seats.c.row_nr, hall_seats.c.seat_nr)
     return all_rows(conn, hall_seats, where, tenant_id=tenant_id, order_by=order)
-
-
-def count_unblocked_seats(
-    conn: Connection, *, tenant_id: int, hall_id: int, event_id: int
-) -> dict[int, int]:
-    """The hall's seats per rank that the event does not block (counted by the database)."""
-    blocked = scoped_select(event_blocks, event_blocks.c.hall_seat_id, tenant_id=tenant_id).where(
-        event_blocks.c.event_id == event_id, event_blocks.c.hall_seat_id.is_not(None)
-    )
-    stmt = (
-        scoped_select(hall_seats, hall_seats.c.rank_id, func.count(), tenant_id=tenant_id)
-        .where(hall_seats.c.hall_id == hall_id, hall_seats.c.id.not_in(blocked))
-        .group_by(hall_seats.c.rank_id)
-    )
-    return {int(rank_id): int(n) for rank_id, n in conn.execute(stmt)}
 
 
 def list_capacities(conn: Connection, *, tenant_id: int, event_id: int) -> dict[int, int]:

@@ -1,7 +1,7 @@
 """Catalog reads, and what the catalog offers for sale at an event (its layout)."""
 
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -41,6 +41,45 @@ class HallSeat:
     rank_id: int
 
 
+# A row of a hall: (section id, row number).
+RowKey = tuple[int, int]
+
+
+def row_centres(seats: Iterable[HallSeat]) -> dict[RowKey, float]:
+    """The middle of each (section, row), from all of its seats whatever their state."""
+    bounds: dict[RowKey, tuple[int, int]] = {}
+    for seat in seats:
+        key = (seat.section_id, seat.row_nr)
+        low, high = bounds.get(key, (seat.seat_nr, seat.seat_nr))
+        bounds[key] = (min(low, seat.seat_nr), max(high, seat.seat_nr))
+    return {key: (low + high) / 2 for key, (low, high) in bounds.items()}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Hall:
+    """A hall as the catalog sets it: its seats in plan order (section, row, seat number)
+    and its sections by id; and, made once, its seats by id, its rows in plan order (each
+    by seat number) and the middle of each row (best-available picking's centres)."""
+
+    seats: tuple[HallSeat, ...]
+    sections: tuple[RowMapping, ...]
+    by_id: Mapping[int, HallSeat] = field(init=False)
+    rows: tuple[tuple[HallSeat, ...], ...] = field(init=False)
+    centres: Mapping[RowKey, float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        rows: dict[RowKey, list[HallSeat]] = {}
+        for seat in self.seats:
+            rows.setdefault((seat.section_id, seat.row_nr), []).append(seat)
+        object.__setattr__(self, "by_id", {s.id: s for s in self.seats})
+        object.__setattr__(
+            self,
+            "rows",
+            tuple(tuple(sorted(rows[key], key=lambda s: s.seat_nr)) for key in sorted(rows)),
+        )
+        object.__setattr__(self, "centres", row_centres(self.seats))
+
+
 @dataclass(frozen=True, slots=True)
 class EventLayout:
     """What the catalog offers for sale at an event, before any place is claimed.
@@ -48,13 +87,15 @@ class EventLayout:
     Reserved events sell the hall's seats of the ranks they have prices for, less the
     blocked seats; unreserved events sell numbered units 1..(places - blocked) per rank of
     their capacity. places/service.py adds the claims to this to tell what is available.
-    `seats` is empty when the layout was loaded without them (`seats=False`); the number of
-    unblocked seats per rank (`unblocked_seats`) is there either way.
+    `seats` and `sections` are the hall's for a reserved event, empty for an unreserved one.
+    Nothing here but `event` changes without a catalog load, which moves the client's
+    catalog version: places/layouts.py caches layouts by it.
     """
 
     event: RowMapping
     prices: Sequence[RowMapping]
     seats: Sequence[HallSeat]
+    sections: Sequence[RowMapping]
     blocked_seat_ids: frozenset[int]
     capacities: Mapping[int, int]
     blocked_units: Mapping[int, int]
@@ -83,11 +124,35 @@ class EventLayout:
         return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
 
 
+def get_catalog_version(conn: Connection, *, tenant_id: int) -> int:
+    """The client's catalog version: what cached layouts are keyed by."""
+    return repository.get_catalog_version(conn, tenant_id=tenant_id)
+
+
+def catalog_changed(conn: Connection, *, tenant_id: int) -> None:
+    """Move the client's catalog version on, in the transaction that changed its catalog:
+    every writer of the catalog's tables calls this (catalog loading does), so that no
+    server goes on using a cached layout of the catalog as it was."""
+    repository.update_catalog_version(conn, tenant_id=tenant_id)
+
+
+def load_hall(conn: Connection, *, tenant_id: int, hall_id: int) -> Hall:
+    """A hall's seats and sections, read from the catalog."""
+    rows = repository.list_hall_seats(conn, tenant_id=tenant_id, hall_id=hall_id)
+    return Hall(
+        seats=tuple(
+            HallSeat(r["id"], r["section_id"], r["row_nr"], r["seat_nr"], r["rank_id"])
+            for r in rows
+        ),
+        sections=tuple(repository.list_sections(conn, tenant_id=tenant_id, hall_id=hall_id)),
+    )
+
+
 def load_event_layout(
-    conn: Connection, *, tenant_id: int, event: RowMapping, seats: bool = True
+    conn: Connection, *, tenant_id: int, event: RowMapping, hall: Hall | None = None
 ) -> EventLayout:
-    """Read everything of the catalog that availability depends on for one event; without
-    `seats`, a reserved event's hall is counted per rank by the database instead of read."""
+    """Read everything of the catalog that availability depends on for one event; a
+    reserved event's hall is `hall` when the caller has it (cached), else it is read."""
     event_id = int(event["event_id"])
     prices = repository.list_prices_by_event(conn, tenant_id=tenant_id, event_ids=[event_id]).get(
         event_id, []
@@ -96,27 +161,17 @@ def load_event_layout(
     block_counts: Counter[str] = Counter()
     for block in blocks:
         block_counts[block["block_type"]] += int(block["places"])
-    hall_seats: list[HallSeat] = []
     unblocked_seats: Counter[int] = Counter()
     capacities: dict[int, int] = {}
     blocked_units: Counter[int] = Counter()
     blocked_seat_ids: set[int] = set()
     if event["seating"] == "reserved":
         blocked_seat_ids = {b["hall_seat_id"] for b in blocks if b["hall_seat_id"] is not None}
-        if seats:
-            rows = repository.list_hall_seats(conn, tenant_id=tenant_id, hall_id=event["hall_id"])
-            hall_seats = [
-                HallSeat(r["id"], r["section_id"], r["row_nr"], r["seat_nr"], r["rank_id"])
-                for r in rows
-            ]
-            unblocked_seats.update(s.rank_id for s in hall_seats if s.id not in blocked_seat_ids)
-        else:
-            unblocked_seats.update(
-                repository.count_unblocked_seats(
-                    conn, tenant_id=tenant_id, hall_id=event["hall_id"], event_id=event_id
-                )
-            )
+        if hall is None:
+            hall = load_hall(conn, tenant_id=tenant_id, hall_id=int(event["hall_id"]))
+        unblocked_seats.update(s.rank_id for s in hall.seats if s.id not in blocked_seat_ids)
     else:
+        hall = Hall(seats=(), sections=())
         capacities = repository.list_capacities(conn, tenant_id=tenant_id, event_id=event_id)
         unranked = 0
         for block in blocks:
@@ -131,8 +186,9 @@ def load_event_layout(
             unranked -= taken
     return EventLayout(
         event=event,
-        prices=prices,
-        seats=hall_seats,
+        prices=tuple(prices),
+        seats=hall.seats,
+        sections=hall.sections,
         blocked_seat_ids=frozenset(blocked_seat_ids),
         capacities=capacities,
         blocked_units=dict(blocked_units),
@@ -198,6 +254,20 @@ def get_event(conn: Connection, *, tenant: Tenant, event_id: int) -> RowMapping:
     if event is None:
         raise NotFound("Event")
     return event
+
+
+def get_event_and_version(
+    conn: Connection, *, tenant: Tenant, event_id: int
+) -> tuple[RowMapping, int]:
+    """The event (404 for no such id) and the client's catalog version, in one statement."""
+    found = (
+        repository.get_event_and_version(conn, tenant_id=tenant.id, event_id=event_id)
+        if 0 < event_id <= MAX_ID
+        else None
+    )
+    if found is None:
+        raise NotFound("Event")
+    return found
 
 
 def list_events_by_ids(

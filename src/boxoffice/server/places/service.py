@@ -17,14 +17,11 @@ from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
-from boxoffice.server.places import repository
+from boxoffice.server.places import layouts, repository
+from boxoffice.server.places.layouts import HallPlaces
+from boxoffice.server.places.layouts import seat_key as seat_key
 from boxoffice.server.places.repository import NewHold as NewHold
 from boxoffice.server.tenancy.service import Tenant
-
-
-def seat_key(hall_seat_id: int) -> str:
-    """The place key of a reserved seat."""
-    return f"s{hall_seat_id}"
 
 
 def unit_key(rank_id: int, unit: int) -> str:
@@ -54,18 +51,27 @@ class EventCounts(catalog.EventLayout):
 
 @dataclass(frozen=True, slots=True)
 class EventPlaces(EventCounts):
-    """An event's places right now, seat by seat: the layout with the hall's seats and the
-    keys of the live claims (what seat picking and the seat plan need)."""
+    """An event's places right now, seat by seat: the layout with the hall's seats (and
+    their keys, cached with the layout) and the keys of the live claims (what seat picking
+    and the seat plan need)."""
 
     claimed_keys: frozenset[str]
-    _seats_by_id: dict[int, HallSeat] = field(init=False)
+    hall: HallPlaces
+    # Of a reserved event: its sellable seats claimed live, per the seat's rank.
+    _claimed_seats: Mapping[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
         catalog.EventLayout.__post_init__(self)
-        object.__setattr__(self, "_seats_by_id", {s.id: s for s in self.seats})
+        claimed: Counter[int] = Counter()
+        if self.reserved:
+            for key in self.claimed_keys:
+                seat = self.hall.by_key.get(key)
+                if seat is not None and self.seat_is_sellable(seat):
+                    claimed[seat.rank_id] += 1
+        object.__setattr__(self, "_claimed_seats", claimed)
 
     def seat(self, hall_seat_id: int) -> HallSeat | None:
-        return self._seats_by_id.get(hall_seat_id)
+        return self.hall.hall.by_id.get(hall_seat_id)
 
     def seat_is_sellable(self, seat: HallSeat) -> bool:
         """Of a rank the event has prices for, and not blocked."""
@@ -75,7 +81,15 @@ class EventPlaces(EventCounts):
         return self.seat_is_sellable(seat) and seat_key(seat.id) not in self.claimed_keys
 
     def free_seats(self, rank_id: int) -> list[HallSeat]:
-        return [s for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s)]
+        """The rank's free seats, in plan order."""
+        if rank_id not in self.price_ranks:
+            return []
+        claimed, blocked = self.claimed_keys, self.blocked_seat_ids
+        return [
+            seat
+            for seat, key in zip(self.hall.hall.seats, self.hall.keys, strict=True)
+            if seat.rank_id == rank_id and key not in claimed and seat.id not in blocked
+        ]
 
     def free_units(self, rank_id: int) -> list[int]:
         """The lowest free unit numbers, as many as are available."""
@@ -89,10 +103,10 @@ class EventPlaces(EventCounts):
         return free
 
     def available(self, rank_id: int) -> int:
+        """A reserved event's free seats of the rank, counted from the claims: its sellable
+        seats of the rank less those of them claimed (the claim's own rank aside)."""
         if self.reserved:
-            if rank_id not in self.price_ranks:
-                return 0
-            return sum(1 for s in self.seats if s.rank_id == rank_id and self.seat_is_free(s))
+            return self.sellable(rank_id) - self._claimed_seats.get(rank_id, 0)
         return EventCounts.available(self, rank_id)
 
 
@@ -100,31 +114,50 @@ def _layout_fields(layout: catalog.EventLayout) -> dict[str, object]:
     return {f.name: getattr(layout, f.name) for f in fields(layout) if f.init}
 
 
-def event_places(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> EventPlaces:
-    """The event's places as of `now`: the catalog's layout with the hall's seats, and the
-    live claims (sales and unexpired holds) one by one. Its cost grows with the hall and
-    the claims: for seat picking and the seat plan; `event_counts` tells availability."""
-    layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event)
+def event_places(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    event: RowMapping,
+    now: int,
+    catalog_version: int | None = None,
+) -> EventPlaces:
+    """The event's places as of `now`: the catalog's layout with the hall's seats (cached by
+    the catalog version, read when not given), and the keys of the live claims (sales and
+    unexpired holds) one by one: for seat picking and the seat plan; `event_counts` tells
+    availability without reading the claims."""
+    cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
     claims = repository.list_live_claims(
         conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now
     )
     return EventPlaces(
-        **_layout_fields(layout),  # type: ignore[arg-type]
+        **_layout_fields(cached.layout),  # type: ignore[arg-type]
         claimed_keys=frozenset(key for key, _rank in claims),
         claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
+        hall=cached.hall,
     )
 
 
-def event_counts(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> EventCounts:
-    """The event's availability as of `now`, without reading its claims or its hall's seats:
-    the sales counted in place_counts, the live claims that expire (only those rows are
-    read), and for a reserved event the live claims on its blocked seats (one probe a
-    blocked seat), which are not of its sellable places. Its cost does not grow with the
-    places sold (docs/development.md, "Places")."""
+def event_counts(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    event: RowMapping,
+    now: int,
+    catalog_version: int | None = None,
+) -> EventCounts:
+    """The event's availability as of `now`, without reading its claims one by one: the
+    catalog's layout (cached by the catalog version, read when not given), the sales
+    counted in place_counts, the live claims that expire (only those rows are read), and
+    for a reserved event the live claims on its blocked seats (one probe a blocked seat),
+    which are not of its sellable places. Its cost does not grow with the places sold
+    (docs/development.md, "Places")."""
     event_id = int(event["event_id"])
-    layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event, seats=False)
+    layout = layouts.event_layout(
+        conn, tenant_id=tenant_id, event=event, version=catalog_version
+    ).layout
     claimed = repository.count_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
-    if layout.reserved:
+    if layout.reserved and layout.blocked_seat_ids:
         claimed.subtract(
             repository.count_live_claims_of_places(
                 conn,
@@ -144,14 +177,14 @@ def count_available(conn: Connection, *, tenant_id: int, event: RowMapping, now:
 
 def get_event_counts(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventCounts:
     """An event's availability (404 for an event of no such id)."""
-    event = catalog.get_event(conn, tenant=tenant, event_id=event_id)
-    return event_counts(conn, tenant_id=tenant.id, event=event, now=now)
+    event, version = catalog.get_event_and_version(conn, tenant=tenant, event_id=event_id)
+    return event_counts(conn, tenant_id=tenant.id, event=event, now=now, catalog_version=version)
 
 
 def get_event_places(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventPlaces:
-    """An event's availability (404 for an event of no such id)."""
-    event = catalog.get_event(conn, tenant=tenant, event_id=event_id)
-    return event_places(conn, tenant_id=tenant.id, event=event, now=now)
+    """An event's places (404 for an event of no such id)."""
+    event, version = catalog.get_event_and_version(conn, tenant=tenant, event_id=event_id)
+    return event_places(conn, tenant_id=tenant.id, event=event, now=now, catalog_version=version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +196,7 @@ class SeatPlanView:
 def get_seat_plan(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> SeatPlanView:
     """The hall plan with each seat's availability (no sections when unreserved)."""
     places = get_event_places(conn, tenant=tenant, event_id=event_id, now=now)
-    sections = (
-        catalog.list_sections(conn, tenant_id=tenant.id, hall_id=places.event["hall_id"])
-        if places.reserved
-        else []
-    )
-    return SeatPlanView(places=places, sections=sections)
+    return SeatPlanView(places=places, sections=places.sections)
 
 
 def recount(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:

@@ -12,6 +12,10 @@ clients = Table(
     Column("name", String(64), nullable=False),
     Column("timezone", String(64), nullable=False, server_default="Europe/Amsterdam"),
     instant_column("created_at"),
+    # Moved by every catalog load that changes something (catalog/loading.py): the key of
+    # the servers' cached hall and event layouts (catalog/layouts.py), so that the next
+    # request after a load reads the new catalog.
+    Column("catalog_version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("name"),
 )
 

@@ -1,0 +1,148 @@
+"""What an event offers for sale, cached per process and keyed by the catalog version.
+
+Availability, the seat plan and picking need an event's prices, blocks and capacities and
+its hall's seats and sections, with what is made from them once (the place key of each
+seat, the hall's rows and their middles). None of it changes without a catalog load, and
+every load that changes something moves the client's catalog version in its own
+transaction (`catalog.catalog_changed`). So a layout read from the catalog is kept under
+the version it was read at, and used only by a request that reads the same version: the
+version is read in the same statement as the event (or by one statement of its own), so
+the first request after a load's commit reads the new version and the new catalog. Only
+`event` (its row, read per request) is ever fresh in a layout handed out.
+
+PostgreSQL reads each statement of a READ COMMITTED transaction at its own snapshot, so a
+layout read after the version may be newer than it; never older, so a request never sees
+a catalog older than the version it read. Caches are per engine (two databases in one
+process, as in the tests, never share an entry) and bounded (least recently used first).
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Engine, RowMapping
+
+from boxoffice.server.catalog import service as catalog
+from boxoffice.server.catalog.service import EventLayout, Hall, HallSeat
+
+# Entries kept per engine: halls and events together.
+MAX_ENTRIES = 2048
+
+
+def seat_key(hall_seat_id: int) -> str:
+    """The place key of a reserved seat."""
+    return f"s{hall_seat_id}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HallPlaces:
+    """A hall's seats with their place keys: `keys[i]` is the key of `hall.seats[i]`."""
+
+    hall: Hall
+    keys: tuple[str, ...] = field(init=False)
+    by_key: dict[str, HallSeat] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keys = tuple(seat_key(s.id) for s in self.hall.seats)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "by_key", dict(zip(keys, self.hall.seats, strict=True)))
+
+
+NO_HALL = HallPlaces(Hall(seats=(), sections=()))
+
+
+@dataclass(frozen=True, slots=True)
+class CachedLayout:
+    """An event's layout (with the event row it was asked for) and its hall's places."""
+
+    layout: EventLayout
+    hall: HallPlaces
+
+
+class _Cache:
+    """{key: (catalog version, value)}, least recently used first; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], version: int) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[Any, ...], version: int, value: Any) -> None:
+        with self._lock:
+            found = self._entries.get(key)
+            # A request that read an older version (in flight during a load) does not
+            # replace what was read at a newer one.
+            if found is not None and found[0] > version:
+                return
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_caches: "WeakKeyDictionary[Engine, _Cache]" = WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache(conn: Connection) -> _Cache:
+    engine = conn.engine
+    cache = _caches.get(engine)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(engine, _Cache())
+    return cache
+
+
+def forget(engine: Engine) -> None:
+    """Drop every cached layout of an engine (tests that compare with a fresh read)."""
+    cache = _caches.get(engine)
+    if cache is not None:
+        cache.clear()
+
+
+def _hall_places(
+    conn: Connection, cache: _Cache, tenant_id: int, hall_id: int, version: int
+) -> HallPlaces:
+    key = ("hall", tenant_id, hall_id)
+    hall: HallPlaces | None = cache.get(key, version)
+    if hall is None:
+        hall = HallPlaces(catalog.load_hall(conn, tenant_id=tenant_id, hall_id=hall_id))
+        cache.put(key, version, hall)
+    return hall
+
+
+def event_layout(
+    conn: Connection, *, tenant_id: int, event: RowMapping, version: int | None = None
+) -> CachedLayout:
+    """The event's layout as of catalog `version` (read when not given), from the cache
+    when it holds that version, else read and kept."""
+    if version is None:
+        version = catalog.get_catalog_version(conn, tenant_id=tenant_id)
+    cache = _cache(conn)
+    reserved = event["seating"] == "reserved"
+    hall_id = int(event["hall_id"])
+    # The event row's hall and seating are in the key: the row is read per request.
+    key = ("event", tenant_id, int(event["event_id"]), hall_id, reserved)
+    found: CachedLayout | None = cache.get(key, version)
+    if found is None:
+        hall = _hall_places(conn, cache, tenant_id, hall_id, version) if reserved else NO_HALL
+        layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event, hall=hall.hall)
+        found = CachedLayout(layout=layout, hall=hall)
+        cache.put(key, version, found)
+        return found
+    if found.layout.event is event:
+        return found
+    return CachedLayout(layout=replace(found.layout, event=event), hall=found.hall)
