@@ -1,7 +1,10 @@
 """Best-available picking, as a pure function over free seats."""
 
-from boxoffice.server.carts.seating import pick_best, row_centres
-from boxoffice.server.catalog.service import HallSeat
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boxoffice.server.carts.seating import pick_best, pick_best_in_one_row, row_centres
+from boxoffice.server.catalog.service import Hall, HallSeat
 
 
 def hall(rows: dict[tuple[int, int], int]) -> list[HallSeat]:
@@ -70,3 +73,42 @@ def test_not_enough_free_seats() -> None:
     assert pick_best(seats, 4, row_centres(seats)) is None
     assert pick_best([], 1, {}) is None
     assert pick_best(seats, 0, row_centres(seats)) is None
+
+
+@st.composite
+def halls_with_free_seats(draw: st.DrawFn) -> tuple[Hall, list[HallSeat]]:
+    """A hall of up to 3 sections of up to 4 rows, seat numbers with gaps, and a free subset."""
+    seats: list[HallSeat] = []
+    for section in range(1, draw(st.integers(1, 3)) + 1):
+        for row in range(1, draw(st.integers(1, 4)) + 1):
+            numbers = draw(st.sets(st.integers(1, 12), min_size=1, max_size=10))
+            for nr in sorted(numbers):
+                seats.append(HallSeat(len(seats) + 1, section, row, nr, 1))
+    free = [s for s in seats if draw(st.booleans())]
+    return Hall(seats=tuple(seats), sections=()), free
+
+
+@given(halls_with_free_seats(), st.integers(0, 8))
+def test_picking_row_by_row_finds_what_pick_best_finds(
+    hall_and_free: tuple[Hall, list[HallSeat]], count: int
+) -> None:
+    """The rows walked front to back give pick_best's answer whenever one row can seat the
+    party together, and None (pick_best decides) only when none can."""
+    found, free = hall_and_free
+    free_ids = {s.id for s in free}
+    rows = [[s for s in row if s.id in free_ids] for row in found.rows]
+    by_rows = pick_best_in_one_row(rows, count, found.centres)
+    best = pick_best(free, count, row_centres(found.seats))
+    if by_rows is not None:
+        assert by_rows == best
+    else:
+        assert all(longest_run(row) < count for row in rows) or count < 1
+
+
+def longest_run(row: list[HallSeat]) -> int:
+    """The most free seats with consecutive numbers in one row."""
+    longest = run = 0
+    for n, seat in enumerate(row):
+        run = run + 1 if n and seat.seat_nr == row[n - 1].seat_nr + 1 else 1
+        longest = max(longest, run)
+    return longest

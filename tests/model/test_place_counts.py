@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import fields
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -40,7 +41,8 @@ from boxoffice.server.errors import AppError
 from boxoffice.server.orders import service as orders_service
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.places import layouts
-from boxoffice.server.places.service import event_counts, event_places
+from boxoffice.server.places.resources import seat_plan_resource
+from boxoffice.server.places.service import SeatPlanView, event_counts, event_places
 from boxoffice.server.places.tables import place_claims, place_counts
 from boxoffice.server.values.clock import now_micros
 from tests.builders import at, building
@@ -292,6 +294,10 @@ class PlaceCountsMachine(RuleBasedStateMachine):
                 assert {r: counted.available(r) for r in counted.ranks()} == expected
                 shown = self.call("GET", f"/event/{event_id}").json()["availability"]
                 assert {a["rankId"]: a["available"] for a in shown} == expected
+                # The seat plan from its cached pieces is the seat-by-seat rendering.
+                plan = SeatPlanView(places=seat_by_seat, sections=seat_by_seat.sections)
+                served = self.call("GET", f"/seating/{event_id}").content
+                assert served == orjson.dumps(seat_plan_resource(plan))
         claims = Counter(self.claim_keys())
         assert all(n == 1 for n in claims.values()), claims
 

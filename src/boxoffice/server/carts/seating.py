@@ -75,3 +75,22 @@ def pick_best(
         taken = {s.id for s in window}
         remaining = [s for s in remaining if s.id not in taken]
     return sorted(picked, key=lambda s: (s.section_id, s.row_nr, s.seat_nr))
+
+
+def pick_best_in_one_row(
+    rows: Iterable[Sequence[HallSeat]], count: int, centres: Mapping[RowKey, float]
+) -> list[HallSeat] | None:
+    """pick_best's answer when some row can seat the whole party together, found by
+    walking the rows front to back: `rows` are the free seats of each row, the rows in
+    (section, row) order and each by seat number. The section and the row come first in a
+    window's score, so the first row with `count` free seats in a run holds the best
+    window of all, and no row behind it is looked at. None when no row has such a run:
+    then the party is split, and pick_best over every free seat decides."""
+    if count < 1:
+        return None
+    for row in rows:
+        if len(row) >= count:
+            window = _best_window(_runs(row), count, centres)
+            if window is not None:
+                return window
+    return None

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, RowMapping
 from boxoffice.server.carts import repository
 from boxoffice.server.carts.repository import NewItem
 from boxoffice.server.carts.schemas import CartItemInput, CheckoutInput
-from boxoffice.server.carts.seating import pick_best
+from boxoffice.server.carts.seating import pick_best, pick_best_in_one_row
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
 from boxoffice.server.customers import service as customers
@@ -257,10 +257,14 @@ def _pick(places: EventPlaces, line: _TicketLine, tenant: Tenant) -> list[NewIte
             raise Conflict(f"Seat {line.seat_id} is not available.")
         picked = [chosen]
     else:
-        free = places.free_seats(rank_id)
-        best = pick_best(free, line.count, places.hall.hall.centres)
+        centres = places.hall.hall.centres
+        best = pick_best_in_one_row(places.free_rows(rank_id), line.count, centres)
         if best is None:
-            raise _not_enough(line, len(free))
+            # No row seats the party together: pick_best splits it over every free seat.
+            free = places.free_seats(rank_id)
+            best = pick_best(free, line.count, centres)
+            if best is None:
+                raise _not_enough(line, len(free))
         picked = best
     return [ticket(seat_key(s.id), s) for s in picked]
 

@@ -36,18 +36,26 @@ def seat_key(hall_seat_id: int) -> str:
     return f"s{hall_seat_id}"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class HallPlaces:
-    """A hall's seats with their place keys: `keys[i]` is the key of `hall.seats[i]`."""
+    """A hall's seats with their place keys: `keys[i]` is the key of `hall.seats[i]`;
+    `rows` are the hall's rows in plan order, each seat with its key. Compared by
+    identity, and weakly referable: what is made of it per hall (the seat plan's JSON
+    pieces, places/resources.py) is kept beside it for as long as it is cached."""
 
     hall: Hall
     keys: tuple[str, ...] = field(init=False)
     by_key: dict[str, HallSeat] = field(init=False)
+    rows: tuple[tuple[tuple[HallSeat, str], ...], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         keys = tuple(seat_key(s.id) for s in self.hall.seats)
+        key_of = {s.id: key for s, key in zip(self.hall.seats, keys, strict=True)}
         object.__setattr__(self, "keys", keys)
         object.__setattr__(self, "by_key", dict(zip(keys, self.hall.seats, strict=True)))
+        object.__setattr__(
+            self, "rows", tuple(tuple((s, key_of[s.id]) for s in row) for row in self.hall.rows)
+        )
 
 
 NO_HALL = HallPlaces(Hall(seats=(), sections=()))

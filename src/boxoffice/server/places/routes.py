@@ -37,5 +37,4 @@ def get_seat_plan(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -
     """The hall plan with each seat's live availability (sections empty when unreserved)."""
     with read_transaction(engine) as conn:
         view = service.get_seat_plan(conn, tenant=tenant, event_id=event_id, now=now_micros())
-        body = resources.seat_plan_resource(view)
-    return json_response(body)
+    return Response(resources.seat_plan_json(view), media_type="application/json")

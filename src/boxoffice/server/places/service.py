@@ -10,7 +10,7 @@ holds (payments/). Features call this module, never its SQL.
 """
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from sqlalchemy import Connection, RowMapping
@@ -90,6 +90,20 @@ class EventPlaces(EventCounts):
             for seat, key in zip(self.hall.hall.seats, self.hall.keys, strict=True)
             if seat.rank_id == rank_id and key not in claimed and seat.id not in blocked
         ]
+
+    def free_rows(self, rank_id: int) -> Iterator[list[HallSeat]]:
+        """The rank's free seats row by row, the rows in plan order (front to back), each
+        by seat number; made as they are asked for, so that a picker that stops at the
+        first row it can use looks at no seat behind it."""
+        if rank_id not in self.price_ranks:
+            return
+        claimed, blocked = self.claimed_keys, self.blocked_seat_ids
+        for row in self.hall.rows:
+            yield [
+                seat
+                for seat, key in row
+                if seat.rank_id == rank_id and key not in claimed and seat.id not in blocked
+            ]
 
     def free_units(self, rank_id: int) -> list[int]:
         """The lowest free unit numbers, as many as are available."""
