@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.errors import InvalidInput
-from boxoffice.server.threadpool import in_thread, is_plain_function
+from boxoffice.server.threadpool import route_endpoint
 
 BodyShape = Literal["object", "list", "none", "form"]
 
@@ -319,13 +319,12 @@ class LenientRoute(APIRoute):
     as an object schema; they then receive the normalised JSON through `request.body()`.
 
     A plain `def` endpoint runs in the request path's own thread pool (`threadpool.py`, a
-    cheaper hop than FastAPI's), so routes stay plain functions that may block.
+    cheaper hop than FastAPI's), so routes stay plain functions that may block; work that a
+    middleware left for the route's thread (the key check) runs there first.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if is_plain_function(endpoint):
-            endpoint = in_thread(endpoint)
-        super().__init__(path, endpoint, **kwargs)
+        super().__init__(path, route_endpoint(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -2,7 +2,6 @@
 
 from fastapi import FastAPI, Response
 from sqlalchemy import Engine
-from starlette.middleware import Middleware
 
 from boxoffice.server.config import Settings
 from boxoffice.server.ops.access import AccessMiddleware
@@ -11,12 +10,8 @@ from boxoffice.server.ops.budgets import Budget, SharedBudget
 from boxoffice.server.ops.health import install_health_routes
 from boxoffice.server.ops.logs import ensure_logging
 from boxoffice.server.ops.metrics import render_metrics
-from boxoffice.server.ops.ratelimit import (
-    FailedAuthenticationMiddleware,
-    SharedLimitMiddleware,
-    per_key,
-)
-from boxoffice.server.tenancy.auth import AuthenticationMiddleware
+from boxoffice.server.ops.ratelimit import FailedAuthenticationMiddleware, admitting, per_key
+from boxoffice.server.tenancy.auth import Admit, AuthenticationMiddleware
 from boxoffice.server.values.clock import Clock
 
 __all__ = ["install_operations"]
@@ -27,7 +22,8 @@ def install_operations(app: FastAPI, settings: Settings, engine: Engine, clock: 
 
     Middleware, outermost first: access (request id, log line, metrics) -> failed-authentication
     budget per address -> body limit -> what create_app added before this call (gzip,
-    authentication) -> request budget per key, directly inside authentication -> routes.
+    authentication) -> routes. The request budget per key is authentication's last step
+    (its `admit`), run in the same worker thread once the key is verified.
     """
     ensure_logging()
     install_health_routes(app, engine)
@@ -35,10 +31,7 @@ def install_operations(app: FastAPI, settings: Settings, engine: Engine, clock: 
         app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     # Always there: a key with a limit of its own is limited even when the default is off.
     budget = SharedBudget(engine, name="key", window_seconds=60, clock=clock)
-    identify = per_key(settings.rate_limit_per_minute)
-    _add_inside_authentication(
-        app, Middleware(SharedLimitMiddleware, budget=budget, identify=identify)
-    )
+    _admit_after_authentication(app, admitting(budget, per_key(settings.rate_limit_per_minute)))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.auth_failure_limit_per_minute > 0:
         failures = Budget(settings.auth_failure_limit_per_minute)
@@ -51,12 +44,12 @@ def _metrics() -> Response:
     return Response(body, media_type=content_type)
 
 
-def _add_inside_authentication(app: FastAPI, middleware: Middleware) -> None:
-    """Place `middleware` directly inside AuthenticationMiddleware (user_middleware lists the
-    outermost first), so that it sees only requests whose key has been verified."""
-    for index, entry in enumerate(app.user_middleware):
+def _admit_after_authentication(app: FastAPI, admit: Admit) -> None:
+    """Give AuthenticationMiddleware `admit`, so that it counts only requests whose key has
+    been verified, in the thread that verified it."""
+    for entry in app.user_middleware:
         factory: object = entry.cls
         if factory is AuthenticationMiddleware:
-            app.user_middleware.insert(index + 1, middleware)
+            entry.kwargs["admit"] = admit
             return
     raise RuntimeError("install_operations() must run after AuthenticationMiddleware is added")

@@ -16,6 +16,7 @@ from boxoffice.server.ops.budgets import Allowance, Budget, SharedBudget
 from boxoffice.server.ops.metrics import record_rate_limited
 from boxoffice.server.paths import API_ROOT
 from boxoffice.server.responses import error_response
+from boxoffice.server.tenancy.auth import Admit
 from boxoffice.server.tenancy.principal import principal_of
 from boxoffice.server.threadpool import run_in_thread
 
@@ -88,6 +89,32 @@ def per_key(default_per_minute: int) -> Identify:
         return (principal.key_prefix, limit) if limit > 0 else None
 
     return identify
+
+
+def admitting(budget: SharedBudget, identify: Identify) -> Admit:
+    """Authentication's last step (in the worker thread that verified the key): spend one
+    unit of `budget` for the request that `identify` names; refuse it with a 429 when the
+    window is spent, else give the RateLimit-* headers of its answer.
+
+    As SharedLimitMiddleware: when the database cannot lease, the request goes on uncounted.
+    """
+
+    def admit(scope: Scope) -> dict[str, str]:
+        found = identify(scope)
+        if found is None:
+            return {}
+        identity, limit = found
+        try:
+            allowance = budget.take(identity, limit)
+        except SQLAlchemyError:
+            log.warning("%s rate limit not counted: the database refused the lease", budget.name)
+            return {}
+        if not allowance.allowed:
+            record_rate_limited(budget.name)
+            raise TooManyRequests(allowance.headers())
+        return allowance.headers()
+
+    return admit
 
 
 class SharedLimitMiddleware:

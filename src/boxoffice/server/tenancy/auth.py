@@ -1,29 +1,50 @@
-"""Authentication: every request under /v1/{client}/peppered/ is checked before routing.
+"""Authentication: every request under /v1/{client}/peppered/ is checked before it is answered.
 
-It runs as ASGI middleware, ahead of body parsing and routing, so that every failure (no
-key, bad key, revoked key, another client's key, unknown client, unknown path) gets the
-same 401 and the answer never reveals whether a client or a route exists.
+It runs as ASGI middleware, ahead of routing, so that every failure (no key, bad key,
+revoked key, another client's key, unknown client, unknown path) gets the same 401 and
+the answer never reveals whether a client or a route exists.
+
+A key that cannot be right (none, malformed, a client name no client can have) is refused
+at once. A well-formed key is looked up in the database on every request (a revoked key
+fails on the very next one), in a worker thread, and the lookup shares the route's own
+thread hop: the route's `tenant` comes out of it, so the route never runs for a key that
+failed, and a request makes one hop to the thread pool instead of two. A request answered
+before its route runs (an unknown path, a body that does not validate or is too large, an
+error) has its key checked before that answer's first byte is sent, and gets the 401
+instead when the key fails: no answer but the 401 ever leaves for a key that failed.
 """
 
 import base64
 import binascii
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.server.db.transactions import single_read
-from boxoffice.server.errors import Unauthenticated
+from boxoffice.server.errors import AppError, Unauthenticated
 from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
-from boxoffice.server.threadpool import run_in_thread
+from boxoffice.server.threadpool import reset_route_prelude, run_in_thread, set_route_prelude
+
+# Run after a key is verified, in the same worker thread (ops: the key's rate limit): the
+# headers it returns go on the response; an AppError it raises (a 429) answers instead.
+Admit = Callable[[Scope], dict[str, str]]
+
+# What a route's `tenant` is until the key check in the route's own thread replaces it with
+# the verified client. Its id belongs to no client: were it ever used in a query, that
+# query would find nothing (every query is scoped to its tenant), never another's rows.
+DEFERRED_TENANT = Tenant(id=0, name="", timezone=ZoneInfo("UTC"))
 
 
 def presented_key(authorization: str | None) -> str | None:
@@ -49,12 +70,21 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def authenticate(engine: Engine, client_name: str, authorization: str | None) -> VerifiedKey:
-    """The key `authorization` presents: its client, public prefix and rate limit."""
+def _well_formed(client_name: str, authorization: str | None) -> tuple[str, str] | None:
+    """The key and its prefix, when the key and the client name could be right at all."""
     key = presented_key(authorization)
     prefix = key_prefix(key) if key else None
     if key is None or prefix is None or not CLIENT_NAME.match(client_name):
+        return None
+    return key, prefix
+
+
+def authenticate(engine: Engine, client_name: str, authorization: str | None) -> VerifiedKey:
+    """The key `authorization` presents: its client, public prefix and rate limit."""
+    found_key = _well_formed(client_name, authorization)
+    if found_key is None:
         raise Unauthenticated()
+    key, prefix = found_key
     # One statement, no transaction around it: the key is looked up afresh on every request
     # (a revoked key fails on the very next one) at the cost of a single round trip.
     with single_read(engine) as conn:
@@ -65,40 +95,140 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
     return VerifiedKey(tenant, prefix, found.per_minute)
 
 
-class AuthenticationMiddleware:
-    """Resolves the tenant of every API request, or answers 401 itself."""
+@dataclass(slots=True, eq=False)
+class KeyCheck:
+    """One request's key check: the lookup, then `admit` (the key's rate limit). It blocks,
+    so it runs in a worker thread: the route's (as its prelude) or, when the request is
+    answered before its route runs, one of its own."""
 
-    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+    engine: Engine
+    client_name: str
+    authorization: str | None
+    scope: Scope
+    admit: Admit | None
+    tenant: Tenant | None = None
+    # The 401 or 429 that answers the request instead, once the check has refused it.
+    refusal: AppError | None = None
+    # Whether the refusal was raised in the route's thread, so that the app's error handler
+    # renders it as the answer (and nothing of the route ran).
+    refused_in_route: bool = False
+    # Response headers of the admitted request (RateLimit-*).
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    @property
+    def settled(self) -> bool:
+        return self.tenant is not None or self.refusal is not None
+
+    def run(self) -> None:
+        """Check the key once; a database error is raised and leaves it unsettled."""
+        if self.settled:
+            return
+        try:
+            verified = authenticate(self.engine, self.client_name, self.authorization)
+            authenticate_principal(self.scope, verified)
+            if self.admit is not None:
+                extra = self.admit(self.scope)
+                self.headers = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        except AppError as refusal:
+            self.refusal = refusal
+            return
+        self.tenant = verified.tenant
+
+    def before_route(self, arguments: dict[str, Any]) -> None:
+        """The route's prelude: check the key, then give the route its tenant (or refuse)."""
+        self.run()
+        if self.refusal is not None:
+            self.refused_in_route = True
+            raise self.refusal
+        for name, value in arguments.items():
+            if value is DEFERRED_TENANT:
+                arguments[name] = self.tenant
+
+
+class AuthenticationMiddleware:
+    """Resolves the tenant of every API request, or answers 401 itself.
+
+    `admit` runs after a key is verified, in the same thread: the key's rate limit (ops),
+    which refuses with the 429 it raises and otherwise gives headers for the response.
+    """
+
+    def __init__(self, app: ASGIApp, engine: Engine, admit: Admit | None = None) -> None:
         self.app = app
         self.engine = engine
+        self.admit = admit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            match = PEPPERED_PATH.match(scope["path"])
-            if match is not None:
-                authorization = None
-                for name, value in scope["headers"]:
-                    if name == b"authorization":
-                        authorization = value.decode("latin-1")
-                        break
-                try:
-                    verified = await run_in_thread(
-                        authenticate, self.engine, match.group(1), authorization
-                    )
-                except Unauthenticated as exc:
-                    await error_response(exc)(scope, receive, send)
+        match = PEPPERED_PATH.match(scope["path"]) if scope["type"] == "http" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        if _well_formed(match.group(1), authorization) is None:
+            await error_response(Unauthenticated())(scope, receive, send)
+            return
+        check = KeyCheck(self.engine, match.group(1), authorization, scope, self.admit)
+        scope.setdefault("state", {})["key_check"] = check
+        started = False
+        replaced = False
+
+        async def refuse_instead() -> None:
+            nonlocal started, replaced
+            assert check.refusal is not None
+            started = replaced = True
+            await error_response(check.refusal)(scope, receive, send)
+
+        async def checked_send(message: Message) -> None:
+            nonlocal started
+            if replaced:
+                return  # the rest of an answer that the refusal replaced
+            if message["type"] == "http.response.start":
+                if not check.settled:
+                    # Answered before the route ran: the key is checked first.
+                    await run_in_thread(check.run)
+                if check.tenant is None and not check.refused_in_route:
+                    await refuse_instead()
                     return
-                authenticate_principal(scope, verified)
-        await self.app(scope, receive, send)
+                if check.headers:
+                    headers = [*message.get("headers", ()), *check.headers]
+                    message = {**message, "headers": headers}
+                started = True
+            await send(message)
+
+        token = set_route_prelude(check.before_route)
+        try:
+            await self.app(scope, receive, checked_send)
+        except Exception as exc:
+            # Raised before the route ran (a body over the limit, an error): the key first.
+            if started:
+                raise
+            if not check.settled:
+                await run_in_thread(check.run)
+            if check.tenant is not None or check.refused_in_route:
+                raise
+            await refuse_instead()
+            if not isinstance(exc, HTTPException):
+                raise  # the server logs the error; the client has its 401
+        finally:
+            reset_route_prelude(token)
 
 
 async def current_tenant(request: Request) -> Tenant:
-    """FastAPI dependency: the client the middleware authenticated for this request (async:
-    it only reads the scope, so it runs in the event loop instead of a thread-pool hop)."""
+    """FastAPI dependency: the client whose key authenticated this request (async: it only
+    reads the scope, so it runs in the event loop instead of a thread-pool hop).
+
+    Until the key check has run it is DEFERRED_TENANT, which the check, run first in the
+    route's thread, replaces in the route's arguments."""
     tenant = principal_of(request.scope).tenant
-    if tenant is None:
-        raise Unauthenticated()
-    return tenant
+    if tenant is not None:
+        return tenant
+    check = request.scope.get("state", {}).get("key_check")
+    if isinstance(check, KeyCheck) and not check.settled:
+        return DEFERRED_TENANT
+    raise Unauthenticated()
 
 
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
