@@ -194,3 +194,17 @@ def test_every_client_has_its_own_layouts(
     assert mine != theirs
     assert mine == uncached_reads(http, engine, client)
     assert theirs == uncached_reads(http, engine, other_client)
+
+
+def test_the_cache_keeps_the_newest_version_and_drops_the_least_recently_used() -> None:
+    cache = layouts._Cache(2)
+    cache.put(("a",), 1, "a1")
+    cache.put(("b",), 1, "b1")
+    assert cache.get(("a",), 1) == "a1"  # a is now the most recently used
+    assert cache.get(("a",), 2) is None  # another version: not this entry
+    cache.put(("c",), 1, "c1")  # over the bound: b goes
+    assert cache.get(("b",), 1) is None
+    assert (cache.get(("a",), 1), cache.get(("c",), 1)) == ("a1", "c1")
+    cache.put(("a",), 3, "a3")
+    cache.put(("a",), 2, "a2")  # read at an older version during a load: not kept
+    assert (cache.get(("a",), 3), cache.get(("a",), 2)) == ("a3", None)

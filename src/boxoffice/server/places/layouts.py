@@ -27,8 +27,11 @@ from sqlalchemy import Connection, Engine, RowMapping
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import EventLayout, Hall, HallSeat
 
-# Entries kept per engine: halls and events together.
-MAX_ENTRIES = 2048
+# Entries kept per engine. A hall of 2,000 seats with its seat plan pieces takes about a
+# megabyte, an event's own layout (prices, blocks, capacities) a few kilobytes; an event's
+# entry holds no seats (they are the hall's), so the halls' bound bounds the memory.
+MAX_HALLS = 64
+MAX_EVENTS = 2048
 
 
 def seat_key(hall_seat_id: int) -> str:
@@ -72,7 +75,8 @@ class CachedLayout:
 class _Cache:
     """{key: (catalog version, value)}, least recently used first; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self._size = size
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
 
@@ -93,7 +97,7 @@ class _Cache:
                 return
             self._entries[key] = (version, value)
             self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
+            while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -101,30 +105,37 @@ class _Cache:
             self._entries.clear()
 
 
-_caches: "WeakKeyDictionary[Engine, _Cache]" = WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _Caches:
+    halls: _Cache = field(default_factory=lambda: _Cache(MAX_HALLS))
+    events: _Cache = field(default_factory=lambda: _Cache(MAX_EVENTS))
+
+
+_caches: "WeakKeyDictionary[Engine, _Caches]" = WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def _cache(conn: Connection) -> _Cache:
+def _caches_of(conn: Connection) -> _Caches:
     engine = conn.engine
-    cache = _caches.get(engine)
-    if cache is None:
+    caches = _caches.get(engine)
+    if caches is None:
         with _caches_lock:
-            cache = _caches.setdefault(engine, _Cache())
-    return cache
+            caches = _caches.setdefault(engine, _Caches())
+    return caches
 
 
 def forget(engine: Engine) -> None:
     """Drop every cached layout of an engine (tests that compare with a fresh read)."""
-    cache = _caches.get(engine)
-    if cache is not None:
-        cache.clear()
+    caches = _caches.get(engine)
+    if caches is not None:
+        caches.halls.clear()
+        caches.events.clear()
 
 
 def _hall_places(
     conn: Connection, cache: _Cache, tenant_id: int, hall_id: int, version: int
 ) -> HallPlaces:
-    key = ("hall", tenant_id, hall_id)
+    key = (tenant_id, hall_id)
     hall: HallPlaces | None = cache.get(key, version)
     if hall is None:
         hall = HallPlaces(catalog.load_hall(conn, tenant_id=tenant_id, hall_id=hall_id))
@@ -139,18 +150,17 @@ def event_layout(
     when it holds that version, else read and kept."""
     if version is None:
         version = catalog.get_catalog_version(conn, tenant_id=tenant_id)
-    cache = _cache(conn)
+    caches = _caches_of(conn)
     reserved = event["seating"] == "reserved"
     hall_id = int(event["hall_id"])
+    hall = _hall_places(conn, caches.halls, tenant_id, hall_id, version) if reserved else NO_HALL
     # The event row's hall and seating are in the key: the row is read per request.
-    key = ("event", tenant_id, int(event["event_id"]), hall_id, reserved)
-    found: CachedLayout | None = cache.get(key, version)
-    if found is None:
-        hall = _hall_places(conn, cache, tenant_id, hall_id, version) if reserved else NO_HALL
+    key = (tenant_id, int(event["event_id"]), hall_id, reserved)
+    kept: EventLayout | None = caches.events.get(key, version)
+    if kept is None:
         layout = catalog.load_event_layout(conn, tenant_id=tenant_id, event=event, hall=hall.hall)
-        found = CachedLayout(layout=layout, hall=hall)
-        cache.put(key, version, found)
-        return found
-    if found.layout.event is event:
-        return found
-    return CachedLayout(layout=replace(found.layout, event=event), hall=found.hall)
+        # Kept without the hall's seats and sections: they are the hall entry's.
+        caches.events.put(key, version, replace(layout, seats=(), sections=()))
+        return CachedLayout(layout=layout, hall=hall)
+    layout = replace(kept, event=event, seats=hall.hall.seats, sections=hall.hall.sections)
+    return CachedLayout(layout=layout, hall=hall)
