@@ -228,6 +228,17 @@ def list_live_claims(
     return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
 
 
+def list_live_claim_keys(
+    conn: Connection, *, tenant_id: int, event_id: int, now: int
+) -> frozenset[str]:
+    """The place keys of every place sold or held by an unexpired hold (one column)."""
+    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
+        place_claims.c.event_id == event_id,
+        or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+    )
+    return frozenset(conn.execute(stmt).scalars())
+
+
 def list_claimed_place_keys(
     conn: Connection, *, tenant_id: int, event_id: int, place_key_prefix: str
 ) -> set[str]:

@@ -158,7 +158,8 @@ def seat_plan_json(view: SeatPlanView) -> bytes:
             b',"sections":[',
             *sections,
             b'],"available":',
-            str(places.total_available()).encode(),
+            # A reserved event's places are its free seats: those just marked available.
+            str(sum(free) if places.reserved else places.total_available()).encode(),
             b"}",
         )
     )

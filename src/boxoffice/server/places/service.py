@@ -57,18 +57,19 @@ class EventPlaces(EventCounts):
 
     claimed_keys: frozenset[str]
     hall: HallPlaces
-    # Of a reserved event: its sellable seats claimed live, per the seat's rank.
-    _claimed_seats: Mapping[int, int] = field(init=False)
+    # Of a reserved event: its sellable seats claimed live, per the seat's rank (counted
+    # when first asked for: the seat plan counts its free seats as it marks them).
+    _claimed_seats: Mapping[int, int] | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
-        catalog.EventLayout.__post_init__(self)
-        claimed: Counter[int] = Counter()
-        if self.reserved:
+    def _claimed_sellable_seats(self) -> Mapping[int, int]:
+        if self._claimed_seats is None:
+            claimed: Counter[int] = Counter()
             for key in self.claimed_keys:
                 seat = self.hall.by_key.get(key)
                 if seat is not None and self.seat_is_sellable(seat):
                     claimed[seat.rank_id] += 1
-        object.__setattr__(self, "_claimed_seats", claimed)
+            object.__setattr__(self, "_claimed_seats", claimed)
+        return self._claimed_seats or {}
 
     def seat(self, hall_seat_id: int) -> HallSeat | None:
         return self.hall.hall.by_id.get(hall_seat_id)
@@ -120,7 +121,7 @@ class EventPlaces(EventCounts):
         """A reserved event's free seats of the rank, counted from the claims: its sellable
         seats of the rank less those of them claimed (the claim's own rank aside)."""
         if self.reserved:
-            return self.sellable(rank_id) - self._claimed_seats.get(rank_id, 0)
+            return self.sellable(rank_id) - self._claimed_sellable_seats().get(rank_id, 0)
         return EventCounts.available(self, rank_id)
 
 
@@ -141,13 +142,21 @@ def event_places(
     unexpired holds) one by one: for seat picking and the seat plan; `event_counts` tells
     availability without reading the claims."""
     cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
-    claims = repository.list_live_claims(
-        conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now
-    )
+    event_id = int(event["event_id"])
+    if cached.layout.reserved:
+        # Seat by seat: the keys alone (a reserved event's availability is its free seats).
+        keys = repository.list_live_claim_keys(
+            conn, tenant_id=tenant_id, event_id=event_id, now=now
+        )
+        by_rank: dict[int, int] = {}
+    else:
+        claims = repository.list_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+        keys = frozenset(key for key, _rank in claims)
+        by_rank = dict(Counter(rank for _key, rank in claims))
     return EventPlaces(
         **_layout_fields(cached.layout),  # type: ignore[arg-type]
-        claimed_keys=frozenset(key for key, _rank in claims),
-        claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
+        claimed_keys=keys,
+        claimed_by_rank=by_rank,
         hall=cached.hall,
     )
 
