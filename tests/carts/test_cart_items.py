@@ -162,6 +162,48 @@ def test_unreserved_units(shop: Shop, engine: Engine, client: Client, catalog: C
     assert shop.available(UNRESERVED) == {2: 42}
 
 
+def unit_keys(engine: Engine, tenant_id: int) -> set[str]:
+    return {c["place_key"] for c in claims_of(engine, tenant_id)}
+
+
+def test_unreserved_holds_take_free_units_above_the_claims_then_the_holes(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    # Units are probed from just above the number of claims (places.probe_free_units): a
+    # hole that a release leaves lower down is skipped while free units remain above, and
+    # found by reading every claim once none do. No unit is ever taken twice.
+    first = shop.new_cart()
+    held = shop.add(first, [{"priceId": "FREE", "rankId": 2, "numberOfTickets": 3}]).json()
+    shop.add(shop.new_cart(), [{"priceId": "FREE", "rankId": 2, "numberOfTickets": 3}])
+    for item in held["cartItems"]:
+        assert shop.delete(f"/cart/{first}/{item['itemId']}").status_code == 200
+    assert unit_keys(engine, client.tenant.id) == {"u2:4", "u2:5", "u2:6"}
+    assert (
+        shop.add(
+            shop.new_cart(), [{"priceId": "FREE", "rankId": 2, "numberOfTickets": 2}]
+        ).status_code
+        == 200
+    )
+    assert unit_keys(engine, client.tenant.id) == {"u2:4", "u2:5", "u2:6", "u2:7", "u2:8"}
+    # Fill every unit above the hole (45 for sale): the next holds find u2:1-3.
+    for count in (20, 17):
+        filled = shop.add(
+            shop.new_cart(), [{"priceId": "FREE", "rankId": 2, "numberOfTickets": count}]
+        )
+        assert filled.status_code == 200, filled.text
+    assert shop.available(UNRESERVED) == {2: 3}
+    assert (
+        shop.add(
+            shop.new_cart(), [{"priceId": "FREE", "rankId": 2, "numberOfTickets": 3}]
+        ).status_code
+        == 200
+    )
+    assert unit_keys(engine, client.tenant.id) == {f"u2:{unit}" for unit in range(1, 46)}
+    assert len(claims_of(engine, client.tenant.id)) == 45
+    assert shop.available(UNRESERVED) == {2: 0}
+    assert shop.add(shop.new_cart(), [{"priceId": "FREE", "rankId": 2}]).status_code == 409
+
+
 def test_not_enough_capacity_is_409_and_nothing_is_held(
     shop: Shop, engine: Engine, client: Client, catalog: Catalog
 ) -> None:

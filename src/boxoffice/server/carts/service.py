@@ -207,6 +207,33 @@ def _describe(event: RowMapping, tenant: Tenant, price: RowMapping, place: str |
     return ", ".join(parts)
 
 
+def _ticket(
+    event: RowMapping,
+    line: _TicketLine,
+    tenant: Tenant,
+    place_key: str,
+    seat: HallSeat | None = None,
+    section_name: str = "",
+) -> NewItem:
+    """The cart item of one place picked for a line (a seat, or a unit of an unreserved
+    event)."""
+    price = line.price
+    where = None if seat is None else f"{section_name} row {seat.row_nr} seat {seat.seat_nr}"
+    return NewItem(
+        item_type="ticket",
+        event_id=int(event["event_id"]),
+        price_id=price["price_id"],
+        price_name=price["name"],
+        rank_id=int(price["rank_id"]),
+        hall_seat_id=None if seat is None else seat.id,
+        row_nr=None if seat is None else seat.row_nr,
+        seat_nr=None if seat is None else seat.seat_nr,
+        description=_describe(event, tenant, price, where),
+        amount_cents=int(price["amount_cents"]),
+        place_key=place_key,
+    )
+
+
 def _pick(places: EventPlaces, line: _TicketLine, tenant: Tenant) -> list[NewItem]:
     """The places for one line, or a 409 (422 for a seat that is not in the hall)."""
     price, event = line.price, places.event
@@ -215,24 +242,8 @@ def _pick(places: EventPlaces, line: _TicketLine, tenant: Tenant) -> list[NewIte
     field = f"{line.index}.seatId"
 
     def ticket(place_key: str, seat: HallSeat | None) -> NewItem:
-        where = (
-            None
-            if seat is None
-            else f"{section_names.get(seat.section_id, '')} row {seat.row_nr} seat {seat.seat_nr}"
-        )
-        return NewItem(
-            item_type="ticket",
-            event_id=int(event["event_id"]),
-            price_id=price["price_id"],
-            price_name=price["name"],
-            rank_id=rank_id,
-            hall_seat_id=None if seat is None else seat.id,
-            row_nr=None if seat is None else seat.row_nr,
-            seat_nr=None if seat is None else seat.seat_nr,
-            description=_describe(event, tenant, price, where),
-            amount_cents=int(price["amount_cents"]),
-            place_key=place_key,
-        )
+        section = "" if seat is None else section_names.get(seat.section_id, "")
+        return _ticket(event, line, tenant, place_key, seat, section)
 
     if not places.reserved:
         if line.seat_id is not None:
@@ -331,6 +342,13 @@ def add_items(
             left = counts.available(int(ticket_line.price["rank_id"]))
             if left < ticket_line.count:
                 raise _not_enough(ticket_line, left)
+            # An unreserved line: free units probed without reading the event's claims
+            # (its expired holds are deleted above); when holes make that fail, or the hold
+            # loses a race, the places are read one by one below.
+            if not counts.reserved and _hold_probed_units(
+                conn, tenant, cart_id, counts, ticket_line, expires_at
+            ):
+                continue
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
             available = places.event_places(
                 conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
@@ -346,6 +364,26 @@ def add_items(
     for donation in donations:
         repository.insert_donation(conn, tenant_id=tenant.id, cart_id=cart_id, item=donation)
     return _extend(tx, tenant, cart_id, hold_minutes)
+
+
+def _hold_probed_units(
+    conn: Connection,
+    tenant: Tenant,
+    cart_id: str,
+    counts: places.EventCounts,
+    line: _TicketLine,
+    expires_at: int,
+) -> bool:
+    """Hold free units of an unreserved event found by probing (places.probe_free_units);
+    False (nothing added) when the probe found too few or a unit was taken meanwhile."""
+    rank_id = int(line.price["rank_id"])
+    units = places.probe_free_units(
+        conn, tenant_id=tenant.id, counts=counts, rank_id=rank_id, count=line.count
+    )
+    if units is None:
+        return False
+    items = [_ticket(counts.event, line, tenant, unit_key(rank_id, unit)) for unit in units]
+    return _hold(conn, tenant, cart_id, items, expires_at)
 
 
 def _hold(

@@ -228,6 +228,20 @@ def list_live_claims(
     return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
 
 
+def list_claimed_among(
+    conn: Connection, *, tenant_id: int, event_id: int, place_keys: Collection[str]
+) -> set[str]:
+    """Which of these places have a claim (sold or held, expired or not): one probe of the
+    unique key per place, whatever the event's other claims."""
+    if not place_keys:
+        return set()
+    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
+        place_claims.c.event_id == event_id,
+        place_claims.c.place_key.in_(sorted(place_keys)),
+    )
+    return set(conn.execute(stmt).scalars())
+
+
 def list_live_claim_keys(
     conn: Connection, *, tenant_id: int, event_id: int, now: int
 ) -> frozenset[str]:

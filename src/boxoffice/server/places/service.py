@@ -193,6 +193,43 @@ def event_counts(
     return EventCounts(**_layout_fields(layout), claimed_by_rank=dict(claimed))  # type: ignore[arg-type]
 
 
+# Probing for free units of an unreserved event: how many windows, and a window's size.
+PROBE_WINDOWS = 4
+PROBE_WINDOW_MIN = 32
+
+
+def probe_free_units(
+    conn: Connection, *, tenant_id: int, counts: EventCounts, rank_id: int, count: int
+) -> list[int] | None:
+    """`count` free units of an unreserved event's rank, found without reading its claims:
+    candidate unit numbers are probed through the claims' unique key, a window at a time,
+    from just above the number of live claims of the rank upwards, where the free units are
+    while a sale fills the event from unit 1. None when a few windows hold too few free
+    units (holes that releases left lower down): the caller then reads every claim
+    (`event_places`). Expired holds must have been deleted first (`expire_holds`); a claim
+    found is taken whatever its expiry. Any free unit will do: an unreserved place is not a
+    particular one (`claim_any_unit`)."""
+    sellable = counts.sellable(rank_id)
+    window = max(4 * count, PROBE_WINDOW_MIN)
+    start = counts.claimed_by_rank.get(rank_id, 0) + 1
+    free: list[int] = []
+    for _window in range(PROBE_WINDOWS):
+        if start > sellable:
+            break
+        candidates = {
+            unit_key(rank_id, unit): unit
+            for unit in range(start, min(start + window, sellable + 1))
+        }
+        taken = repository.list_claimed_among(
+            conn, tenant_id=tenant_id, event_id=int(counts.event["event_id"]), place_keys=candidates
+        )
+        free.extend(unit for key, unit in candidates.items() if key not in taken)
+        if len(free) >= count:
+            return free[:count]
+        start += window
+    return None
+
+
 def count_available(conn: Connection, *, tenant_id: int, event: RowMapping, now: int) -> int:
     """How many places the event can still sell now (the public catalog's figure)."""
     return event_counts(conn, tenant_id=tenant_id, event=event, now=now).total_available()
