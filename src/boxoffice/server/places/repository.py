@@ -228,40 +228,41 @@ def list_live_claims(
     return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
 
 
+def _claimed_keys(
+    conn: Connection, tenant_id: int, event_id: int, *where: ColumnElement[bool]
+) -> frozenset[str]:
+    """The place keys of the event's claims that match the conditions (one column)."""
+    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
+        place_claims.c.event_id == event_id, *where
+    )
+    return frozenset(conn.execute(stmt).scalars())
+
+
 def list_claimed_among(
     conn: Connection, *, tenant_id: int, event_id: int, place_keys: Collection[str]
-) -> set[str]:
+) -> frozenset[str]:
     """Which of these places have a claim (sold or held, expired or not): one probe of the
     unique key per place, whatever the event's other claims."""
     if not place_keys:
-        return set()
-    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
-        place_claims.c.event_id == event_id,
-        place_claims.c.place_key.in_(sorted(place_keys)),
-    )
-    return set(conn.execute(stmt).scalars())
+        return frozenset()
+    among = place_claims.c.place_key.in_(sorted(place_keys))
+    return _claimed_keys(conn, tenant_id, event_id, among)
 
 
 def list_live_claim_keys(
     conn: Connection, *, tenant_id: int, event_id: int, now: int
 ) -> frozenset[str]:
-    """The place keys of every place sold or held by an unexpired hold (one column)."""
-    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
-        place_claims.c.event_id == event_id,
-        or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
-    )
-    return frozenset(conn.execute(stmt).scalars())
+    """The place keys of every place sold or held by an unexpired hold."""
+    live = or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now)
+    return _claimed_keys(conn, tenant_id, event_id, live)
 
 
 def list_claimed_place_keys(
     conn: Connection, *, tenant_id: int, event_id: int, place_key_prefix: str
-) -> set[str]:
+) -> frozenset[str]:
     """The keys starting with the prefix that are claimed (sold or held, expired or not)."""
-    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
-        place_claims.c.event_id == event_id,
-        place_claims.c.place_key.startswith(place_key_prefix, autoescape=True),
-    )
-    return set(conn.execute(stmt).scalars())
+    of_prefix = place_claims.c.place_key.startswith(place_key_prefix, autoescape=True)
+    return _claimed_keys(conn, tenant_id, event_id, of_prefix)
 
 
 def delete_expired_holds(
