@@ -6,11 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boxoffice.server.values.rendering import (
-    optional_instant_renderer,
-    render_instant,
-    render_optional_instant,
-)
+from boxoffice.server.values.rendering import instant_renderer, render_instant
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Whole-hour, half-hour and 45-minute offsets, DST north and south, and local mean time.
@@ -45,15 +41,21 @@ def test_render_instant_is_isoformat(micros: int, zone: ZoneInfo) -> None:
 
 @settings(max_examples=3000, deadline=None)
 @given(micros=st.none() | INSTANTS, zone=st.sampled_from(ZONES))
-def test_the_renderer_of_one_zone_renders_as_render_optional_instant(
+def test_the_renderer_of_one_zone_is_isoformat_and_keeps_none(
     micros: int | None, zone: ZoneInfo
 ) -> None:
-    assert optional_instant_renderer(zone)(micros) == render_optional_instant(micros, zone)
+    expected = None if micros is None else isoformat(micros, zone)
+    assert instant_renderer(zone)(micros) == expected
+
+
+def test_a_zone_has_one_renderer() -> None:
+    zone = ZoneInfo("Europe/Amsterdam")
+    assert instant_renderer(zone) is instant_renderer(ZoneInfo("Europe/Amsterdam"))
 
 
 def test_instants_on_either_side_of_a_change_of_offset() -> None:
     amsterdam = ZoneInfo("Europe/Amsterdam")
-    render = optional_instant_renderer(amsterdam)
+    render = instant_renderer(amsterdam)
     change = int((datetime(2026, 10, 25, 1, tzinfo=UTC) - EPOCH).total_seconds()) * 1_000_000
     for delta in (-3_600_000_001, -1, 0, 1, 1_799_999_999):
         assert render(change + delta) == isoformat(change + delta, amsterdam)

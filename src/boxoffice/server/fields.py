@@ -23,7 +23,7 @@ from pydantic import create_model
 from pydantic.alias_generators import to_camel, to_snake
 
 from boxoffice.server.schemas import ApiModel
-from boxoffice.server.values.rendering import render_instant, render_money
+from boxoffice.server.values.rendering import ZONE_RENDERERS, render_money
 
 Money = Annotated[float, SchemaField(description="Two decimals, e.g. 24.50.")]
 
@@ -181,8 +181,11 @@ class Resource:
             source = f"    d = {body}\n" + "\n".join(tail) + "\n    return d\n"
         else:
             source = f"    return {body}\n"
+        if any(f.kind in (Kind.INSTANT, Kind.OPTIONAL_INSTANT) for f in self.fields):
+            # The zone's renderer once a row, then a plain call per instant.
+            unpack = "    instant = zone_renderers[tz]\n" + unpack
         source = f"def render(row, tz, {', '.join(args)}):\n" + unpack + source
-        namespace: dict[str, Any] = {"render_instant": render_instant, "render_money": render_money}
+        namespace: dict[str, Any] = {"zone_renderers": ZONE_RENDERERS, "render_money": render_money}
         exec(compile(source, f"<{self.name} renderer>", "exec"), namespace)  # noqa: S102
         render: Callable[..., dict[str, Any]] = namespace["render"]
         return render
@@ -222,12 +225,13 @@ class Resource:
         return list[self.model]  # type: ignore[name-defined]
 
 
-# The Python rendering of each kind; `{}` is the column's value (`tz`: the client's zone).
+# The Python rendering of each kind; `{}` is the column's value (`instant`: the renderer of
+# the client's zone, which keeps None).
 _PYTHON: dict[Kind, str] = {
     Kind.INTEGER: "{}",
     Kind.NUMBER: "{}",
     Kind.TEXT: "{}",
     Kind.MONEY: "render_money({})",
-    Kind.INSTANT: "render_instant({}, tz)",
-    Kind.OPTIONAL_INSTANT: "None if {0} is None else render_instant({0}, tz)",
+    Kind.INSTANT: "instant({})",
+    Kind.OPTIONAL_INSTANT: "instant({})",
 }

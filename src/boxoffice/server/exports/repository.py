@@ -46,7 +46,7 @@ from boxoffice.server.orders.resources import (
     SEAT_ROW_COLUMNS,
 )
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.values.rendering import optional_instant_renderer
+from boxoffice.server.values.rendering import instant_renderer
 from boxoffice.server.waitinglist.resources import WAITING_ROW_COLUMNS
 from boxoffice.server.waitinglist.tables import waiting_list_entries
 
@@ -279,7 +279,7 @@ def use_zone(conn: Connection, tz: ZoneInfo) -> bool:
     """
     if conn.dialect.name == "sqlite":
         conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
-            "boxoffice_instant", 1, optional_instant_renderer(tz), deterministic=True
+            "boxoffice_instant", 1, instant_renderer(tz), deterministic=True
         )
         return True
     conn.exec_driver_sql("SAVEPOINT export_zone")
