@@ -1,8 +1,10 @@
 """The shared request budget: leased from the database in slices, never past the limit."""
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from boxoffice.server.db.engine import make_engine
-from boxoffice.server.ops import repository
+from boxoffice.server.ops import ratelimit, repository
 from boxoffice.server.ops.budgets import SharedBudget, lease_size
 from boxoffice.server.ops.ratelimit import SharedLimitMiddleware
 from boxoffice.server.ops.tables import rate_limit_windows
@@ -177,3 +179,30 @@ def test_a_request_goes_on_uncounted_when_the_database_cannot_lease(tmp_path) ->
             assert response.status_code == 200
             assert "ratelimit-limit" not in response.headers
     broken.dispose()
+
+
+def test_an_outage_warns_once_a_minute_with_the_count_not_once_a_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    broken = make_engine(f"sqlite:///{tmp_path}/missing/folder/x.db")
+    budget = SharedBudget(broken, name="outage", window_seconds=60)
+    app = Starlette(routes=[Route("/", lambda _request: PlainTextResponse("ok"))])
+    limited = SharedLimitMiddleware(app, budget=budget, identify=lambda _scope: ("someone", 1))
+    caplog.set_level(logging.WARNING, logger="boxoffice.ratelimit")
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "boxoffice.ratelimit"]
+
+    with TestClient(limited) as http:
+        for _ in range(5):
+            assert http.get("/").status_code == 200
+        assert len(warnings()) == 1
+        clock[0] += ratelimit.UNCOUNTED_WARNING_SECONDS
+        assert http.get("/").status_code == 200
+    broken.dispose()
+    first, second = warnings()
+    assert first.startswith("outage rate limit not counted") and "(1 request(s)" in first
+    # The second names the four requests it said nothing of, and itself.
+    assert "(5 request(s) uncounted since the last warning)" in second

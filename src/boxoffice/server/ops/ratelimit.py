@@ -6,6 +6,8 @@ worker's memory (Budget), since a failure must cost no database write at all.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +26,39 @@ log = logging.getLogger("boxoffice.ratelimit")
 
 # Who a request counts against and that identity's limit, or None when it is not limited.
 Identify = Callable[[Scope], tuple[str, int] | None]
+
+# While the database refuses leases every request says so; one warning a budget this often.
+UNCOUNTED_WARNING_SECONDS = 60.0
+
+
+class _UncountedWarnings:
+    """The warning that requests go on uncounted, at most once every
+    UNCOUNTED_WARNING_SECONDS per budget (a database outage must not flood the log), with
+    how many requests went uncounted since the last warning."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: dict[str, int] = {}
+        self._last: dict[str, float] = {}
+
+    def uncounted(self, budget: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            count = self._since.get(budget, 0) + 1
+            last = self._last.get(budget)
+            if last is not None and now - last < UNCOUNTED_WARNING_SECONDS:
+                self._since[budget] = count
+                return
+            self._since[budget], self._last[budget] = 0, now
+        log.warning(
+            "%s rate limit not counted: the database refused the lease (%d request(s) "
+            "uncounted since the last warning)",
+            budget,
+            count,
+        )
+
+
+_uncounted = _UncountedWarnings()
 
 
 async def refuse(
@@ -107,7 +142,7 @@ def admitting(budget: SharedBudget, identify: Identify) -> Admit:
         try:
             allowance = budget.take(identity, limit)
         except SQLAlchemyError:
-            log.warning("%s rate limit not counted: the database refused the lease", budget.name)
+            _uncounted.uncounted(budget.name)
             return {}
         if not allowance.allowed:
             record_rate_limited(budget.name)
@@ -143,9 +178,7 @@ class SharedLimitMiddleware:
             try:
                 allowance = await run_in_thread(self.budget.take, identity, limit)
             except SQLAlchemyError:
-                log.warning(
-                    "%s rate limit not counted: the database refused the lease", self.budget.name
-                )
+                _uncounted.uncounted(self.budget.name)
                 await self.app(scope, receive, send)
                 return
         if not allowance.allowed:
