@@ -6,6 +6,9 @@ import orjson
 import pytest
 from sqlalchemy import Engine, Table, literal_column, select
 
+from boxoffice.server.carts.resources import CART, CART_ITEM, CART_SUMMARY, cart_resource
+from boxoffice.server.carts.service import CartView
+from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.customers.resources import USER
 from boxoffice.server.customers.schemas import COLUMNS, CustomerCreate, CustomerUpdate
 from boxoffice.server.customers.service import PERSONAL_COLUMNS
@@ -75,6 +78,30 @@ def test_a_nested_resource_is_one_schema_wherever_it_is_used() -> None:
     assert ORDER_EXPORT.model.model_fields["seats"].annotation == list[SEAT.model]  # type: ignore[name-defined]
     assert WAITING.model.model_fields["user"].annotation == USER.model | None
     assert SEAT.model.model_fields["deleted_at"].default is None
+
+
+def test_the_cart_is_its_summary_and_its_items() -> None:
+    assert set(CART_ITEM.columns) <= set(cart_items.c.keys())
+    assert set(CART.columns) == set(CART_SUMMARY.columns) <= set(carts.c.keys())
+    assert CART.fields[: len(CART_SUMMARY.fields)] == CART_SUMMARY.fields
+    assert CART.model.model_fields["cart_items"].annotation == list[CART_ITEM.model]  # type: ignore[name-defined]
+    item = {
+        "id": 7, "item_type": "donation", "event_id": None, "price_id": "donation",
+        "price_name": None, "rank_id": 0, "row_nr": None, "seat_nr": None,
+        "description": None, "amount_cents": 5, "hall_seat_id": None,
+    }  # fmt: skip
+    cart = {"id": "c" * 32, "expires_at": 0, "closed_at": None}
+    view = CartView(cart, [item, item | {"id": 8, "amount_cents": 2450}])  # type: ignore[arg-type]
+    assert orjson.dumps(cart_resource(view, ZoneInfo("Asia/Kolkata"))) == (
+        b'{"cartId":"' + b"c" * 32 + b'","timeOut":"1970-01-01T05:30:00+05:30",'
+        b'"numberOfItems":2,"amount":24.55,"cartItems":['
+        b'{"itemType":"donation","itemId":7,"eventId":null,"priceId":"donation",'
+        b'"priceName":null,"rankId":0,"rowNr":null,"seatNr":null,"description":null,'
+        b'"amount":0.05},'
+        b'{"itemType":"donation","itemId":8,"eventId":null,"priceId":"donation",'
+        b'"priceName":null,"rankId":0,"rowNr":null,"seatNr":null,"description":null,'
+        b'"amount":24.50}]}'
+    )
 
 
 def test_the_renderer_reads_the_row_it_is_given() -> None:

@@ -5,11 +5,10 @@ from typing import Annotated
 from fastapi import Body, Response
 
 from boxoffice.server.carts import resources, service
+from boxoffice.server.carts.resources import CartResource, CartSummaryResource
 from boxoffice.server.carts.schemas import (
     CartId,
     CartItemInput,
-    CartResource,
-    CartSummaryResource,
     CheckoutInput,
     ItemId,
 )

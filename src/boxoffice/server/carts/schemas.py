@@ -1,6 +1,5 @@
 """Request parsing and response schemas of the cart endpoints (camelCase on the wire)."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
@@ -50,7 +49,6 @@ MoneyInput = Annotated[
         }
     ),
 ]
-Money = Annotated[float, Field(description="Two decimals, e.g. 24.50.")]
 
 
 class _Request(ApiModel):
@@ -88,27 +86,3 @@ class CheckoutInput(_Request):
     paid: Annotated[StrictBool, BooleanInput] = Field(
         default=False, description="True: orderPaymentStatus `paid`."
     )
-
-
-class CartItemResource(ApiModel):
-    item_type: Literal["ticket", "donation"]
-    item_id: int
-    event_id: int | None
-    price_id: str
-    price_name: str | None
-    rank_id: int
-    row_nr: int | None
-    seat_nr: int | None
-    description: str | None
-    amount: Money
-
-
-class CartSummaryResource(ApiModel):
-    cart_id: str
-    time_out: datetime
-    number_of_items: int
-    amount: Money
-
-
-class CartResource(CartSummaryResource):
-    cart_items: list[CartItemResource]
