@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class Kind(StrEnum):
@@ -16,11 +17,26 @@ class Kind(StrEnum):
     UTC = "utc"
 
 
+# How records.py reads a column's value from its field of a received record: "id" a positive
+# integer, "int" any 64-bit integer, "text" a string, "code" a string (a number is kept as its
+# text), "money" an amount with at most two decimals as integer cents, "instant" an ISO 8601
+# date-time with an offset (the text and the UTC instant, two columns), "last_changed" the
+# same for the record's lastChanged (read once per record, before its parsing).
+Read = Literal["id", "int", "text", "code", "money", "instant", "last_changed"]
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column, and where a stream's records give its value: `field`, the JSON key, read as
+    `read`; required when the column is NOT NULL, unless a missing value reads as `default`.
+    No field: the parser gives the value (a seat's order id, whether the seat is deleted)."""
+
     name: str
     kind: Kind
     nullable: bool = True
+    field: str | None = None
+    read: Read | None = None
+    default: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +55,32 @@ class Table:
         return self.column_names.index(name)
 
 
-def _c(name: str, kind: Kind, nullable: bool = True) -> Column:
-    return Column(name, kind, nullable)
+# What a field is read as unless its column says otherwise.
+_READS: dict[Kind, Read] = {Kind.INT: "int", Kind.TEXT: "text", Kind.CENTS: "money"}
 
 
-def _instant(name: str, nullable: bool = True) -> tuple[Column, Column]:
+def _c(
+    name: str,
+    kind: Kind,
+    nullable: bool = True,
+    field: str | None = None,
+    *,
+    read: Read | None = None,
+    default: int | None = None,
+) -> Column:
+    if field is not None and read is None:
+        read = _READS[kind]
+    return Column(name, kind, nullable, field, read, default)
+
+
+def _instant(name: str, field: str, read: Read = "instant") -> tuple[Column, Column]:
     """A timestamp as received (ISO text with the client's offset) and as a UTC instant."""
-    return _c(name, Kind.TEXT, nullable), _c(f"{name}_utc", Kind.UTC, nullable)
+    text = _c(name, Kind.TEXT, True, field, read=read)
+    return text, _c(f"{name}_utc", Kind.UTC, True, field, read=read)
+
+
+def _last_changed() -> tuple[Column, Column]:
+    return _instant("last_changed", "lastChanged", "last_changed")
 
 
 N, T, C, B = Kind.INT, Kind.TEXT, Kind.CENTS, Kind.BOOL
@@ -55,25 +90,26 @@ CLIENT_TYPES = Table("client_types", (_c("name", T, False),), ("name",))
 CUSTOMERS = Table(
     "customers",
     (
-        _c("customer_id", N, False),
-        _c("email", T),
-        _c("customer_first_name", T),
-        _c("customer_last_name", T),
-        _c("customer_salutation", T),
-        _c("customer_preposition", T),
-        _c("customer_address", T),
-        _c("customer_house_nr", T),
-        _c("customer_zip", T),
-        _c("customer_city", T),
-        _c("customer_country", T),
-        _c("customer_phone", T),
-        _c("customer_credit_cents", C, False),
-        *_instant("created_at"),
-        *_instant("last_changed"),
+        _c("customer_id", N, False, "customerId", read="id"),
+        _c("email", T, True, "email"),
+        _c("customer_first_name", T, True, "customerFirstName"),
+        _c("customer_last_name", T, True, "customerLastName"),
+        _c("customer_salutation", T, True, "customerSalutation"),
+        _c("customer_preposition", T, True, "customerPreposition"),
+        _c("customer_address", T, True, "customerAddress"),
+        _c("customer_house_nr", T, True, "customerHouseNr"),
+        _c("customer_zip", T, True, "customerZip"),
+        _c("customer_city", T, True, "customerCity"),
+        _c("customer_country", T, True, "customerCountry"),
+        _c("customer_phone", T, True, "customerPhone"),
+        _c("customer_credit_cents", C, False, "customerCredit", default=0),
+        *_instant("created_at", "createdAt"),
+        *_last_changed(),
     ),
     ("customer_id",),
 )
 
+# Filled from the customer's clientTypes (records.py): a set of names, not one field each.
 CUSTOMER_TAGS = Table(
     "customer_tags", (_c("customer_id", N, False), _c("name", T, False)), ("customer_id", "name")
 )
@@ -81,40 +117,42 @@ CUSTOMER_TAGS = Table(
 ORDERS = Table(
     "orders",
     (
-        _c("order_id", N, False),
-        _c("order_key", T),
-        _c("customer_id", N),
-        _c("order_status", T, False),
-        _c("order_payment_status", T, False),
-        _c("order_channel", T),
-        *_instant("order_date"),
-        *_instant("time_out"),
-        *_instant("last_changed"),
-        _c("amount_cents", C, False),
-        _c("fee_cents", C, False),
-        _c("donation_cents", C, False),
-        _c("handling_text_payment", T),
-        _c("discount_name", T),
+        _c("order_id", N, False, "orderId", read="id"),
+        _c("order_key", T, True, "orderKey"),
+        _c("customer_id", N, True, "customerId", read="id"),
+        _c("order_status", T, False, "orderStatus"),
+        _c("order_payment_status", T, False, "orderPaymentStatus"),
+        _c("order_channel", T, True, "orderChannel"),
+        *_instant("order_date", "orderDate"),
+        *_instant("time_out", "timeOut"),
+        *_last_changed(),
+        _c("amount_cents", C, False, "amount"),
+        _c("fee_cents", C, False, "fee", default=0),
+        _c("donation_cents", C, False, "donation", default=0),
+        _c("handling_text_payment", T, True, "handlingTextPayment"),
+        _c("discount_name", T, True, "discountName"),
     ),
     ("order_id",),
 )
 
 # Current and removed seats in one table: `deleted` tells them apart (deletedSeats in the
-# export), so a seat that is removed keeps its row and only changes flag.
+# export), so a seat that is removed keeps its row and only changes flag. A row is read from
+# one element of an order's seats or deletedSeats; the order and the flag are given.
 ORDER_SEATS = Table(
     "order_seats",
     (
         _c("order_id", N, False),
-        _c("seat_id", N, False),
+        _c("seat_id", N, False, "seatId", read="id"),
         _c("deleted", B, False),
-        _c("event_id", N, False),
-        _c("rank_id", N, False),
-        _c("row_nr", N),
-        _c("seat_nr", N),
-        _c("amount_cents", C, False),
-        _c("price_id", T, False),
-        _c("price_name", T),
-        *_instant("deleted_at"),
+        _c("event_id", N, False, "eventId", read="id"),
+        _c("rank_id", N, False, "rankId"),
+        _c("row_nr", N, True, "rowNr"),
+        _c("seat_nr", N, True, "seatNr"),
+        _c("amount_cents", C, False, "amount"),
+        # A short string in the contract; a number from another server is kept as its text.
+        _c("price_id", T, False, "priceId", read="code"),
+        _c("price_name", T, True, "priceName"),
+        *_instant("deleted_at", "deletedAt"),
     ),
     ("order_id", "seat_id"),
 )
@@ -122,14 +160,14 @@ ORDER_SEATS = Table(
 WAITING_LIST_ENTRIES = Table(
     "waiting_list_entries",
     (
-        _c("waiting_id", N, False),
-        _c("customer_id", N),
-        _c("event_id", N, False),
-        _c("number_of_tickets", N, False),
-        _c("type", T, False),
-        *_instant("created_at"),
-        *_instant("notified_at"),
-        *_instant("last_changed"),
+        _c("waiting_id", N, False, "waitingId", read="id"),
+        _c("customer_id", N, True, "customerId", read="id"),
+        _c("event_id", N, False, "eventId", read="id"),
+        _c("number_of_tickets", N, False, "numberOfTickets"),
+        _c("type", T, False, "type"),
+        *_instant("created_at", "createdAt"),
+        *_instant("notified_at", "notifiedAt"),
+        *_last_changed(),
     ),
     ("waiting_id",),
 )
