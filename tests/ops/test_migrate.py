@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from boxoffice.server.db.engine import make_engine
-from boxoffice.server.db.migrate import alembic_config, head_revision
+from boxoffice.server.db.migrate import alembic_config, head_revision, upgrade
+from boxoffice.server.tables import metadata
 from tests.conftest import BACKENDS, _drop_postgres_database, _postgres_database_url
 
 
@@ -77,3 +80,18 @@ def test_the_message_names_the_database_without_its_password(empty_database_url:
     assert "s3cret" not in said and said.endswith(
         empty_database_url.replace("postgres@", "postgres:***@")
     )
+
+
+def test_the_migrations_make_the_schema_the_tables_declare(empty_database_url: str) -> None:
+    """The migrations (written once per change) and the tables the code reads (some made
+    from the field tables and the input types) describe the same schema: columns, types
+    and lengths, nullability, keys, indexes and foreign keys."""
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
