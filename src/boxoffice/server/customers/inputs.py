@@ -7,7 +7,8 @@ public API's order bodies use the same types for the buyer's details.
 """
 
 import re
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -99,3 +100,20 @@ _CREDIT_SCHEMA = WithJsonSchema(
 )
 Credit = Annotated[int, BeforeValidator(_credit), _CREDIT_SCHEMA]
 CreditChange = Annotated[int | None, BeforeValidator(_credit), _CREDIT_SCHEMA]
+
+
+def max_length(input_type: Any) -> int:
+    """The longest text an input type takes (its StringConstraints' max_length): the length
+    of the column that keeps the field, so that nothing valid is too long to store."""
+    origin = get_origin(input_type)
+    if origin is Annotated:
+        base, *metadata = get_args(input_type)
+        for item in metadata:
+            if isinstance(item, StringConstraints) and item.max_length is not None:
+                return item.max_length
+        return max_length(base)
+    if origin is Union or origin is UnionType:
+        lengths = [max_length(a) for a in get_args(input_type) if a is not type(None)]
+        if len(lengths) == 1:
+            return lengths[0]
+    raise TypeError(f"{input_type!r} sets no single max_length")

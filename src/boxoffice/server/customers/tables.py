@@ -12,6 +12,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from boxoffice.server.customers.inputs import EmailChange, max_length
+from boxoffice.server.customers.resources import USER
 from boxoffice.server.db.columns import (
     cents_column,
     id_and_tenant_columns,
@@ -19,6 +21,7 @@ from boxoffice.server.db.columns import (
     tenant_column,
 )
 from boxoffice.server.db.metadata import metadata
+from boxoffice.server.fields import Kind
 
 
 def customer_column(*, nullable: bool = False) -> "Column[int]":
@@ -26,23 +29,27 @@ def customer_column(*, nullable: bool = False) -> "Column[int]":
     return Column("customer_id", Integer, ForeignKey("customers.id"), nullable=nullable)
 
 
+def _text_columns() -> "list[Column[str]]":
+    """A column per text field of the customer's field table (`resources.USER`), in field
+    order, each as long as the field's input type allows (`inputs.max_length`): a field is
+    added to the table by its line there (and a migration)."""
+    return [
+        Column(f.column, String(max_length(f.writable)))
+        for f in USER.fields
+        if f.kind is Kind.TEXT and f.column is not None
+    ]
+
+
+_email, *_personal = _text_columns()
+
 customers = Table(
     "customers",
     metadata,
     *id_and_tenant_columns(),
-    Column("email", String(255)),
+    _email,
     # Lower-cased email: unique per client; NULL once erased.
-    Column("email_key", String(255)),
-    Column("first_name", String(255)),
-    Column("last_name", String(255)),
-    Column("salutation", String(1)),
-    Column("preposition", String(255)),
-    Column("address", String(255)),
-    Column("house_nr", String(20)),
-    Column("zip", String(10)),
-    Column("city", String(255)),
-    Column("country", String(255)),
-    Column("phone", String(40)),
+    Column("email_key", String(max_length(EmailChange))),
+    *_personal,
     cents_column("credit_cents"),
     instant_column("created_at"),
     instant_column("last_changed_at"),
