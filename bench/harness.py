@@ -42,11 +42,14 @@ def boxoffice(env: dict[str, str], *args: str) -> str:
 
 
 class Scratch:
-    """A fresh database of either kind (`sqlite` or `postgresql`), removed afterwards."""
+    """A fresh database of either kind (`sqlite` or `postgresql`), removed afterwards.
+
+    The PostgreSQL database is `<name>_<pid>`: two benchmarks running at once (say two
+    checkouts measured side by side) never drop each other's database."""
 
     def __init__(self, kind: str, name: str) -> None:
         self.kind = kind
-        self.name = name
+        self.name = f"{name}_{os.getpid()}"
         self.url = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
