@@ -231,11 +231,18 @@ def list_live_claims(
 def _claimed_keys(
     conn: Connection, tenant_id: int, event_id: int, *where: ColumnElement[bool]
 ) -> frozenset[str]:
-    """The place keys of the event's claims that match the conditions (one column)."""
-    stmt = scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id).where(
+    """The place keys of the event's claims that match the conditions.
+
+    Read as one text, the keys joined by commas in the database (`string_agg` on
+    PostgreSQL, `group_concat` on SQLite; keys are `s<id>` or `u<rank>:<unit>`, never a
+    comma): a sold-out 2,000-seat hall's keys cost the server 0.2-0.4 ms of CPU this way
+    against 1.2 ms as 2,000 rows (docs/benchmarks.md, "Where a request's time goes")."""
+    keys = func.aggregate_strings(place_claims.c.place_key, ",")
+    stmt = scoped_select(place_claims, keys, tenant_id=tenant_id).where(
         place_claims.c.event_id == event_id, *where
     )
-    return frozenset(conn.execute(stmt).scalars())
+    joined = conn.execute(stmt).scalar()
+    return frozenset(joined.split(",")) if joined else frozenset()
 
 
 def list_claimed_among(
