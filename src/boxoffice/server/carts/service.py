@@ -486,7 +486,7 @@ def check_out(
     donation = extra_donation + sum(i["amount_cents"] for i in items if i["item_type"] == DONATION)
     seats_total = sum(int(t["amount_cents"]) for t in tickets)
     fee = int(method["fee_cents"])
-    order_id, seat_ids = orders.insert_order(
+    inserted = orders.insert_order(
         conn,
         tenant_id=tenant.id,
         order=NewOrder(
@@ -517,6 +517,7 @@ def check_out(
         ],
         now=tx.now,
     )
+    seat_ids = [int(seat["id"]) for seat in inserted.seats]
     places.sell(
         conn,
         tenant_id=tenant.id,
@@ -524,9 +525,10 @@ def check_out(
         reserved_until=reserve_until,
     )
     repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+    # The answer from the rows as inserted (in seat id order, as a re-read lists them).
     return PlacedOrder(
-        order=orders.get_order(conn, tenant_id=tenant.id, order_id=order_id),
-        seats=orders.list_seats(conn, tenant_id=tenant.id, order_id=order_id),
+        order=inserted.row,
+        seats=sorted(inserted.seats, key=lambda seat: int(seat["id"])),
         customer=None if customer is None else customer.row,
         tags=[] if customer is None else customer.tags,
     )

@@ -4,13 +4,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func
+from sqlalchemy import Connection, RowMapping, func, insert
 
 from boxoffice.server.db.changes import changed
 from boxoffice.server.db.scoping import (
     all_rows,
     first_row,
-    insert_row,
     rows_grouped_by,
     scoped_select,
     scoped_update,
@@ -48,10 +47,9 @@ class NewSeat:
     amount_cents: int
 
 
-def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> int:
-    return insert_row(
-        conn,
-        orders,
+def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
+    """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
+    stmt = insert(orders).values(
         tenant_id=tenant_id,
         order_date_at=now,
         discount_name=None,
@@ -59,18 +57,22 @@ def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int)
         last_changed_at=now,
         **asdict(order),
     )
+    return conn.execute(stmt.returning(*orders.c)).mappings().one()
 
 
 def insert_order_seats(
     conn: Connection, *, tenant_id: int, order_id: int, seats: Sequence[NewSeat]
-) -> list[int]:
-    """One `order_seats` row per seat; returns their ids in the seats' order."""
-    return [
-        insert_row(
-            conn, order_seats, tenant_id=tenant_id, order_id=order_id, deleted_at=None, **asdict(s)
-        )
+) -> list[RowMapping]:
+    """One `order_seats` row per seat, in one INSERT (SQLite: one a row, in one call); the
+    rows as stored, in the seats' order."""
+    if not seats:
+        return []
+    rows = [
+        {"tenant_id": tenant_id, "order_id": order_id, "deleted_at": None, **asdict(s)}
         for s in seats
     ]
+    stmt = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).mappings())
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:

@@ -32,16 +32,24 @@ def _mapping(row: RowMapping) -> Mapping[str, Any]:
     return cast("Mapping[str, Any]", row)
 
 
+@dataclass(frozen=True, slots=True)
+class InsertedOrder:
+    """A new order as stored: its row and its seats' rows, in the seats' order."""
+
+    row: Mapping[str, Any]
+    seats: list[Mapping[str, Any]]
+
+
 def insert_order(
     conn: Connection, *, tenant_id: int, order: NewOrder, seats: Sequence[NewSeat], now: int
-) -> tuple[int, list[int]]:
-    """Store a new order (status `ord`) and its seats: the order's id and its seats' ids,
-    in the seats' order. Claiming their places is the caller's part."""
-    order_id = repository.insert_order(conn, tenant_id=tenant_id, order=order, now=now)
-    seat_ids = repository.insert_order_seats(
-        conn, tenant_id=tenant_id, order_id=order_id, seats=seats
+) -> InsertedOrder:
+    """Store a new order and its seats, and return them as stored (what a re-read would
+    give, without the re-read). Claiming their places is the caller's part."""
+    row = repository.insert_order(conn, tenant_id=tenant_id, order=order, now=now)
+    seat_rows = repository.insert_order_seats(
+        conn, tenant_id=tenant_id, order_id=int(row["id"]), seats=seats
     )
-    return order_id, seat_ids
+    return InsertedOrder(row=_mapping(row), seats=[_mapping(s) for s in seat_rows])
 
 
 def list_seats(conn: Connection, *, tenant_id: int, order_id: int) -> list[Mapping[str, Any]]:

@@ -323,48 +323,60 @@ def delete_holds(conn: Connection, *, tenant_id: int, cart_item_ids: Collection[
     return _change_counted(conn, tenant_id=tenant_id, stmt=stmt, sign=-1)
 
 
+@dataclass(frozen=True, slots=True)
+class LockedHold:
+    """An unexpired hold, row-locked until commit: its claim and the count it joins when
+    it becomes a sale."""
+
+    claim_id: int
+    event_id: int
+    rank_id: int
+
+
 def lock_live_holds(
     conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], now: int
-) -> dict[int, int]:
-    """{cart item id: claim id} of these items' unexpired holds, row-locked until commit."""
+) -> dict[int, LockedHold]:
+    """{cart item id: its hold} of these items' unexpired holds, row-locked until commit."""
     if not cart_item_ids:
         return {}
+    c = place_claims.c
     stmt = (
-        scoped_select(
-            place_claims, place_claims.c.cart_item_id, place_claims.c.id, tenant_id=tenant_id
-        )
+        scoped_select(place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id)
         .where(
-            place_claims.c.order_seat_id.is_(None),
-            place_claims.c.expires_at > now,
-            place_claims.c.cart_item_id.in_(list(cart_item_ids)),
+            c.order_seat_id.is_(None),
+            c.expires_at > now,
+            c.cart_item_id.in_(list(cart_item_ids)),
         )
         .with_for_update()
     )
-    return {int(item_id): int(claim_id) for item_id, claim_id in conn.execute(stmt)}
+    return {
+        int(item_id): LockedHold(int(claim_id), int(event_id), int(rank_id))
+        for item_id, claim_id, event_id, rank_id in conn.execute(stmt)
+    }
 
 
 def update_claims_sold(
-    conn: Connection, *, tenant_id: int, sales: Sequence[tuple[int, int]], expires_at: int | None
+    conn: Connection,
+    *,
+    tenant_id: int,
+    sales: Sequence[tuple[LockedHold, int]],
+    expires_at: int | None,
 ) -> None:
-    """Turn holds into sales: (claim id, order seat id) pairs. A sale has no expiry; the
+    """Turn locked holds into sales: (hold, order seat id) pairs. A sale has no expiry; the
     places of a reservation expire with it (`expires_at`)."""
     if not sales:
         return
     if expires_at is None:
-        # Holds (row-locked by lock_live_holds) that become sales without expiry: counted.
-        sold = _count_claims(
-            conn,
-            tenant_id,
-            place_claims.c.id.in_([claim_id for claim_id, _seat in sales]),
-            place_claims.c.expires_at.is_not(None),
-        )
+        # Holds (they expire; locked, so no one changes them meanwhile) that become sales
+        # without expiry: counted, from what the lock read (no second read of the claims).
+        sold = Counter((hold.event_id, hold.rank_id) for hold, _seat in sales)
         add_to_counts(conn, tenant_id=tenant_id, deltas=sold)
     stmt = (
         scoped_update(place_claims, tenant_id=tenant_id)
         .where(place_claims.c.id == bindparam("p_id"))
         .values(order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=expires_at)
     )
-    conn.execute(stmt, [{"p_id": claim_id, "p_seat": seat_id} for claim_id, seat_id in sales])
+    conn.execute(stmt, [{"p_id": hold.claim_id, "p_seat": seat_id} for hold, seat_id in sales])
 
 
 def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collection[int]) -> None:

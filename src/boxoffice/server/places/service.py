@@ -21,6 +21,7 @@ from boxoffice.server.places import layouts, repository
 from boxoffice.server.places.layouts import HallPlaces
 from boxoffice.server.places.layouts import seat_key as seat_key
 from boxoffice.server.places.repository import NewHold as NewHold
+from boxoffice.server.places.repository import LockedHold as LockedHold
 from boxoffice.server.tenancy.service import Tenant
 
 
@@ -294,8 +295,8 @@ def release_holds(conn: Connection, *, tenant_id: int, cart_item_ids: Collection
 
 def lock_live_holds(
     conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], now: int
-) -> dict[int, int]:
-    """{cart item id: claim id} of these items' unexpired holds, row-locked until commit.
+) -> dict[int, LockedHold]:
+    """{cart item id: its hold} of these items' unexpired holds, row-locked until commit.
 
     The lock keeps a concurrent claimer from deleting a hold (as expired) while a checkout
     turns it into a sale.
@@ -312,10 +313,10 @@ def sell(
     conn: Connection,
     *,
     tenant_id: int,
-    sales: Sequence[tuple[int, int]],
+    sales: Sequence[tuple[LockedHold, int]],
     reserved_until: int | None = None,
 ) -> None:
-    """Turn locked holds into sales: (claim id, order seat id) pairs. With
+    """Turn locked holds into sales: (hold, order seat id) pairs. With
     `reserved_until` they are a reservation's: the places are free again the moment it
     passes, unless `keep_reserved` made them sales first."""
     repository.update_claims_sold(conn, tenant_id=tenant_id, sales=sales, expires_at=reserved_until)
