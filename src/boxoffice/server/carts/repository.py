@@ -9,7 +9,6 @@ from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.scoping import (
     all_rows,
     first_row,
-    insert_row,
     scoped_delete,
     scoped_update,
 )
@@ -49,12 +48,16 @@ def get_cart(
     return first_row(conn, carts, carts.c.id == cart_id, tenant_id=tenant_id, lock=lock)
 
 
-def update_cart_expiry(conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int) -> None:
-    conn.execute(
+def update_cart_expiry(
+    conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int
+) -> RowMapping:
+    """Move the cart's expiry; the cart as it now is (RETURNING: no read after it)."""
+    stmt = (
         scoped_update(carts, tenant_id=tenant_id)
         .where(carts.c.id == cart_id)
         .values(expires_at=expires_at)
     )
+    return conn.execute(stmt.returning(*carts.c)).mappings().one()
 
 
 def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: int) -> None:
@@ -73,22 +76,20 @@ def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) ->
     return first_row(conn, cart_items, *where, tenant_id=tenant_id)
 
 
-def insert_donation(conn: Connection, *, tenant_id: int, cart_id: str, item: NewItem) -> None:
-    values = asdict(item)
-    del values["place_key"]
-    conn.execute(insert(cart_items).values(tenant_id=tenant_id, cart_id=cart_id, **values))
-
-
-def insert_ticket_items(
+def insert_items(
     conn: Connection, *, tenant_id: int, cart_id: str, items: Sequence[NewItem]
-) -> list[int]:
-    """Insert ticket items; their ids in the items' order (their holds are the caller's)."""
-    ids: list[int] = []
+) -> list[RowMapping]:
+    """Insert items in one INSERT (SQLite: one a row, in one call); the rows as stored, in
+    the items' order (a ticket's hold is the caller's)."""
+    if not items:
+        return []
+    rows = []
     for item in items:
         values = asdict(item)
         del values["place_key"]
-        ids.append(insert_row(conn, cart_items, tenant_id=tenant_id, cart_id=cart_id, **values))
-    return ids
+        rows.append({"tenant_id": tenant_id, "cart_id": cart_id, **values})
+    stmt = insert(cart_items).returning(*cart_items.c, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).mappings())
 
 
 def delete_items(conn: Connection, *, tenant_id: int, item_ids: Collection[int]) -> None:

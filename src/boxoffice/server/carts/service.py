@@ -9,7 +9,7 @@ bounded number of times, then gets a 409. docs/carts-and-catalog.md has the rule
 
 import secrets
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,15 +108,29 @@ def _view(conn: Connection, tenant: Tenant, cart_id: str) -> CartView:
     )
 
 
-def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> CartView:
+def _extend(
+    tx: Tx,
+    tenant: Tenant,
+    cart_id: str,
+    hold_minutes: int,
+    items: Sequence[RowMapping] | None = None,
+    held_until_now: Collection[int] = (),
+) -> CartView:
     """After any change, the cart and every hold of it last `hold_minutes` from now; the
-    cart as it now is (its items read once, for the holds and for the answer)."""
+    cart as it now is. `items` are its items when the caller knows them (they are read
+    otherwise), and the holds of `held_until_now` (added in this transaction, until the
+    new expiry) need no update."""
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
-    repository.update_cart_expiry(
+    cart = repository.update_cart_expiry(
         tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
     )
-    view = _view(tx.conn, tenant, cart_id)
-    tickets = [int(item["id"]) for item in view.items if item["item_type"] == "ticket"]
+    if items is None:
+        items = repository.list_items(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
+    tickets = [
+        int(item["id"])
+        for item in items
+        if item["item_type"] == "ticket" and item["id"] not in held_until_now
+    ]
     held = places.extend_holds(
         tx.conn, tenant_id=tenant.id, cart_item_ids=tickets, expires_at=expires_at
     )
@@ -124,7 +138,7 @@ def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> CartView
         # A concurrent claimer, whose clock had passed the cart's expiry, deleted some of its
         # holds: the cart did expire, and this request must not revive it half-empty.
         raise CartExpired()
-    return view
+    return CartView(cart=cart, items=items)
 
 
 def _ticket_ids(conn: Connection, tenant: Tenant, cart_id: str) -> list[int]:
@@ -309,7 +323,8 @@ def add_items(
         else:
             tickets.append(_ticket_line(index, line, prices))
 
-    held = len(_ticket_ids(conn, tenant, cart_id))
+    items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    held = sum(1 for item in items if item["item_type"] == "ticket")
     if held + sum(t.count for t in tickets) > MAX_TICKETS_PER_CART:
         raise InvalidInput.field(
             "body", f"A cart holds at most {MAX_TICKETS_PER_CART} tickets; it has {held}."
@@ -318,9 +333,8 @@ def add_items(
     event_ids = {int(t.price["event_id"]) for t in tickets}
     # Serialise claiming per event: the unique key of the claims is still the guarantee; the
     # lock spares concurrent buyers of one event from picking the same best seats over and
-    # over.
-    catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
-    events = catalog.list_events_by_ids(conn, tenant_id=tenant.id, event_ids=event_ids)
+    # over. The events are read by the same statement that locks them.
+    events = catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
     # The key of the cached layouts (hall seats, sections, prices, blocks): places/layouts.py.
     version = catalog.get_catalog_version(conn, tenant_id=tenant.id) if event_ids else 0
     for event_id in sorted(event_ids):
@@ -330,6 +344,7 @@ def add_items(
         places.expire_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
 
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    added: list[RowMapping] = []
     # Named seats first, so that a best-available pick in the same request cannot take them.
     for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
         event = events[int(ticket_line.price["event_id"])]
@@ -345,25 +360,33 @@ def add_items(
             # An unreserved line: free units probed without reading the event's claims
             # (its expired holds are deleted above); when holes make that fail, or the hold
             # loses a race, the places are read one by one below.
-            if not counts.reserved and _hold_probed_units(
-                conn, tenant, cart_id, counts, ticket_line, expires_at
-            ):
-                continue
+            if not counts.reserved:
+                held_items = _hold_probed_units(
+                    conn, tenant, cart_id, counts, ticket_line, expires_at
+                )
+                if held_items is not None:
+                    added += held_items
+                    continue
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
             available = places.event_places(
                 conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
             )
-            new_items = _pick(available, ticket_line, tenant)
-            if _hold(conn, tenant, cart_id, new_items, expires_at):
+            held_items = _hold(
+                conn, tenant, cart_id, _pick(available, ticket_line, tenant), expires_at
+            )
+            if held_items is not None:
+                added += held_items
                 break
         else:
             raise Conflict(
                 f"The places for price {ticket_line.price['price_id']!r} were taken concurrently; "
                 "please try again."
             )
-    for donation in donations:
-        repository.insert_donation(conn, tenant_id=tenant.id, cart_id=cart_id, item=donation)
-    return _extend(tx, tenant, cart_id, hold_minutes)
+    fresh = {int(item["id"]) for item in added}
+    added += repository.insert_items(conn, tenant_id=tenant.id, cart_id=cart_id, items=donations)
+    # The cart's items as a read would list them (by id): those it had and those added.
+    items = sorted([*items, *added], key=lambda item: int(item["id"]))
+    return _extend(tx, tenant, cart_id, hold_minutes, items=items, held_until_now=fresh)
 
 
 def _hold_probed_units(
@@ -373,40 +396,40 @@ def _hold_probed_units(
     counts: places.EventCounts,
     line: _TicketLine,
     expires_at: int,
-) -> bool:
-    """Hold free units of an unreserved event found by probing (places.probe_free_units);
-    False (nothing added) when the probe found too few or a unit was taken meanwhile."""
+) -> list[RowMapping] | None:
+    """Hold free units of an unreserved event found by probing (places.probe_free_units):
+    the items added, or None (nothing added) when the probe found too few or a unit was
+    taken meanwhile."""
     rank_id = int(line.price["rank_id"])
     units = places.probe_free_units(
         conn, tenant_id=tenant.id, counts=counts, rank_id=rank_id, count=line.count
     )
     if units is None:
-        return False
+        return None
     items = [_ticket(counts.event, line, tenant, unit_key(rank_id, unit)) for unit in units]
     return _hold(conn, tenant, cart_id, items, expires_at)
 
 
 def _hold(
     conn: Connection, tenant: Tenant, cart_id: str, items: Sequence[NewItem], expires_at: int
-) -> bool:
-    """Add ticket items that hold their places, all or nothing: False (and no items added)
-    when a place was claimed by someone else in the meantime."""
-    item_ids = repository.insert_ticket_items(
-        conn, tenant_id=tenant.id, cart_id=cart_id, items=items
-    )
+) -> list[RowMapping] | None:
+    """Add ticket items that hold their places, all or nothing: the items added (as
+    stored), or None (and no items added) when a place was claimed by someone else in the
+    meantime."""
+    rows = repository.insert_items(conn, tenant_id=tenant.id, cart_id=cart_id, items=items)
     holds = [
         NewHold(
             event_id=int(item.event_id or 0),
             place_key=str(item.place_key),
             rank_id=item.rank_id,
-            cart_item_id=item_id,
+            cart_item_id=int(row["id"]),
         )
-        for item, item_id in zip(items, item_ids, strict=True)
+        for item, row in zip(items, rows, strict=True)
     ]
     if places.hold(conn, tenant_id=tenant.id, holds=holds, expires_at=expires_at):
-        return True
-    repository.delete_items(conn, tenant_id=tenant.id, item_ids=item_ids)
-    return False
+        return rows
+    repository.delete_items(conn, tenant_id=tenant.id, item_ids=[h.cart_item_id for h in holds])
+    return None
 
 
 def remove_item(

@@ -276,10 +276,12 @@ def list_events_by_ids(
     return repository.list_events_by_ids(conn, tenant_id=tenant_id, event_ids=event_ids)
 
 
-def lock_events(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
+def lock_events(
+    conn: Connection, *, tenant_id: int, event_ids: Collection[int]
+) -> dict[int, RowMapping]:
     """Serialise changes per event until commit (claiming its places, say), locking in
-    ascending id order so that two transactions never deadlock."""
-    repository.lock_events(conn, tenant_id=tenant_id, event_ids=event_ids)
+    ascending id order so that two transactions never deadlock; the events as locked."""
+    return repository.lock_events(conn, tenant_id=tenant_id, event_ids=event_ids)
 
 
 def list_prices_by_ids(

@@ -41,8 +41,11 @@ def insert_holds(
 ) -> bool:
     """Insert every hold, or none: False when a place is claimed already (the unique key).
 
-    The savepoint is rolled back on the unique violation, so nothing of this call remains
-    and the transaction stays usable (PostgreSQL).
+    One INSERT that skips the places claimed already (ON CONFLICT DO NOTHING on the unique
+    key, which still decides: a concurrent insert of the same place waits for the other
+    transaction and is then skipped or made). When it made fewer rows than asked, the ones
+    it made are deleted again, so that nothing of this call remains; no savepoint (two
+    statements) is needed around it, as a skipped row raises no error.
     """
     rows = [
         {
@@ -57,12 +60,17 @@ def insert_holds(
     ]
     if not rows:
         return True
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(place_claims), rows)
-    except IntegrityError:
-        return False
-    return True
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(place_claims).values(rows)
+    key = [place_claims.c.tenant_id, place_claims.c.event_id, place_claims.c.place_key]
+    # preserve_rowcount: SQLAlchemy keeps an INSERT's row count only when asked to.
+    stmt = stmt.on_conflict_do_nothing(index_elements=key).execution_options(preserve_rowcount=True)
+    made = conn.execute(stmt).rowcount
+    if made == len(rows):
+        return True
+    if made:
+        delete_holds(conn, tenant_id=tenant_id, cart_item_ids=[h.cart_item_id for h in holds])
+    return False
 
 
 def insert_claim(
@@ -341,7 +349,9 @@ def lock_live_holds(
         return {}
     c = place_claims.c
     stmt = (
-        scoped_select(place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id)
+        scoped_select(
+            place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id
+        )
         .where(
             c.order_seat_id.is_(None),
             c.expires_at > now,

@@ -20,8 +20,8 @@ from boxoffice.server.catalog.service import HallSeat
 from boxoffice.server.places import layouts, repository
 from boxoffice.server.places.layouts import HallPlaces
 from boxoffice.server.places.layouts import seat_key as seat_key
-from boxoffice.server.places.repository import NewHold as NewHold
 from boxoffice.server.places.repository import LockedHold as LockedHold
+from boxoffice.server.places.repository import NewHold as NewHold
 from boxoffice.server.tenancy.service import Tenant
 
 
