@@ -2,14 +2,16 @@
 
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert
+from sqlalchemy import Connection, Insert, RowMapping, Select, Update, bindparam, insert
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.scoping import (
-    all_rows,
     first_row,
+    per_tenant,
     scoped_delete,
+    scoped_select,
     scoped_update,
 )
 
@@ -31,44 +33,74 @@ class NewItem:
     place_key: str | None
 
 
+# The statements of a buyer's every step, built once (db/scoping.py, per_tenant).
+_INSERT_CART: Insert = insert(carts).returning(*carts.c)
+_INSERT_ITEMS: Insert = insert(cart_items).returning(*cart_items.c, sort_by_parameter_order=True)
+
+
+@per_tenant
+def _cart(tenant_id: int) -> Select[Any]:
+    return scoped_select(carts, tenant_id=tenant_id).where(carts.c.id == bindparam("p_cart"))
+
+
+@per_tenant
+def _locked_cart(tenant_id: int) -> Select[Any]:
+    return _cart(tenant_id).with_for_update()
+
+
+@per_tenant
+def _cart_update(tenant_id: int) -> Update:
+    return scoped_update(carts, tenant_id=tenant_id).where(carts.c.id == bindparam("p_cart"))
+
+
+@per_tenant
+def _expiry_update(tenant_id: int) -> Update:
+    stmt = _cart_update(tenant_id).values(expires_at=bindparam("p_expires"))
+    return stmt.returning(*carts.c)
+
+
+@per_tenant
+def _closed_update(tenant_id: int) -> Update:
+    return _cart_update(tenant_id).values(closed_at=bindparam("p_now"))
+
+
+@per_tenant
+def _items(tenant_id: int) -> Select[Any]:
+    stmt = scoped_select(cart_items, tenant_id=tenant_id)
+    return stmt.where(cart_items.c.cart_id == bindparam("p_cart")).order_by(cart_items.c.id)
+
+
 def insert_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, now: int, expires_at: int
 ) -> RowMapping:
     """Insert a cart; the row as stored (RETURNING: no second statement to read it back)."""
-    stmt = insert(carts).values(
-        id=cart_id, tenant_id=tenant_id, created_at=now, expires_at=expires_at
-    )
-    return conn.execute(stmt.returning(*carts.c)).mappings().one()
+    values = {"id": cart_id, "tenant_id": tenant_id, "created_at": now, "expires_at": expires_at}
+    return conn.execute(_INSERT_CART, values).mappings().one()
 
 
 def get_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, lock: bool = False
 ) -> RowMapping | None:
-    """The cart; `lock` takes its row lock so that changes to one cart are serialised."""
-    return first_row(conn, carts, carts.c.id == cart_id, tenant_id=tenant_id, lock=lock)
+    """The cart; `lock` takes its row lock so that changes to one cart are serialised
+    (FOR UPDATE on PostgreSQL; SQLite's writer lock serialises already)."""
+    stmt = (_locked_cart if lock else _cart)(tenant_id)
+    return conn.execute(stmt, {"p_cart": cart_id}).mappings().first()
 
 
 def update_cart_expiry(
     conn: Connection, *, tenant_id: int, cart_id: str, expires_at: int
 ) -> RowMapping:
     """Move the cart's expiry; the cart as it now is (RETURNING: no read after it)."""
-    stmt = (
-        scoped_update(carts, tenant_id=tenant_id)
-        .where(carts.c.id == cart_id)
-        .values(expires_at=expires_at)
-    )
-    return conn.execute(stmt.returning(*carts.c)).mappings().one()
+    values = {"p_cart": cart_id, "p_expires": expires_at}
+    return conn.execute(_expiry_update(tenant_id), values).mappings().one()
 
 
 def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: int) -> None:
-    conn.execute(
-        scoped_update(carts, tenant_id=tenant_id).where(carts.c.id == cart_id).values(closed_at=now)
-    )
+    conn.execute(_closed_update(tenant_id), {"p_cart": cart_id, "p_now": now})
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
-    where = cart_items.c.cart_id == cart_id
-    return all_rows(conn, cart_items, where, tenant_id=tenant_id, order_by=[cart_items.c.id])
+    return list(conn.execute(_items(tenant_id), {"p_cart": cart_id}).mappings())
 
 
 def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) -> RowMapping | None:
@@ -88,8 +120,7 @@ def insert_items(
         values = asdict(item)
         del values["place_key"]
         rows.append({"tenant_id": tenant_id, "cart_id": cart_id, **values})
-    stmt = insert(cart_items).returning(*cart_items.c, sort_by_parameter_order=True)
-    return list(conn.execute(stmt, rows).mappings())
+    return list(conn.execute(_INSERT_ITEMS, rows).mappings())
 
 
 def delete_items(conn: Connection, *, tenant_id: int, item_ids: Collection[int]) -> None:

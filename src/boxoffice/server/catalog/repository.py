@@ -1,8 +1,9 @@
 """SQL for catalog reads. Every function takes a keyword-only tenant_id."""
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, Select, bindparam, func, select, update
 
 from boxoffice.server.catalog.tables import (
     event_blocks,
@@ -19,6 +20,7 @@ from boxoffice.server.catalog.tables import (
 from boxoffice.server.db.scoping import (
     all_rows,
     first_row,
+    per_tenant,
     rows_by,
     rows_grouped_by,
     same_tenant,
@@ -72,10 +74,13 @@ def get_event_and_version(
     return None if row is None else (row, int(row["catalog_version"]))
 
 
+# Built once: every hold reads it.
+_CATALOG_VERSION = select(clients.c.catalog_version).where(clients.c.id == bindparam("p_client"))
+
+
 def get_catalog_version(conn: Connection, *, tenant_id: int) -> int:
     """The client's catalog version (moved by every catalog load that changes something)."""
-    stmt = select(clients.c.catalog_version).where(clients.c.id == tenant_id)
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(_CATALOG_VERSION, {"p_client": tenant_id}).scalar_one())
 
 
 def update_catalog_version(conn: Connection, *, tenant_id: int) -> None:
@@ -156,6 +161,16 @@ def get_payment_method(
     return first_row(conn, payment_methods, where, tenant_id=tenant_id)
 
 
+@per_tenant
+def _events_locked(tenant_id: int) -> Select[Any]:
+    return (
+        scoped_select(events, tenant_id=tenant_id)
+        .where(events.c.event_id.in_(bindparam("p_events", expanding=True)))
+        .order_by(events.c.event_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def lock_events(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
 ) -> dict[int, RowMapping]:
@@ -169,13 +184,9 @@ def lock_events(
     """
     if not event_ids:
         return {}
-    stmt = (
-        scoped_select(events, tenant_id=tenant_id)
-        .where(events.c.event_id.in_(sorted(event_ids)))
-        .order_by(events.c.event_id)
-        .with_for_update(key_share=True)
-    )
-    return {row["event_id"]: row for row in conn.execute(stmt).mappings()}
+    stmt = _events_locked(tenant_id)
+    values = {"p_events": sorted(event_ids)}
+    return {row["event_id"]: row for row in conn.execute(stmt, values).mappings()}
 
 
 def is_hall_seat_blocked(

@@ -14,7 +14,8 @@ client of an API key) say so with `cross_tenant(stmt, why)`.
 """
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -100,6 +101,22 @@ def cross_tenant(stmt: _Statement, why: str) -> _Statement:
     """Mark a statement as deliberately not scoped to one client (say why)."""
     marked: _Statement = stmt.execution_options(**{CROSS_TENANT: why})
     return marked
+
+
+# Statements kept per client by `per_tenant`: more than the clients one server serves.
+PER_TENANT_STATEMENTS = 256
+
+
+def per_tenant(build: Callable[[int], _Statement]) -> Callable[[int], _Statement]:
+    """`build(tenant_id)`, made once per client and kept (the hot path's statements).
+
+    The statement it builds is scoped as any other (its tenant filter is the client's bound
+    value, which the check below sees); every other value is a named bind parameter that
+    the caller passes at execution. Building a statement and computing its cache key cost
+    SQLAlchemy more CPU than running it: about 60 of 75 us for a select of one row by key on
+    SQLite. A kept statement does neither again (its cache key is memoized on it).
+    """
+    return lru_cache(maxsize=PER_TENANT_STATEMENTS)(build)
 
 
 # The reads every repository makes: one row, the rows in an order, the rows of some keys.

@@ -47,17 +47,22 @@ class NewSeat:
     amount_cents: int
 
 
+# Built once: every checkout runs them.
+_INSERT_ORDER = insert(orders).returning(*orders.c)
+_INSERT_SEATS = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
+
+
 def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
     """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
-    stmt = insert(orders).values(
-        tenant_id=tenant_id,
-        order_date_at=now,
-        discount_name=None,
-        created_at=now,
-        last_changed_at=now,
+    values = {
+        "tenant_id": tenant_id,
+        "order_date_at": now,
+        "discount_name": None,
+        "created_at": now,
+        "last_changed_at": now,
         **asdict(order),
-    )
-    return conn.execute(stmt.returning(*orders.c)).mappings().one()
+    }
+    return conn.execute(_INSERT_ORDER, values).mappings().one()
 
 
 def insert_order_seats(
@@ -71,8 +76,7 @@ def insert_order_seats(
         {"tenant_id": tenant_id, "order_id": order_id, "deleted_at": None, **asdict(s)}
         for s in seats
     ]
-    stmt = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
-    return list(conn.execute(stmt, rows).mappings())
+    return list(conn.execute(_INSERT_SEATS, rows).mappings())
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:

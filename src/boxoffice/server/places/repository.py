@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     Delete,
+    Insert,
+    Select,
     Update,
     bindparam,
     func,
@@ -19,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.server.db.scoping import scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.scoping import per_tenant, scoped_delete, scoped_select, scoped_update
 from boxoffice.server.places.tables import place_claims, place_counts
 
 # (event id, rank id): the key of a count.
@@ -34,6 +37,18 @@ class NewHold:
     place_key: str
     rank_id: int
     cart_item_id: int
+
+
+def _holds_insert(dialect: Any) -> Insert:
+    """INSERT claims, skipping those whose place is claimed already (the unique key), and
+    return the cart items of the claims it made."""
+    key = [place_claims.c.tenant_id, place_claims.c.event_id, place_claims.c.place_key]
+    stmt = dialect.insert(place_claims).on_conflict_do_nothing(index_elements=key)
+    return stmt.returning(place_claims.c.cart_item_id)  # type: ignore[no-any-return]
+
+
+# Built once per dialect: every hold runs it.
+_HOLDS_INSERT = {"postgresql": _holds_insert(postgresql), "sqlite": _holds_insert(sqlite)}
 
 
 def insert_holds(
@@ -60,16 +75,10 @@ def insert_holds(
     ]
     if not rows:
         return True
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(place_claims).values(rows)
-    key = [place_claims.c.tenant_id, place_claims.c.event_id, place_claims.c.place_key]
-    # preserve_rowcount: SQLAlchemy keeps an INSERT's row count only when asked to.
-    stmt = stmt.on_conflict_do_nothing(index_elements=key).execution_options(preserve_rowcount=True)
-    made = conn.execute(stmt).rowcount
-    if made == len(rows):
+    made = conn.execute(_HOLDS_INSERT[conn.dialect.name], rows).scalars().all()
+    if len(made) == len(rows):
         return True
-    if made:
-        delete_holds(conn, tenant_id=tenant_id, cart_item_ids=[h.cart_item_id for h in holds])
+    delete_holds(conn, tenant_id=tenant_id, cart_item_ids=made)
     return False
 
 
@@ -102,29 +111,30 @@ def insert_claim(
     return True
 
 
+def _counts_upsert(dialect: Any) -> Insert:
+    """INSERT a count or add to it (ON CONFLICT DO UPDATE), in the dialect's own syntax."""
+    stmt = dialect.insert(place_counts)
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[place_counts.c.tenant_id, place_counts.c.event_id, place_counts.c.rank_id],
+        set_={"sold": place_counts.c.sold + stmt.excluded.sold},
+    )
+
+
+# Built once per dialect: counts change in every checkout.
+_COUNTS_UPSERT = {"postgresql": _counts_upsert(postgresql), "sqlite": _counts_upsert(sqlite)}
+
+
 def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey, int]) -> None:
-    """Add to the sales counted per (event, rank): one INSERT ... ON CONFLICT DO UPDATE,
-    atomic on both databases, its rows in key order so that two transactions lock the
-    counts they share in the same order (PostgreSQL: no deadlock between them)."""
+    """Add to the sales counted per (event, rank): INSERT ... ON CONFLICT DO UPDATE, atomic
+    on both databases, its rows in key order so that two transactions lock the counts they
+    share in the same order (PostgreSQL: no deadlock between them)."""
     rows = [
         {"tenant_id": tenant_id, "event_id": event_id, "rank_id": rank_id, "sold": delta}
         for (event_id, rank_id), delta in sorted(deltas.items())
         if delta
     ]
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(place_counts).values(rows)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[
-                place_counts.c.tenant_id,
-                place_counts.c.event_id,
-                place_counts.c.rank_id,
-            ],
-            set_={"sold": place_counts.c.sold + stmt.excluded.sold},
-        )
-    )
+    if rows:
+        conn.execute(_COUNTS_UPSERT[conn.dialect.name], rows)
 
 
 def _sales(rows: Iterable[Any]) -> Counter[CountKey]:
@@ -148,19 +158,28 @@ def _change_counted(conn: Connection, *, tenant_id: int, stmt: Update | Delete, 
     return len(rows)
 
 
+@per_tenant
+def _live_claims_by_rank(tenant_id: int) -> CompoundSelect[Any]:
+    counted = scoped_select(
+        place_counts, place_counts.c.rank_id, place_counts.c.sold, tenant_id=tenant_id
+    ).where(place_counts.c.event_id == bindparam("p_event"))
+    expiring = (
+        scoped_select(place_claims, place_claims.c.rank_id, func.count(), tenant_id=tenant_id)
+        .where(
+            place_claims.c.event_id == bindparam("p_event"),
+            place_claims.c.expires_at > bindparam("p_now"),
+        )
+        .group_by(place_claims.c.rank_id)
+    )
+    return union_all(counted, expiring)
+
+
 def count_live_claims(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> Counter[int]:
     """Live claims per rank: the sales counted in place_counts plus the claims that expire
     after `now`, counted through ix_place_claims_expiry (only those rows are read)."""
-    counted = scoped_select(
-        place_counts, place_counts.c.rank_id, place_counts.c.sold, tenant_id=tenant_id
-    ).where(place_counts.c.event_id == event_id)
-    expiring = (
-        scoped_select(place_claims, place_claims.c.rank_id, func.count(), tenant_id=tenant_id)
-        .where(place_claims.c.event_id == event_id, place_claims.c.expires_at > now)
-        .group_by(place_claims.c.rank_id)
-    )
     live: Counter[int] = Counter()
-    for rank_id, n in conn.execute(union_all(counted, expiring)):
+    stmt = _live_claims_by_rank(tenant_id)
+    for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         live[int(rank_id)] += int(n)
     return live
 
@@ -280,6 +299,15 @@ def list_claimed_place_keys(
     return _claimed_keys(conn, tenant_id, event_id, of_prefix)
 
 
+@per_tenant
+def _expired_claims(tenant_id: int) -> Delete:
+    return scoped_delete(place_claims, tenant_id=tenant_id).where(
+        place_claims.c.event_id == bindparam("p_event"),
+        place_claims.c.expires_at.is_not(None),
+        place_claims.c.expires_at <= bindparam("p_now"),
+    )
+
+
 def delete_expired_holds(
     conn: Connection,
     *,
@@ -292,16 +320,12 @@ def delete_expired_holds(
     """Delete the event's claims that have expired by `now` (cart holds, and the places of
     unpaid reservations): all of them, or those on one place, or on the places whose keys
     start with a prefix (one rank's units)."""
-    stmt = scoped_delete(place_claims, tenant_id=tenant_id).where(
-        place_claims.c.event_id == event_id,
-        place_claims.c.expires_at.is_not(None),
-        place_claims.c.expires_at <= now,
-    )
+    stmt = _expired_claims(tenant_id)
     if place_key is not None:
         stmt = stmt.where(place_claims.c.place_key == place_key)
     if place_key_prefix is not None:
         stmt = stmt.where(place_claims.c.place_key.startswith(place_key_prefix, autoescape=True))
-    return conn.execute(stmt).rowcount
+    return conn.execute(stmt, {"p_event": event_id, "p_now": now}).rowcount
 
 
 def update_hold_expiry(
@@ -341,28 +365,43 @@ class LockedHold:
     rank_id: int
 
 
+@per_tenant
+def _live_holds_locked(tenant_id: int) -> Select[Any]:
+    c = place_claims.c
+    stmt = scoped_select(
+        place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id
+    ).where(
+        c.order_seat_id.is_(None),
+        c.expires_at > bindparam("p_now"),
+        c.cart_item_id.in_(bindparam("p_items", expanding=True)),
+    )
+    return stmt.with_for_update()
+
+
 def lock_live_holds(
     conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], now: int
 ) -> dict[int, LockedHold]:
     """{cart item id: its hold} of these items' unexpired holds, row-locked until commit."""
     if not cart_item_ids:
         return {}
-    c = place_claims.c
-    stmt = (
-        scoped_select(
-            place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id
-        )
-        .where(
-            c.order_seat_id.is_(None),
-            c.expires_at > now,
-            c.cart_item_id.in_(list(cart_item_ids)),
-        )
-        .with_for_update()
-    )
+    values = {"p_now": now, "p_items": list(cart_item_ids)}
     return {
         int(item_id): LockedHold(int(claim_id), int(event_id), int(rank_id))
-        for item_id, claim_id, event_id, rank_id in conn.execute(stmt)
+        for item_id, claim_id, event_id, rank_id in conn.execute(
+            _live_holds_locked(tenant_id), values
+        )
     }
+
+
+@per_tenant
+def _claim_sold(tenant_id: int) -> Update:
+    return (
+        scoped_update(place_claims, tenant_id=tenant_id)
+        .where(place_claims.c.id == bindparam("p_id"))
+        .values(
+            order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=bindparam("p_until")
+        )
+    )
 
 
 def update_claims_sold(
@@ -381,12 +420,13 @@ def update_claims_sold(
         # without expiry: counted, from what the lock read (no second read of the claims).
         sold = Counter((hold.event_id, hold.rank_id) for hold, _seat in sales)
         add_to_counts(conn, tenant_id=tenant_id, deltas=sold)
-    stmt = (
-        scoped_update(place_claims, tenant_id=tenant_id)
-        .where(place_claims.c.id == bindparam("p_id"))
-        .values(order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=expires_at)
+    conn.execute(
+        _claim_sold(tenant_id),
+        [
+            {"p_id": hold.claim_id, "p_seat": seat_id, "p_until": expires_at}
+            for hold, seat_id in sales
+        ],
     )
-    conn.execute(stmt, [{"p_id": hold.claim_id, "p_seat": seat_id} for hold, seat_id in sales])
 
 
 def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collection[int]) -> None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from boxoffice.server.db.scoping import cross_tenant, scoped_select, scoped_update
 from boxoffice.server.tenancy.tables import api_keys, clients
@@ -59,24 +59,27 @@ def insert_key(
     )
 
 
+# Built once: every API request runs it (db/scoping.py, per_tenant, says what that saves).
+_ACTIVE_KEY = cross_tenant(
+    select(
+        api_keys.c.key_hash,
+        clients.c.id,
+        clients.c.timezone,
+        api_keys.c.rate_limit_per_minute,
+    )
+    .join(clients, clients.c.id == api_keys.c.tenant_id)
+    .where(
+        api_keys.c.prefix == bindparam("p_prefix"),
+        clients.c.name == bindparam("p_client"),
+        api_keys.c.revoked_at.is_(None),
+    ),
+    "authentication: finds which client a key belongs to",
+)
+
+
 def get_active_key_hash(conn: Connection, *, client_name: str, prefix: str) -> ActiveKey | None:
     """The stored hash, client and rate limit of a live key of this client, if any."""
-    stmt = cross_tenant(
-        select(
-            api_keys.c.key_hash,
-            clients.c.id,
-            clients.c.timezone,
-            api_keys.c.rate_limit_per_minute,
-        )
-        .join(clients, clients.c.id == api_keys.c.tenant_id)
-        .where(
-            api_keys.c.prefix == prefix,
-            clients.c.name == client_name,
-            api_keys.c.revoked_at.is_(None),
-        ),
-        "authentication: finds which client a key belongs to",
-    )
-    row = conn.execute(stmt).first()
+    row = conn.execute(_ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name}).first()
     return None if row is None else ActiveKey(*row)
 
 
