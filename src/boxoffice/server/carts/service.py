@@ -9,7 +9,7 @@ bounded number of times, then gets a 409. docs/carts-and-catalog.md has the rule
 
 import secrets
 import string
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,29 +108,10 @@ def _view(conn: Connection, tenant: Tenant, cart_id: str) -> CartView:
     )
 
 
-def _extend(
-    tx: Tx,
-    tenant: Tenant,
-    cart_id: str,
-    hold_minutes: int,
-    items: Sequence[RowMapping] | None = None,
-    held_until_now: Collection[int] = (),
-) -> CartView:
-    """After any change, the cart and every hold of it last `hold_minutes` from now; the
-    cart as it now is. `items` are its items when the caller knows them (they are read
-    otherwise), and the holds of `held_until_now` (added in this transaction, until the
-    new expiry) need no update."""
-    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
-    cart = repository.update_cart_expiry(
-        tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
-    )
-    if items is None:
-        items = repository.list_items(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
-    tickets = [
-        int(item["id"])
-        for item in items
-        if item["item_type"] == "ticket" and item["id"] not in held_until_now
-    ]
+def _extend_holds(tx: Tx, tenant: Tenant, items: Sequence[RowMapping], expires_at: int) -> None:
+    """The holds of these items (their tickets) last until `expires_at`; a 410 when some of
+    them are gone."""
+    tickets = [int(item["id"]) for item in items if item["item_type"] == "ticket"]
     held = places.extend_holds(
         tx.conn, tenant_id=tenant.id, cart_item_ids=tickets, expires_at=expires_at
     )
@@ -138,6 +119,17 @@ def _extend(
         # A concurrent claimer, whose clock had passed the cart's expiry, deleted some of its
         # holds: the cart did expire, and this request must not revive it half-empty.
         raise CartExpired()
+
+
+def _extend(tx: Tx, tenant: Tenant, cart_id: str, hold_minutes: int) -> CartView:
+    """After any change, the cart and every hold of it last `hold_minutes` from now; the
+    cart as it now is."""
+    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    cart = repository.update_cart_expiry(
+        tx.conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
+    )
+    items = repository.list_items(tx.conn, tenant_id=tenant.id, cart_id=cart_id)
+    _extend_holds(tx, tenant, items, expires_at)
     return CartView(cart=cart, items=items)
 
 
@@ -329,6 +321,15 @@ def add_items(
         raise InvalidInput.field(
             "body", f"A cart holds at most {MAX_TICKETS_PER_CART} tickets; it has {held}."
         )
+    # The cart moves to its new expiry first, before the events' locks below (its row is
+    # locked already): every statement after those locks holds up the event's other buyers
+    # until commit. The holds made below get that expiry as they are inserted; the holds
+    # it had are extended at the end, under the events' locks, as a claimer deletes
+    # expired holds under them (extending them first could deadlock with that delete).
+    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    cart = repository.update_cart_expiry(
+        conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
+    )
 
     event_ids = {int(t.price["event_id"]) for t in tickets}
     # Serialise claiming per event: the unique key of the claims is still the guarantee; the
@@ -343,7 +344,6 @@ def add_items(
             raise Conflict(f"Event {event_id} has ended; its tickets are no longer on sale.")
         places.expire_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
 
-    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
     added: list[RowMapping] = []
     # Named seats first, so that a best-available pick in the same request cannot take them.
     for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
@@ -382,11 +382,10 @@ def add_items(
                 f"The places for price {ticket_line.price['price_id']!r} were taken concurrently; "
                 "please try again."
             )
-    fresh = {int(item["id"]) for item in added}
     added += repository.insert_items(conn, tenant_id=tenant.id, cart_id=cart_id, items=donations)
+    _extend_holds(tx, tenant, items, expires_at)
     # The cart's items as a read would list them (by id): those it had and those added.
-    items = sorted([*items, *added], key=lambda item: int(item["id"]))
-    return _extend(tx, tenant, cart_id, hold_minutes, items=items, held_until_now=fresh)
+    return CartView(cart=cart, items=sorted([*items, *added], key=lambda item: int(item["id"])))
 
 
 def _hold_probed_units(
