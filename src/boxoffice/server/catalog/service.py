@@ -270,12 +270,6 @@ def get_event_and_version(
     return found
 
 
-def list_events_by_ids(
-    conn: Connection, *, tenant_id: int, event_ids: Collection[int]
-) -> dict[int, RowMapping]:
-    return repository.list_events_by_ids(conn, tenant_id=tenant_id, event_ids=event_ids)
-
-
 def lock_events(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
 ) -> dict[int, RowMapping]:
@@ -288,10 +282,6 @@ def list_prices_by_ids(
     conn: Connection, *, tenant_id: int, price_ids: Collection[str]
 ) -> dict[str, RowMapping]:
     return repository.list_prices_by_ids(conn, tenant_id=tenant_id, price_ids=price_ids)
-
-
-def list_sections(conn: Connection, *, tenant_id: int, hall_id: int) -> list[RowMapping]:
-    return repository.list_sections(conn, tenant_id=tenant_id, hall_id=hall_id)
 
 
 def is_hall_seat_blocked(

@@ -52,12 +52,6 @@ def insert_order(
     return InsertedOrder(row=_mapping(row), seats=[_mapping(s) for s in seat_rows])
 
 
-def list_seats(conn: Connection, *, tenant_id: int, order_id: int) -> list[Mapping[str, Any]]:
-    """All seats of an order (current and removed), in seat id order."""
-    seats = repository.list_seats_by_order(conn, tenant_id=tenant_id, order_ids=[order_id])
-    return [_mapping(s) for s in seats.get(order_id, [])]
-
-
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:
     row = repository.get_order(conn, tenant_id=tenant_id, order_id=order_id)
     if row is None:

@@ -29,6 +29,12 @@ from boxoffice.server.places.tables import place_claims, place_counts
 CountKey = tuple[int, int]
 
 
+def _live_at(now: int) -> ColumnElement[bool]:
+    """A claim is live at `now`: a sale (no expiry), or a hold or reservation that expires
+    after `now`."""
+    return or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now)
+
+
 @dataclass(frozen=True, slots=True)
 class NewHold:
     """A cart item's hold on one place of an event."""
@@ -195,7 +201,7 @@ def count_live_claims_of_places(
         .where(
             place_claims.c.event_id == event_id,
             place_claims.c.place_key.in_(sorted(place_keys)),
-            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+            _live_at(now),
         )
         .group_by(place_claims.c.rank_id)
     )
@@ -250,7 +256,7 @@ def list_live_claims(
         place_claims, place_claims.c.place_key, place_claims.c.rank_id, tenant_id=tenant_id
     ).where(
         place_claims.c.event_id == event_id,
-        or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+        _live_at(now),
     )
     return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
 
@@ -287,8 +293,7 @@ def list_live_claim_keys(
     conn: Connection, *, tenant_id: int, event_id: int, now: int
 ) -> frozenset[str]:
     """The place keys of every place sold or held by an unexpired hold."""
-    live = or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now)
-    return _claimed_keys(conn, tenant_id, event_id, live)
+    return _claimed_keys(conn, tenant_id, event_id, _live_at(now))
 
 
 def list_claimed_place_keys(
@@ -449,7 +454,7 @@ def lock_live_claims_of_seats(
         scoped_select(place_claims, place_claims.c.id, tenant_id=tenant_id)
         .where(
             place_claims.c.order_seat_id.in_(list(seat_ids)),
-            or_(place_claims.c.expires_at.is_(None), place_claims.c.expires_at > now),
+            _live_at(now),
         )
         .with_for_update()
     )

@@ -140,7 +140,7 @@ def event_places(
 ) -> EventPlaces:
     """The event's places as of `now`: the catalog's layout with the hall's seats (cached by
     the catalog version, read when not given), and the keys of the live claims (sales and
-    unexpired holds) one by one: for seat picking and the seat plan; `event_counts` tells
+    unexpired holds), every one: for seat picking and the seat plan; `event_counts` tells
     availability without reading the claims."""
     cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
     event_id = int(event["event_id"])
