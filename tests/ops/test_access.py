@@ -3,10 +3,12 @@
 import json
 import logging
 import re
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
+from boxoffice.server.ops.access import new_request_id
 from boxoffice.server.ops.logs import ACCESS_LOGGER, REQUEST_ID, JsonFormatter
 from tests.conftest import Client
 from tests.ops.conftest import Connect, MakeApp
@@ -34,6 +36,24 @@ def test_every_response_has_a_request_id(http: TestClient, client: Client) -> No
         assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
         ids.add(response.headers["x-request-id"])
     assert len(ids) == 4
+
+
+def test_a_new_request_id_is_a_random_uuid4() -> None:
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for request_id in ids:
+        parsed = uuid.UUID(hex=request_id)
+        assert parsed.hex == request_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # Every other bit is random: over 2,000 ids each one is seen set and unset.
+    random_bits = ((1 << 128) - 1) & ~(0xF000 << 64 | 0xC000 << 48)
+    seen_set = seen_unset = 0
+    for request_id in ids:
+        value = int(request_id, 16)
+        seen_set |= value
+        seen_unset |= ~value
+    assert seen_set & random_bits == seen_unset & random_bits == random_bits
 
 
 def test_a_tame_incoming_request_id_is_kept_and_a_wild_one_replaced(http: TestClient) -> None:

@@ -2,9 +2,9 @@
 
 import contextlib
 import logging
+import os
 import re
 import time
-import uuid
 
 from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute, Match
@@ -27,6 +27,16 @@ _USER_AGENT_MAX = 200
 logger = logging.getLogger(ACCESS_LOGGER)
 
 
+def new_request_id() -> str:
+    """A random version 4 UUID as 32 hex digits, what `uuid.uuid4().hex` gives, at a third
+    of its cost: the same 16 bytes of os.urandom with the version and variant bits set,
+    without building a UUID object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
+
+
 class AccessMiddleware:
     """Gives every response an X-Request-ID, and after it logs one line and counts it.
 
@@ -45,7 +55,7 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         # Not reset afterwards: the request runs in a task of its own, and uvicorn's log of an
         # unhandled error, written after this returns, should carry the id too.
