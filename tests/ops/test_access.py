@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,6 +93,9 @@ def test_the_access_line_names_the_tenant_and_key_prefix_never_the_key(
     assert lines[1]["status"] == 401
     assert lines[1]["tenant"] is None
     assert lines[1]["key"] is None
+    # The record names its source as Logger.log would find it.
+    sources = {(r.module, r.funcName) for r in caplog.records if r.name == ACCESS_LOGGER}
+    assert sources == {("access", "_log")}
     everything = "\n".join(JsonFormatter().format(r) for r in caplog.records)
     assert client.key not in everything
     assert "hush" not in everything
@@ -144,3 +148,30 @@ def test_json_formatter_writes_one_line_with_the_current_request_id() -> None:
     assert parsed["level"] == "error"
     assert parsed["request_id"] == "r-1"
     assert "ValueError: bad" in parsed["exception"]
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        1_764_307_350.225,
+        1_764_307_350.0,
+        # Rounded to the microsecond half to even, as datetime does, into the next second.
+        1_764_307_350.9999996,
+        1_764_307_350.9999994,
+        1_764_307_350.0004995,
+        1_764_307_350.0009995,
+        1_764_307_350.000_000_5,
+        1_764_307_350.000_001_5,
+        # A second apart, then back: the text made for one second is not reused for another.
+        1_764_307_351.5,
+        1_764_307_350.5,
+        0.0,
+    ],
+)
+def test_json_formatter_time_is_datetime_isoformat_in_milliseconds(created: float) -> None:
+    formatter = JsonFormatter()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    for moment in (created, created + 1.0, created):
+        record.created = moment
+        expected = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(record))["time"] == expected

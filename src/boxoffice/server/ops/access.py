@@ -157,4 +157,22 @@ class AccessMiddleware:
         if error is not None:
             fields["error"] = error
         message = f"{scope['method']} {scope['path']} {status}"
-        logger.log(level, message, extra={"fields": fields})
+        # What Logger.log does, less its walk up the stack to find the caller (known here):
+        # record factories, filters, handlers and propagation apply as they did.
+        code = _LOG_CODE
+        record = logger.makeRecord(
+            logger.name,
+            level,
+            code.co_filename,
+            code.co_firstlineno,
+            message,
+            (),
+            None,
+            code.co_name,
+            {"fields": fields},
+        )
+        logger.handle(record)
+
+
+# The access line's source for its log record (pathname, lineno, funcName).
+_LOG_CODE = AccessMiddleware._log.__code__
