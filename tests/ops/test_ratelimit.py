@@ -322,7 +322,9 @@ def test_the_failed_authentication_budget_grows_back_when_its_window_passes() ->
     refused = budget.hit("a")
     assert not refused.allowed
     assert not budget.check("a").allowed
+    assert not budget.allows("a")
     assert budget.check("b").allowed
+    assert budget.allows("b")
     # Wait as a well-behaved client does: Retry-After seconds.
     time.sleep(refused.reset_seconds + 0.05)
     assert budget.hit("a").allowed

@@ -98,9 +98,9 @@ class FailedAuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         address = principal_of(scope).address
-        allowance = self.budget.check(address)
-        if not allowance.allowed:
-            await refuse(scope, receive, send, allowance, "authentication")
+        # Every API request asks; only a refusal needs the window's figures for its headers.
+        if not self.budget.allows(address):
+            await refuse(scope, receive, send, self.budget.check(address), "authentication")
             return
 
         async def send_counting_failures(message: Message) -> None:
