@@ -37,7 +37,7 @@ from boxoffice.server.catalog.tables import (
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
-from boxoffice.server.places.repository import add_to_counts
+from boxoffice.server.places.repository import count_sales
 from boxoffice.server.places.tables import place_claims
 from boxoffice.server.values.instants import instant_to_micros
 from boxoffice.server.waitinglist.tables import waiting_list_entries
@@ -325,9 +325,13 @@ class Builder:
                     order_seat_id=seat_id,
                 )
             )
-            # A sale is counted, as places/ counts it (a hold, which expires, is not).
-            add_to_counts(
-                self.conn, tenant_id=self.tenant_id, deltas={(seat.event_id, seat.rank_id): 1}
+            # A sale is kept (counted, and a seat marked sold), as places/ keeps it (a hold,
+            # which expires, is not).
+            count_sales(
+                self.conn,
+                tenant_id=self.tenant_id,
+                sales=[(seat.event_id, seat.rank_id, key)],
+                sign=1,
             )
 
     # Customers, orders, waiting lists.

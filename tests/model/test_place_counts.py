@@ -1,5 +1,6 @@
 """A Hypothesis state machine over everything that changes place claims, checking after
-every step that the kept counts (place_counts) equal a recount of the claims, that the
+every step that the kept counts (place_counts) and sold seats (place_sold_seats) equal a
+recount of the claims, that the
 availability `GET /event/{id}` shows from them equals the seat-by-seat computation, and
 that the cached layouts (places/layouts.py) equal a fresh read of the catalog, the free
 seats from them a recount seat by seat.
@@ -41,9 +42,10 @@ from boxoffice.server.errors import AppError
 from boxoffice.server.orders import service as orders_service
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.places import layouts
+from boxoffice.server.places.repository import seat_block
 from boxoffice.server.places.resources import seat_plan_resource
 from boxoffice.server.places.service import SeatPlanView, event_counts, event_places
-from boxoffice.server.places.tables import place_claims, place_counts
+from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 from boxoffice.server.values.clock import now_micros
 from tests.builders import at, building
 from tests.conftest import Client, new_client
@@ -275,6 +277,18 @@ class PlaceCountsMachine(RuleBasedStateMachine):
             }
             assert {k: n for k, n in kept.items() if n} == recount, (kept, recount)
             assert min(kept.values(), default=0) >= 0, kept
+            kept_seats = {
+                (e, b): bits
+                for e, b, bits in conn.execute(
+                    select(
+                        place_sold_seats.c.event_id,
+                        place_sold_seats.c.seat_block,
+                        place_sold_seats.c.sold_bits,
+                    ).where(place_sold_seats.c.tenant_id == self.tenant_id)
+                )
+                if bits
+            }
+            assert kept_seats == recount_sold_seats(conn, self.tenant_id), kept_seats
 
             now = now_micros()
             for event_id in (RESERVED, UNRESERVED):
@@ -320,6 +334,20 @@ def layout_values(layout: EventLayout) -> dict[str, Any]:
     values["sections"] = [dict(s) for s in layout.sections]
     values["seats"] = list(layout.seats)
     return values
+
+
+def recount_sold_seats(conn: Connection, tenant_id: int) -> dict[tuple[int, int], int]:
+    """{(event, block): bits} of the seats sold (claims without expiry), from the claims."""
+    bits: dict[tuple[int, int], int] = {}
+    for event_id, key in conn.execute(
+        select(place_claims.c.event_id, place_claims.c.place_key).where(
+            place_claims.c.tenant_id == tenant_id, place_claims.c.expires_at.is_(None)
+        )
+    ):
+        if key.startswith("s"):
+            block, mask = seat_block(int(key[1:]))
+            bits[(event_id, block)] = bits.get((event_id, block), 0) | mask
+    return bits
 
 
 def recount_free_seats(

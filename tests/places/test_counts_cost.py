@@ -1,4 +1,5 @@
-"""GET /event/{id} costs the same with no place sold and with every place sold.
+"""GET /event/{id} and GET /seating/{id} cost the same with no place sold and with every
+place sold.
 
 Without a clock: the SQL statements a request runs are counted and compared, and each
 statement that reads the place claims is explained by the database: SQLite's query plan
@@ -13,8 +14,10 @@ from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, func, select
 
+from boxoffice.server.places.repository import SEATS_PER_BLOCK
+from boxoffice.server.places.tables import place_sold_seats
 from tests.builders import RESERVED, UNRESERVED, build_catalog
 from tests.conftest import Client
 
@@ -45,9 +48,11 @@ def recorded(engine: Engine) -> Iterator[list[Statement]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def read_event(http: TestClient, engine: Engine, client: Client, event_id: int) -> list[Statement]:
+def read_event(
+    http: TestClient, engine: Engine, client: Client, event_id: int, what: str = "event"
+) -> list[Statement]:
     with recorded(engine) as statements:
-        response = http.get(f"{client.base}/event/{event_id}", headers=client.auth)
+        response = http.get(f"{client.base}/{what}/{event_id}", headers=client.auth)
     assert response.status_code == 200, response.text
     return statements
 
@@ -142,6 +147,34 @@ def test_reading_an_event_costs_the_same_with_none_and_all_sold(
         assert claim_reads(before[event_id]), "the claims are read (the live holds)"
         # Read through an index, never scanned; on PostgreSQL as many rows either way.
         assert claims_read(engine, before[event_id]) == claims_read(engine, after[event_id])
+
+
+def test_the_seat_plan_costs_the_same_with_none_and_all_sold(
+    http: TestClient, engine: Engine, client: Client
+) -> None:
+    """The seat plan (and seat picking, which reads an event's places the same way) reads
+    the kept sold seats, a row per 63 seats at most, and the claims that expire through
+    their index: never the sales one by one."""
+    build_catalog(engine, client)
+    read_event(http, engine, client, RESERVED, "seating")
+    before = read_event(http, engine, client, RESERVED, "seating")
+    sell_everything(http, client)
+    after = read_event(http, engine, client, RESERVED, "seating")
+    plan = http.get(f"{client.base}/seating/{RESERVED}", headers=client.auth).json()
+    assert plan["available"] == 0
+    assert [sql for sql, _ in before] == [sql for sql, _ in after]
+    assert claims_read(engine, before) == claims_read(engine, after)
+    seat_ids = [
+        s["seatId"] for sec in plan["sections"] for row in sec["rows"] for s in row["seats"]
+    ]
+    with engine.connect() as conn:
+        blocks = conn.execute(
+            select(func.count()).where(
+                place_sold_seats.c.tenant_id == client.tenant.id,
+                place_sold_seats.c.event_id == RESERVED,
+            )
+        ).scalar_one()
+    assert 1 <= blocks <= max(seat_ids) // SEATS_PER_BLOCK - min(seat_ids) // SEATS_PER_BLOCK + 1
 
 
 def test_a_hold_on_a_sold_out_rank_is_refused_from_the_counts(

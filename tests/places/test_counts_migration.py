@@ -1,4 +1,5 @@
-"""Migration 0004 creates the kept counts and fills them from the claims already there."""
+"""Migrations 0004 and 0008 create the kept counts and sold seats and fill them from the
+claims already there."""
 
 import os
 import uuid
@@ -7,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.migrate import alembic_config, upgrade
+from boxoffice.server.places.repository import seat_block
 from tests.conftest import BACKENDS, _drop_postgres_database, _postgres_database_url
 
 BEFORE_COUNTS = "0003"
+BEFORE_SOLD_SEATS = "0007"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,17 +46,18 @@ def _claims() -> list[dict[str, object]]:
     return rows
 
 
-def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) -> None:
+def _claims_made_at(database_url: str, revision: str) -> Engine:
+    """An engine of a database migrated to `revision` holding `_claims()`, then upgraded."""
     engine = make_engine(database_url)
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, BEFORE_COUNTS)
+        command.upgrade(config, revision)
     with engine.begin() as conn:
         for tenant in (1, 2):
             conn.execute(
                 text("INSERT INTO clients (id, name, created_at) VALUES (:id, :name, 0)"),
-                {"id": tenant, "name": f"before-counts-{tenant}"},
+                {"id": tenant, "name": f"before-{revision}-{tenant}"},
             )
         conn.execute(
             text(
@@ -62,8 +66,13 @@ def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) ->
             ),
             _claims(),
         )
-    before, after = upgrade(engine)
-    assert (before, after) == (BEFORE_COUNTS, after)
+    before, _after = upgrade(engine)
+    assert before == revision
+    return engine
+
+
+def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) -> None:
+    engine = _claims_made_at(database_url, BEFORE_COUNTS)
     with engine.connect() as conn:
         counts = conn.execute(
             text(
@@ -81,3 +90,20 @@ def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) ->
         (2, 10, 2, 20),
         (2, 11, 3, 7),
     ]
+
+
+def test_the_sold_seats_are_filled_from_the_seats_already_sold(database_url: str) -> None:
+    engine = _claims_made_at(database_url, BEFORE_SOLD_SEATS)
+    with engine.connect() as conn:
+        kept = conn.execute(
+            text(
+                "SELECT tenant_id, event_id, seat_block, sold_bits FROM place_sold_seats"
+                " ORDER BY tenant_id, event_id, seat_block"
+            )
+        ).all()
+    engine.dispose()
+    # Seats 1-40 of event 10 sold, in block 0 (seats 0-62): bits 1-40. Units (event 11),
+    # the live and the expired hold (s50, s51) are not sold seats.
+    sold = sum(1 << n for n in range(1, 41))
+    assert [tuple(row) for row in kept] == [(1, 10, 0, sold), (2, 10, 0, sold)]
+    assert seat_block(40) == (0, 1 << 40)

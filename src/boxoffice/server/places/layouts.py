@@ -25,7 +25,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, RowMapping
 
 from boxoffice.server.catalog import service as catalog
-from boxoffice.server.catalog.service import EventLayout, Hall, HallSeat
+from boxoffice.server.catalog.service import EventLayout, Hall
+from boxoffice.server.places.repository import SEAT_KEY_PREFIX, seat_block
 
 # Entries kept per engine. A hall of 2,000 seats with its seat plan pieces takes about a
 # megabyte, an event's own layout (prices, blocks, capacities) a few kilobytes; an event's
@@ -36,28 +37,30 @@ MAX_EVENTS = 2048
 
 def seat_key(hall_seat_id: int) -> str:
     """The place key of a reserved seat."""
-    return f"s{hall_seat_id}"
+    return f"{SEAT_KEY_PREFIX}{hall_seat_id}"
 
 
 @dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class HallPlaces:
-    """A hall's seats with their place keys: `keys[i]` is the key of `hall.seats[i]`;
-    `rows` are the hall's rows in plan order, each seat with its key. Compared by
-    identity, and weakly referable: what is made of it per hall (the seat plan's JSON
-    pieces, places/resources.py) is kept beside it for as long as it is cached."""
+    """A hall's seats with what is made of them once: `keys[i]` is the place key of
+    `hall.seats[i]`, `bits[i]` its (block, bit mask) among the kept sold seats
+    (`repository.seat_block`); `rows` are the hall's rows in plan order, each as the
+    positions of its seats in `hall.seats`. Compared by identity, and weakly referable:
+    what is made of it per hall (the seat plan's JSON pieces, places/resources.py) is kept
+    beside it for as long as it is cached."""
 
     hall: Hall
     keys: tuple[str, ...] = field(init=False)
-    by_key: dict[str, HallSeat] = field(init=False)
-    rows: tuple[tuple[tuple[HallSeat, str], ...], ...] = field(init=False)
+    bits: tuple[tuple[int, int], ...] = field(init=False)
+    rows: tuple[tuple[int, ...], ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        keys = tuple(seat_key(s.id) for s in self.hall.seats)
-        key_of = {s.id: key for s, key in zip(self.hall.seats, keys, strict=True)}
-        object.__setattr__(self, "keys", keys)
-        object.__setattr__(self, "by_key", dict(zip(keys, self.hall.seats, strict=True)))
+        seats = self.hall.seats
+        position = {s.id: i for i, s in enumerate(seats)}
+        object.__setattr__(self, "keys", tuple(seat_key(s.id) for s in seats))
+        object.__setattr__(self, "bits", tuple(seat_block(s.id) for s in seats))
         object.__setattr__(
-            self, "rows", tuple(tuple((s, key_of[s.id]) for s in row) for row in self.hall.rows)
+            self, "rows", tuple(tuple(position[s.id] for s in row) for row in self.hall.rows)
         )
 
 

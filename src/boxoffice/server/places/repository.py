@@ -1,6 +1,6 @@
 """SQL for place claims. Every function takes a keyword-only tenant_id."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,8 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
+    null,
     or_,
     union_all,
 )
@@ -23,10 +25,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.db.scoping import per_tenant, scoped_delete, scoped_select, scoped_update
-from boxoffice.server.places.tables import place_claims, place_counts
+from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
 CountKey = tuple[int, int]
+# (event id, seat block): the key of a row of sold seats' bits.
+BlockKey = tuple[int, int]
+
+# A reserved seat's place key is this and its hall seat id; an unreserved unit's starts "u".
+SEAT_KEY_PREFIX = "s"
+# Seats per row of place_sold_seats: bits 0-62, so that every row is a positive 64-bit
+# integer on both databases.
+SEATS_PER_BLOCK = 63
+_ALL_BITS = (1 << SEATS_PER_BLOCK) - 1
+
+
+def seat_block(seat_id: int) -> tuple[int, int]:
+    """(block, bit mask) of a seat in place_sold_seats."""
+    return seat_id // SEATS_PER_BLOCK, 1 << (seat_id % SEATS_PER_BLOCK)
+
+
+def _seat_bits(claims: Iterable[tuple[int, str]]) -> dict[BlockKey, int]:
+    """{(event, block): bits} of the seats among claims of (event id, place key)."""
+    bits: defaultdict[BlockKey, int] = defaultdict(int)
+    for event_id, key in claims:
+        if key.startswith(SEAT_KEY_PREFIX):
+            block, mask = seat_block(int(key[len(SEAT_KEY_PREFIX) :]))
+            bits[(event_id, block)] |= mask
+    return bits
 
 
 def _live_at(now: int) -> ColumnElement[bool]:
@@ -113,7 +139,7 @@ def insert_claim(
             conn.execute(stmt)
     except IntegrityError:
         return False
-    add_to_counts(conn, tenant_id=tenant_id, deltas={(event_id, rank_id): 1})
+    count_sales(conn, tenant_id=tenant_id, sales=[(event_id, rank_id, place_key)], sign=1)
     return True
 
 
@@ -143,24 +169,78 @@ def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey,
         conn.execute(_COUNTS_UPSERT[conn.dialect.name], rows)
 
 
-def _sales(rows: Iterable[Any]) -> Counter[CountKey]:
-    """(event, rank) counts of the claims without expiry among rows of
-    (event_id, rank_id, expires_at)."""
-    return Counter(
-        (int(event_id), int(rank_id))
-        for event_id, rank_id, expires_at in rows
-        if expires_at is None
+def _bits_upsert(dialect: Any) -> Insert:
+    """INSERT a block of sold seats or OR its bits in (ON CONFLICT DO UPDATE): atomic on
+    both databases, like the counts' upsert."""
+    stmt = dialect.insert(place_sold_seats)
+    bits = place_sold_seats.c.sold_bits
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[
+            place_sold_seats.c.tenant_id,
+            place_sold_seats.c.event_id,
+            place_sold_seats.c.seat_block,
+        ],
+        set_={"sold_bits": bits.bitwise_or(stmt.excluded.sold_bits)},
     )
 
 
+_BITS_UPSERT = {"postgresql": _bits_upsert(postgresql), "sqlite": _bits_upsert(sqlite)}
+
+
+@per_tenant
+def _bits_clear(tenant_id: int) -> Update:
+    """Keep only the bits of `p_keep` in a block (an atomic AND in the UPDATE)."""
+    return (
+        scoped_update(place_sold_seats, tenant_id=tenant_id)
+        .where(
+            place_sold_seats.c.event_id == bindparam("p_event"),
+            place_sold_seats.c.seat_block == bindparam("p_block"),
+        )
+        .values(sold_bits=place_sold_seats.c.sold_bits.bitwise_and(bindparam("p_keep")))
+    )
+
+
+def count_sales(
+    conn: Connection, *, tenant_id: int, sales: Iterable[tuple[int, int, str]], sign: int
+) -> None:
+    """Add sales, (event id, rank id, place key) of claims without expiry, to what is kept
+    of them (sign 1), or take them away (sign -1): the count of their (event, rank) and,
+    of seats, their bits. Counts first, then bits, each in key order: two transactions
+    lock the rows they share in the same order (PostgreSQL: no deadlock between them)."""
+    sales = list(sales)
+    if not sales:
+        return
+    counted = Counter((event_id, rank_id) for event_id, rank_id, _key in sales)
+    add_to_counts(conn, tenant_id=tenant_id, deltas={k: sign * n for k, n in counted.items()})
+    bits = _seat_bits((event_id, key) for event_id, _rank, key in sales)
+    if sign > 0:
+        _add_bits(conn, tenant_id, bits)
+    else:
+        keep = [
+            {"p_event": e, "p_block": b, "p_keep": _ALL_BITS & ~mask}
+            for (e, b), mask in sorted(bits.items())
+        ]
+        if keep:
+            conn.execute(_bits_clear(tenant_id), keep)
+
+
+def _add_bits(conn: Connection, tenant_id: int, bits: Mapping[BlockKey, int]) -> None:
+    """OR bits into their blocks (in key order), making the blocks that are missing."""
+    rows = [
+        {"tenant_id": tenant_id, "event_id": e, "seat_block": b, "sold_bits": mask}
+        for (e, b), mask in sorted(bits.items())
+    ]
+    if rows:
+        conn.execute(_BITS_UPSERT[conn.dialect.name], rows)
+
+
 def _change_counted(conn: Connection, *, tenant_id: int, stmt: Update | Delete, sign: int) -> int:
-    """Run an UPDATE or DELETE of claims that returns (event_id, rank_id, expires_at) of
-    the rows it changed, and add `sign` times its sales to the counts; how many rows."""
-    rows = conn.execute(
-        stmt.returning(place_claims.c.event_id, place_claims.c.rank_id, place_claims.c.expires_at)
-    ).all()
-    sales = _sales(rows)
-    add_to_counts(conn, tenant_id=tenant_id, deltas={key: sign * n for key, n in sales.items()})
+    """Run an UPDATE or DELETE of claims and add `sign` times the sales among the rows it
+    changed (those without expiry, as they are returned) to what is kept; how many rows."""
+    c = place_claims.c
+    rows = conn.execute(stmt.returning(c.event_id, c.rank_id, c.place_key, c.expires_at)).all()
+    sales = [(int(e), int(r), key) for e, r, key, expires_at in rows if expires_at is None]
+    count_sales(conn, tenant_id=tenant_id, sales=sales, sign=sign)
     return len(rows)
 
 
@@ -209,25 +289,24 @@ def count_live_claims_of_places(
 
 
 def recount(conn: Connection, *, tenant_id: int, event_ids: Collection[int]) -> None:
-    """Set the counts of these events from their claims (for writers that insert claims in
-    bulk, such as the demo): one pass over the events' claims."""
+    """Set what is kept of these events' sales (counts and sold seats) from their claims,
+    for writers that insert claims in bulk (such as the demo): one pass over the events'
+    sales."""
     if not event_ids:
         return
-    conn.execute(
-        scoped_delete(place_counts, tenant_id=tenant_id).where(
-            place_counts.c.event_id.in_(sorted(event_ids))
-        )
+    events = sorted(event_ids)
+    for table in (place_counts, place_sold_seats):
+        conn.execute(scoped_delete(table, tenant_id=tenant_id).where(table.c.event_id.in_(events)))
+    c = place_claims.c
+    sold = (c.event_id.in_(events), c.expires_at.is_(None))
+    add_to_counts(conn, tenant_id=tenant_id, deltas=_count_claims(conn, tenant_id, *sold))
+    seats = scoped_select(place_claims, c.event_id, c.place_key, tenant_id=tenant_id).where(
+        *sold, c.place_key.startswith(SEAT_KEY_PREFIX)
     )
-    add_to_counts(
-        conn,
-        tenant_id=tenant_id,
-        deltas=_count_claims(
-            conn,
-            tenant_id,
-            place_claims.c.event_id.in_(sorted(event_ids)),
-            place_claims.c.expires_at.is_(None),
-        ),
-    )
+    # Streamed: the bits are built as the sales pass, whatever their number.
+    sold_seats = conn.execute(seats.execution_options(yield_per=10_000))
+    bits = _seat_bits((int(e), k) for e, k in sold_seats)
+    _add_bits(conn, tenant_id, bits)
 
 
 def _count_claims(
@@ -289,11 +368,45 @@ def list_claimed_among(
     return _claimed_keys(conn, tenant_id, event_id, among)
 
 
-def list_live_claim_keys(
-    conn: Connection, *, tenant_id: int, event_id: int, now: int
-) -> frozenset[str]:
-    """The place keys of every place sold or held by an unexpired hold."""
-    return _claimed_keys(conn, tenant_id, event_id, _live_at(now))
+@dataclass(frozen=True, slots=True)
+class TakenSeats:
+    """A reserved event's live claims as they are read: the kept bits of its sold seats
+    ({block: bits}, see `seat_block`) and the keys of its claims that expire and have not."""
+
+    sold_blocks: Mapping[int, int]
+    expiring_keys: frozenset[str]
+
+
+@per_tenant
+def _taken_seats(tenant_id: int) -> CompoundSelect[Any]:
+    s, c = place_sold_seats.c, place_claims.c
+    sold = scoped_select(
+        place_sold_seats,
+        s.seat_block,
+        s.sold_bits,
+        null().cast(c.place_key.type),
+        tenant_id=tenant_id,
+    ).where(s.event_id == bindparam("p_event"), s.sold_bits != literal(0))
+    expiring = scoped_select(place_claims, null(), null(), c.place_key, tenant_id=tenant_id).where(
+        c.event_id == bindparam("p_event"), c.expires_at > bindparam("p_now")
+    )
+    return union_all(sold, expiring)
+
+
+def read_taken_seats(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> TakenSeats:
+    """What of a reserved event is claimed live at `now`, in one statement whose cost does
+    not grow with the seats sold: the kept bits (a row per 63 seats of the hall at most)
+    and the claims that expire after `now` (through ix_place_claims_expiry)."""
+    blocks: dict[int, int] = {}
+    keys: list[str] = []
+    for block, bits, key in conn.execute(
+        _taken_seats(tenant_id), {"p_event": event_id, "p_now": now}
+    ):
+        if key is None:
+            blocks[int(block)] = int(bits)
+        else:
+            keys.append(key)
+    return TakenSeats(sold_blocks=blocks, expiring_keys=frozenset(keys))
 
 
 def list_claimed_place_keys(
@@ -368,13 +481,14 @@ class LockedHold:
     claim_id: int
     event_id: int
     rank_id: int
+    place_key: str
 
 
 @per_tenant
 def _live_holds_locked(tenant_id: int) -> Select[Any]:
     c = place_claims.c
     stmt = scoped_select(
-        place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, tenant_id=tenant_id
+        place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, c.place_key, tenant_id=tenant_id
     ).where(
         c.order_seat_id.is_(None),
         c.expires_at > bindparam("p_now"),
@@ -391,8 +505,8 @@ def lock_live_holds(
         return {}
     values = {"p_now": now, "p_items": list(cart_item_ids)}
     return {
-        int(item_id): LockedHold(int(claim_id), int(event_id), int(rank_id))
-        for item_id, claim_id, event_id, rank_id in conn.execute(
+        int(item_id): LockedHold(int(claim_id), int(event_id), int(rank_id), key)
+        for item_id, claim_id, event_id, rank_id, key in conn.execute(
             _live_holds_locked(tenant_id), values
         )
     }
@@ -423,8 +537,8 @@ def update_claims_sold(
     if expires_at is None:
         # Holds (they expire; locked, so no one changes them meanwhile) that become sales
         # without expiry: counted, from what the lock read (no second read of the claims).
-        sold = Counter((hold.event_id, hold.rank_id) for hold, _seat in sales)
-        add_to_counts(conn, tenant_id=tenant_id, deltas=sold)
+        sold = [(hold.event_id, hold.rank_id, hold.place_key) for hold, _seat in sales]
+        count_sales(conn, tenant_id=tenant_id, sales=sold, sign=1)
     conn.execute(
         _claim_sold(tenant_id),
         [

@@ -134,11 +134,10 @@ def seat_plan_json(view: SeatPlanView) -> bytes:
     `available` (tests/places/test_seat_plan_json.py compares the two)."""
     places = view.places
     pieces = _plan_pieces(places.hall)
-    claimed, blocked, ranks = places.claimed_keys, places.blocked_seat_ids, places.price_ranks
-    seats, keys = places.hall.hall.seats, places.hall.keys
+    blocked, ranks = places.blocked_seat_ids, places.price_ranks
     free = [
-        seat.rank_id in ranks and seat.id not in blocked and key not in claimed
-        for seat, key in zip(seats, keys, strict=True)
+        seat.rank_id in ranks and seat.id not in blocked and not taken
+        for seat, taken in zip(places.hall.hall.seats, places.taken_seats(), strict=True)
     ]
     texts = pieces.seats
     sections = [

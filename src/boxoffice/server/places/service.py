@@ -53,22 +53,38 @@ class EventCounts(catalog.EventLayout):
 @dataclass(frozen=True, slots=True)
 class EventPlaces(EventCounts):
     """An event's places right now, seat by seat: the layout with the hall's seats (and
-    their keys, cached with the layout) and the keys of the live claims (what seat picking
-    and the seat plan need)."""
+    what is made of them, cached with the layout), the keys of the live claims read one by
+    one (an unreserved event's every live claim, a reserved event's claims that expire)
+    and a reserved event's sold seats as kept bits ({block: bits}): what seat picking and
+    the seat plan need, at a cost that is the hall's whatever is sold."""
 
     claimed_keys: frozenset[str]
     hall: HallPlaces
+    sold_blocks: Mapping[int, int] = field(default_factory=dict)
+    # Per seat of the hall, in its order: claimed live (made when first asked for).
+    _taken: list[bool] | None = field(init=False, default=None)
     # Of a reserved event: its sellable seats claimed live, per the seat's rank (counted
-    # when first asked for: the seat plan counts its free seats as it marks them).
+    # when first asked for).
     _claimed_seats: Mapping[int, int] | None = field(init=False, default=None)
+
+    def taken_seats(self) -> list[bool]:
+        """Whether each seat of the hall (`hall.hall.seats`, same order) is claimed live."""
+        if self._taken is None:
+            keys, sold = self.claimed_keys, self.sold_blocks.get
+            taken = [
+                key in keys or bool(sold(block, 0) & mask)
+                for key, (block, mask) in zip(self.hall.keys, self.hall.bits, strict=True)
+            ]
+            object.__setattr__(self, "_taken", taken)
+        return self._taken or []
 
     def _claimed_sellable_seats(self) -> Mapping[int, int]:
         if self._claimed_seats is None:
-            claimed: Counter[int] = Counter()
-            for key in self.claimed_keys:
-                seat = self.hall.by_key.get(key)
-                if seat is not None and self.seat_is_sellable(seat):
-                    claimed[seat.rank_id] += 1
+            claimed = Counter(
+                seat.rank_id
+                for seat, taken in zip(self.hall.hall.seats, self.taken_seats(), strict=True)
+                if taken and self.seat_is_sellable(seat)
+            )
             object.__setattr__(self, "_claimed_seats", claimed)
         return self._claimed_seats or {}
 
@@ -80,17 +96,19 @@ class EventPlaces(EventCounts):
         return seat.rank_id in self.price_ranks and seat.id not in self.blocked_seat_ids
 
     def seat_is_free(self, seat: HallSeat) -> bool:
-        return self.seat_is_sellable(seat) and seat_key(seat.id) not in self.claimed_keys
+        block, mask = repository.seat_block(seat.id)
+        taken = seat_key(seat.id) in self.claimed_keys or self.sold_blocks.get(block, 0) & mask
+        return self.seat_is_sellable(seat) and not taken
 
     def free_seats(self, rank_id: int) -> list[HallSeat]:
         """The rank's free seats, in plan order."""
         if rank_id not in self.price_ranks:
             return []
-        claimed, blocked = self.claimed_keys, self.blocked_seat_ids
+        blocked = self.blocked_seat_ids
         return [
             seat
-            for seat, key in zip(self.hall.hall.seats, self.hall.keys, strict=True)
-            if seat.rank_id == rank_id and key not in claimed and seat.id not in blocked
+            for seat, taken in zip(self.hall.hall.seats, self.taken_seats(), strict=True)
+            if seat.rank_id == rank_id and not taken and seat.id not in blocked
         ]
 
     def free_rows(self, rank_id: int) -> Iterator[list[HallSeat]]:
@@ -99,12 +117,12 @@ class EventPlaces(EventCounts):
         first row it can use looks at no seat behind it."""
         if rank_id not in self.price_ranks:
             return
-        claimed, blocked = self.claimed_keys, self.blocked_seat_ids
+        seats, taken, blocked = self.hall.hall.seats, self.taken_seats(), self.blocked_seat_ids
         for row in self.hall.rows:
             yield [
-                seat
-                for seat, key in row
-                if seat.rank_id == rank_id and key not in claimed and seat.id not in blocked
+                seats[i]
+                for i in row
+                if seats[i].rank_id == rank_id and not taken[i] and seats[i].id not in blocked
             ]
 
     def free_units(self, rank_id: int) -> list[int]:
@@ -139,25 +157,29 @@ def event_places(
     catalog_version: int | None = None,
 ) -> EventPlaces:
     """The event's places as of `now`: the catalog's layout with the hall's seats (cached by
-    the catalog version, read when not given), and the keys of the live claims (sales and
-    unexpired holds), every one: for seat picking and the seat plan; `event_counts` tells
-    availability without reading the claims."""
+    the catalog version, read when not given) and its live claims (sales and unexpired
+    holds): for seat picking and the seat plan. A reserved event's sales are read as the
+    kept bits of its sold seats (their cost does not grow with the seats sold); an
+    unreserved event's claims are read one by one (the fallback of `probe_free_units`).
+    `event_counts` tells availability without reading the claims."""
     cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
     event_id = int(event["event_id"])
     if cached.layout.reserved:
-        # Seat by seat: the keys alone (a reserved event's availability is its free seats).
-        keys = repository.list_live_claim_keys(
-            conn, tenant_id=tenant_id, event_id=event_id, now=now
+        # Seat by seat: the kept sold seats and the claims that expire (a reserved event's
+        # availability is its free seats).
+        taken = repository.read_taken_seats(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+        return EventPlaces(
+            **_layout_fields(cached.layout),  # type: ignore[arg-type]
+            claimed_keys=taken.expiring_keys,
+            claimed_by_rank={},
+            hall=cached.hall,
+            sold_blocks=taken.sold_blocks,
         )
-        by_rank: dict[int, int] = {}
-    else:
-        claims = repository.list_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
-        keys = frozenset(key for key, _rank in claims)
-        by_rank = dict(Counter(rank for _key, rank in claims))
+    claims = repository.list_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
     return EventPlaces(
         **_layout_fields(cached.layout),  # type: ignore[arg-type]
-        claimed_keys=keys,
-        claimed_by_rank=by_rank,
+        claimed_keys=frozenset(key for key, _rank in claims),
+        claimed_by_rank=dict(Counter(rank for _key, rank in claims)),
         hall=cached.hall,
     )
 

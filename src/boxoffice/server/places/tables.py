@@ -1,7 +1,7 @@
 """The place claims (one row per place held by a cart or sold in a live order) and the
 counts kept of them."""
 
-from sqlalchemy import Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
 
 from boxoffice.server.db.columns import (
     id_and_tenant_columns,
@@ -42,4 +42,21 @@ place_counts = Table(
     int_column("rank_id"),
     Column("sold", Integer, nullable=False, server_default="0"),
     UniqueConstraint("tenant_id", "event_id", "rank_id"),
+)
+
+# Which seats each reserved event has sold (claims without expiry of "s<seat id>" keys),
+# changed in the transaction that changes the claims, as place_counts is: what the seat
+# plan and seat picking read instead of the sales one by one, so that their cost does not
+# grow with the seats sold. Seat n is bit n % 63 of the row of block n // 63 (63 bits: a
+# positive 64-bit integer on both databases); a block of a hall of consecutive seat ids
+# covers 63 of its seats, so a 2,000-seat hall has at most 33 rows. Claims that expire are
+# read live, as for the counts (docs/development.md, "Places").
+place_sold_seats = Table(
+    "place_sold_seats",
+    metadata,
+    *id_and_tenant_columns(),
+    int_column("event_id"),
+    int_column("seat_block"),
+    Column("sold_bits", BigInteger, nullable=False, server_default="0"),
+    UniqueConstraint("tenant_id", "event_id", "seat_block"),
 )
