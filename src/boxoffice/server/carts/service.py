@@ -334,10 +334,9 @@ def add_items(
     event_ids = {int(t.price["event_id"]) for t in tickets}
     # Serialise claiming per event: the unique key of the claims is still the guarantee; the
     # lock spares concurrent buyers of one event from picking the same best seats over and
-    # over. The events are read by the same statement that locks them.
-    events = catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
-    # The key of the cached layouts (hall seats, sections, prices, blocks): places/layouts.py.
-    version = catalog.get_catalog_version(conn, tenant_id=tenant.id) if event_ids else 0
+    # over. The events are read by the same statement that locks them, with the key of the
+    # cached layouts (hall seats, sections, prices, blocks: places/layouts.py).
+    events, version = catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
     for event_id in sorted(event_ids):
         event = events[event_id]
         if event["end_at"] <= tx.now:

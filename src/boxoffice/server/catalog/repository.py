@@ -164,29 +164,34 @@ def get_payment_method(
 @per_tenant
 def _events_locked(tenant_id: int) -> Select[Any]:
     return (
-        scoped_select(events, tenant_id=tenant_id)
+        scoped_select(events, *events.c, clients.c.catalog_version, tenant_id=tenant_id)
+        .join_from(events, clients, clients.c.id == events.c.tenant_id)
         .where(events.c.event_id.in_(bindparam("p_events", expanding=True)))
         .order_by(events.c.event_id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, of=events)
     )
 
 
 def lock_events(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
-) -> dict[int, RowMapping]:
+) -> tuple[dict[int, RowMapping], int]:
     """Row-lock the events in ascending id order (so that two transactions never deadlock),
-    and read them as locked, in one statement: {event id: row}.
+    and read them as locked with the client's catalog version, in one statement: ({event
+    id: row}, version).
 
-    FOR NO KEY UPDATE does not block inserts that merely reference an event. PostgreSQL
-    locks the rows as the ORDER BY returns them, and returns the newest version of a row it
-    waited for. SQLite renders no lock clause: BEGIN IMMEDIATE serialises its writers
-    already.
+    FOR NO KEY UPDATE OF events does not block inserts that merely reference an event, nor
+    lock the client's row. PostgreSQL locks the rows as the ORDER BY returns them, and
+    returns the newest version of an event it waited for; the client's row (the version)
+    is as the statement's snapshot saw it, so a catalog load that commits while a hold
+    waits for the lock is seen by the next request. SQLite renders no lock clause: BEGIN
+    IMMEDIATE serialises its writers already.
     """
     if not event_ids:
-        return {}
+        return {}, 0
     stmt = _events_locked(tenant_id)
-    values = {"p_events": sorted(event_ids)}
-    return {row["event_id"]: row for row in conn.execute(stmt, values).mappings()}
+    rows = conn.execute(stmt, {"p_events": sorted(event_ids)}).mappings().all()
+    version = int(rows[0]["catalog_version"]) if rows else 0
+    return {row["event_id"]: row for row in rows}, version
 
 
 def is_hall_seat_blocked(

@@ -272,9 +272,11 @@ def get_event_and_version(
 
 def lock_events(
     conn: Connection, *, tenant_id: int, event_ids: Collection[int]
-) -> dict[int, RowMapping]:
+) -> tuple[dict[int, RowMapping], int]:
     """Serialise changes per event until commit (claiming its places, say), locking in
-    ascending id order so that two transactions never deadlock; the events as locked."""
+    ascending id order so that two transactions never deadlock: the events as locked, and
+    the client's catalog version (the key of the cached layouts), read by the same
+    statement."""
     return repository.lock_events(conn, tenant_id=tenant_id, event_ids=event_ids)
 
 
