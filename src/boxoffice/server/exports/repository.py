@@ -37,7 +37,7 @@ from boxoffice.server.catalog.tables import client_types
 from boxoffice.server.customers.resources import USER, USER_ROW_COLUMNS
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
-from boxoffice.server.db.scoping import same_tenant, scoped_select
+from boxoffice.server.db.scoping import per_tenant, same_tenant, scoped_select
 from boxoffice.server.exports.json_sql import Part, Raw, Value, json_sql, pg_instant
 from boxoffice.server.orders.resources import (
     ORDER_EXPORT,
@@ -71,9 +71,13 @@ _CUSTOMER_COLUMNS = _COLUMNS["customers"]
 _SEAT_COLUMNS = [order_seats.c[name] for name in SEAT_ROW_COLUMNS]
 
 
+@per_tenant
+def _client_type_names(tenant_id: int) -> Select[Any]:
+    return scoped_select(client_types, client_types.c.name, tenant_id=tenant_id)
+
+
 def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
-    stmt = scoped_select(client_types, client_types.c.name, tenant_id=tenant_id)
-    return [name for (name,) in conn.execute(stmt)]
+    return list(conn.execute(_client_type_names(tenant_id)).scalars())
 
 
 def stream_rows(
