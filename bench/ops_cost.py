@@ -7,7 +7,9 @@ stacks them with their defaults (access log formatted into /dev/null at INFO as 
 writes it, metrics in multiprocess mode, the failed-authentication and public limits on),
 around an ASGI app that answers 200 `{}` at once: process CPU per request above the bare
 app's, median of --rounds, for the minimal authenticated read's path (an API path, logged
-at INFO) and for `GET /healthz` (a quiet path, logged at DEBUG, so not written).
+at INFO), a public API read from a browser (an Origin header; CORS and the per-address
+limit at work, its budget leased from a scratch SQLite database 50 at a time) and
+`GET /healthz` (a quiet path, logged at DEBUG, so not written).
 
     uv run python bench/ops_cost.py [--requests 20000] [--rounds 5]
 """
@@ -27,12 +29,15 @@ from typing import Any
 # Metrics as under `boxoffice serve --workers 2`: set before prometheus_client is imported.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-ops-"))
 
+from harness import Scratch
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from boxoffice.server.db.engine import make_engine
+from boxoffice.server.db.migrate import upgrade
 from boxoffice.server.ops.access import AccessMiddleware
 from boxoffice.server.ops.bodylimit import BodyLimitMiddleware
-from boxoffice.server.ops.budgets import Budget
+from boxoffice.server.ops.budgets import Budget, SharedBudget
 from boxoffice.server.ops.logs import log_config
 from boxoffice.server.ops.ratelimit import FailedAuthenticationMiddleware, SharedLimitMiddleware
 from boxoffice.server.public.cors import PublicCorsMiddleware
@@ -40,12 +45,18 @@ from boxoffice.server.public.ratelimit import per_address
 
 READ = Route("/v1/{client_name}/peppered/export/clienttypes", lambda request: None)
 HEALTHZ = Route("/healthz", lambda request: None)
-PATHS = {"minimal read": "/v1/venue/peppered/export/clienttypes", "healthz": "/healthz"}
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
     (b"authorization", b"bo_0123abcd_secret"),
     (b"user-agent", b"ops-cost"),
 ]
+BROWSER = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://venue.example")]
+# Each kind: its path and its request headers.
+KINDS = {
+    "minimal read": ("/v1/venue/peppered/export/clienttypes", HEADERS),
+    "public read": ("/v1/venue/event/1", BROWSER),
+    "healthz": ("/healthz", HEADERS),
+}
 
 
 async def bare(scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,10 +67,9 @@ async def bare(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-def layers() -> dict[str, ASGIApp]:
+def layers(public_limit: SharedBudget) -> dict[str, ASGIApp]:
     """Each layer alone around the bare app, then all of them, outermost first as create_app
-    orders them (the public rate limit's budget is never asked: these paths are not public)."""
-    public_limit: Any = None
+    orders them."""
 
     def access(app: ASGIApp) -> ASGIApp:
         return AccessMiddleware(app, routes=[READ, HEALTHZ])
@@ -74,7 +84,8 @@ def layers() -> dict[str, ASGIApp]:
         return PublicCorsMiddleware(app)
 
     def public_limit_layer(app: ASGIApp) -> ASGIApp:
-        return SharedLimitMiddleware(app, budget=public_limit, identify=per_address(300))
+        # A limit no run reaches: every request is counted, none refused.
+        return SharedLimitMiddleware(app, budget=public_limit, identify=per_address(10**9))
 
     wrappers = {
         "access": access,
@@ -99,7 +110,9 @@ async def send(message: dict[str, Any]) -> None:
     return None
 
 
-async def cpu_per_request(app: ASGIApp, path: str, requests: int) -> float:
+async def cpu_per_request(
+    app: ASGIApp, path: str, headers: list[tuple[bytes, bytes]], requests: int
+) -> float:
     started = time.process_time()
     for _ in range(requests):
         scope = {
@@ -107,7 +120,7 @@ async def cpu_per_request(app: ASGIApp, path: str, requests: int) -> float:
             "method": "GET",
             "path": path,
             "query_string": b"",
-            "headers": HEADERS,
+            "headers": headers,
             "client": ("127.0.0.1", 50000),
             "state": {},
         }
@@ -115,15 +128,15 @@ async def cpu_per_request(app: ASGIApp, path: str, requests: int) -> float:
     return (time.process_time() - started) / requests * 1e6
 
 
-async def measure(args: argparse.Namespace) -> None:
-    apps = layers()
-    for kind, path in PATHS.items():
+async def measure(args: argparse.Namespace, public_limit: SharedBudget) -> None:
+    apps = layers(public_limit)
+    for kind, (path, headers) in KINDS.items():
         rounds = range(args.rounds)
         floor = statistics.median(
-            [await cpu_per_request(bare, path, args.requests) for _ in rounds]
+            [await cpu_per_request(bare, path, headers, args.requests) for _ in rounds]
         )
         for name, app in apps.items():
-            cpu = [await cpu_per_request(app, path, args.requests) - floor for _ in rounds]
+            cpu = [await cpu_per_request(app, path, headers, args.requests) - floor for _ in rounds]
             print(
                 f"{kind:14} {name:22} {statistics.median(cpu):6.2f} us/request over the bare app"
                 f"   ({args.rounds} rounds: " + ", ".join(f"{c:.2f}" for c in cpu) + ")",
@@ -140,7 +153,12 @@ def main() -> None:
     stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
     logging.config.dictConfig(log_config("info"))
     sys.stderr = stderr
-    asyncio.run(measure(args))
+    with Scratch("sqlite", "boxoffice_ops_cost") as scratch:
+        engine = make_engine(scratch.url)
+        upgrade(engine)
+        public_limit = SharedBudget(engine, name="public", window_seconds=3600)
+        asyncio.run(measure(args, public_limit))
+        engine.dispose()
 
 
 if __name__ == "__main__":
