@@ -27,7 +27,6 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.server.db.transactions import single_read
 from boxoffice.server.errors import AppError, Unauthenticated
 from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
@@ -87,8 +86,7 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
     key, prefix = found_key
     # One statement, no transaction around it: the key is looked up afresh on every request
     # (a revoked key fails on the very next one) at the cost of a single round trip.
-    with single_read(engine) as conn:
-        found = repository.get_active_key_hash(conn, client_name=client_name, prefix=prefix)
+    found = repository.find_active_key(engine, client_name=client_name, prefix=prefix)
     if found is None or not verify_key(key, found.key_hash):
         raise Unauthenticated()
     tenant = Tenant(id=found.tenant_id, name=client_name, timezone=_zone(found.timezone))

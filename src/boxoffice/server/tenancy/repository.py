@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from boxoffice.server.db.scoping import cross_tenant, scoped_select, scoped_update
+from boxoffice.server.db.transactions import DriverRead
 from boxoffice.server.tenancy.tables import api_keys, clients
 
 
@@ -59,27 +60,38 @@ def insert_key(
     )
 
 
-# Built once: every API request runs it (db/scoping.py, per_tenant, says what that saves).
-_ACTIVE_KEY = cross_tenant(
-    select(
-        api_keys.c.key_hash,
-        clients.c.id,
-        clients.c.timezone,
-        api_keys.c.rate_limit_per_minute,
+# Built once: every API request runs it (db/scoping.py, per_tenant, says what that saves),
+# straight on the driver (DriverRead): its columns are text and integers.
+_ACTIVE_KEY = DriverRead(
+    cross_tenant(
+        select(
+            api_keys.c.key_hash,
+            clients.c.id,
+            clients.c.timezone,
+            api_keys.c.rate_limit_per_minute,
+        )
+        .join(clients, clients.c.id == api_keys.c.tenant_id)
+        .where(
+            api_keys.c.prefix == bindparam("p_prefix"),
+            clients.c.name == bindparam("p_client"),
+            api_keys.c.revoked_at.is_(None),
+        ),
+        "authentication: finds which client a key belongs to",
     )
-    .join(clients, clients.c.id == api_keys.c.tenant_id)
-    .where(
-        api_keys.c.prefix == bindparam("p_prefix"),
-        clients.c.name == bindparam("p_client"),
-        api_keys.c.revoked_at.is_(None),
-    ),
-    "authentication: finds which client a key belongs to",
 )
 
 
 def get_active_key_hash(conn: Connection, *, client_name: str, prefix: str) -> ActiveKey | None:
     """The stored hash, client and rate limit of a live key of this client, if any."""
-    row = conn.execute(_ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name}).first()
+    params = {"p_prefix": prefix, "p_client": client_name}
+    row = conn.execute(_ACTIVE_KEY.statement, params).first()
+    return None if row is None else ActiveKey(*row)
+
+
+def find_active_key(engine: Engine, *, client_name: str, prefix: str) -> ActiveKey | None:
+    """get_active_key_hash as ONE statement outside any transaction, on a connection of its
+    own: the key check of every API request (looked up afresh each time)."""
+    row = _ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
     return None if row is None else ActiveKey(*row)
 
 
