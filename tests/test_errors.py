@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from boxoffice.server import errors
 from boxoffice.server.errors import AppError, Conflict, NotFound
-from boxoffice.server.openapi import build_openapi
 from boxoffice.server.public.errors import PublicNotFound
 
 
@@ -39,7 +38,7 @@ def test_documented_responses_combine_and_name_their_code() -> None:
 
 def test_every_documented_error_of_the_api_comes_from_the_vocabulary(app: FastAPI) -> None:
     vocabulary = _vocabulary()
-    document = build_openapi(app)
+    document = app.openapi()
     assert document["components"]["schemas"]["Error"] == errors.ERROR_SCHEMA
     seen = 0
     for path, item in document["paths"].items():

@@ -4,11 +4,14 @@
 when the committed file and the code drift apart.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import RouteContext
+from starlette.routing import BaseRoute
 
 from boxoffice.server.errors import (
     ERROR_SCHEMA,
@@ -33,15 +36,16 @@ _PUBLIC_ERRORS = (
 )
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document plus what the middleware does: authentication and common errors."""
+def build_openapi(app: FastAPI, routes: Sequence[BaseRoute | RouteContext]) -> dict[str, Any]:
+    """FastAPI's document of the app's `routes` (app.py: documented_routes) plus what the
+    middleware does: authentication and common errors. The app's `openapi()` calls it."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=app.routes,
+        routes=routes,
     )
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
@@ -92,6 +96,4 @@ def _add_form_bodies(operation: dict[str, Any]) -> None:
 
 
 def render_openapi(app: FastAPI) -> bytes:
-    return (
-        orjson.dumps(build_openapi(app), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-    )
+    return orjson.dumps(app.openapi(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
