@@ -34,7 +34,12 @@ from boxoffice.server.tenancy import repository
 from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
-from boxoffice.server.threadpool import reset_route_prelude, run_in_thread, set_route_prelude
+from boxoffice.server.threadpool import (
+    reads_request,
+    reset_route_prelude,
+    run_in_thread,
+    set_route_prelude,
+)
 
 # Run after a key is verified, in the same worker thread (ops: the key's rate limit): the
 # headers it returns go on the response; an AppError it raises (a 429) answers instead.
@@ -214,6 +219,7 @@ class AuthenticationMiddleware:
             reset_route_prelude(token)
 
 
+@reads_request
 async def current_tenant(request: Request) -> Tenant:
     """FastAPI dependency: the client whose key authenticated this request (async: it only
     reads the scope, so it runs in the event loop instead of a thread-pool hop).
