@@ -154,11 +154,19 @@ def list_payment_methods(conn: Connection, *, tenant_id: int) -> list[RowMapping
     return all_rows(conn, payment_methods, tenant_id=tenant_id, order_by=order)
 
 
+@per_tenant
+def _payment_method(tenant_id: int) -> Select[Any]:
+    return scoped_select(payment_methods, tenant_id=tenant_id).where(
+        payment_methods.c.payment_method_id == bindparam("p_method")
+    )
+
+
 def get_payment_method(
     conn: Connection, *, tenant_id: int, payment_method_id: int
 ) -> RowMapping | None:
-    where = payment_methods.c.payment_method_id == payment_method_id
-    return first_row(conn, payment_methods, where, tenant_id=tenant_id)
+    """A payment method by id (every checkout reads one: its statement is kept)."""
+    found = conn.execute(_payment_method(tenant_id), {"p_method": payment_method_id})
+    return found.mappings().first()
 
 
 @per_tenant

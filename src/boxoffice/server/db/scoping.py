@@ -32,6 +32,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    bindparam,
     delete,
     insert,
     select,
@@ -151,8 +152,18 @@ def rows_by(
     """{key: row} of the client's rows of `key`'s table whose `key` is one of `keys`."""
     if not keys:
         return {}
-    stmt = scoped_select(_table_of(key), tenant_id=tenant_id).where(key.in_(list(keys)))
-    return {row[key.name]: row for row in conn.execute(stmt).mappings()}
+    stmt = _rows_by(_table_of(key), key.name, tenant_id)
+    return {row[key.name]: row for row in conn.execute(stmt, {"p_keys": list(keys)}).mappings()}
+
+
+@lru_cache(maxsize=PER_TENANT_STATEMENTS * 8)
+def _rows_by(table: Table, key_name: str, tenant_id: int) -> Select[Any]:
+    """`rows_by`'s statement, kept per (table, key, client) as `per_tenant` keeps its own
+    (its keys an expanding bind parameter): the hot path looks up prices by id."""
+    key = table.c[key_name]
+    return scoped_select(table, tenant_id=tenant_id).where(
+        key.in_(bindparam("p_keys", expanding=True))
+    )
 
 
 def rows_grouped_by(

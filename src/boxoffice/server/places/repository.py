@@ -340,21 +340,30 @@ def list_live_claims(
     return [(key, rank_id) for key, rank_id in conn.execute(stmt)]
 
 
-def _claimed_keys(
-    conn: Connection, tenant_id: int, event_id: int, *where: ColumnElement[bool]
-) -> frozenset[str]:
-    """The place keys of the event's claims that match the conditions.
+def _claimed_keys(tenant_id: int, *where: ColumnElement[bool]) -> Select[Any]:
+    """SELECT the place keys of the claims that match the conditions, as one text.
 
-    Read as one text, the keys joined by commas in the database (`string_agg` on
-    PostgreSQL, `group_concat` on SQLite; keys are `s<id>` or `u<rank>:<unit>`, never a
-    comma): a sold-out 2,000-seat hall's keys cost the server 0.2-0.4 ms of CPU this way
-    against 1.2 ms as 2,000 rows (docs/benchmarks.md, "Where a request's time goes")."""
+    The keys are joined by commas in the database (`string_agg` on PostgreSQL,
+    `group_concat` on SQLite; keys are `s<id>` or `u<rank>:<unit>`, never a comma): a
+    sold-out 2,000-seat hall's keys cost the server 0.2-0.4 ms of CPU this way against
+    1.2 ms as 2,000 rows (docs/benchmarks.md, "Where a request's time goes")."""
     keys = func.aggregate_strings(place_claims.c.place_key, ",")
-    stmt = scoped_select(place_claims, keys, tenant_id=tenant_id).where(
-        place_claims.c.event_id == event_id, *where
-    )
-    joined = conn.execute(stmt).scalar()
+    return scoped_select(place_claims, keys, tenant_id=tenant_id).where(*where)
+
+
+def _read_keys(conn: Connection, stmt: Select[Any], values: Mapping[str, Any]) -> frozenset[str]:
+    joined = conn.execute(stmt, values).scalar()
     return frozenset(joined.split(",")) if joined else frozenset()
+
+
+@per_tenant
+def _claimed_among(tenant_id: int) -> Select[Any]:
+    """`list_claimed_among`'s statement (every unreserved hold probes with it): kept."""
+    return _claimed_keys(
+        tenant_id,
+        place_claims.c.event_id == bindparam("p_event"),
+        place_claims.c.place_key.in_(bindparam("p_keys", expanding=True)),
+    )
 
 
 def list_claimed_among(
@@ -364,8 +373,8 @@ def list_claimed_among(
     unique key per place, whatever the event's other claims."""
     if not place_keys:
         return frozenset()
-    among = place_claims.c.place_key.in_(sorted(place_keys))
-    return _claimed_keys(conn, tenant_id, event_id, among)
+    values = {"p_event": event_id, "p_keys": sorted(place_keys)}
+    return _read_keys(conn, _claimed_among(tenant_id), values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +423,8 @@ def list_claimed_place_keys(
 ) -> frozenset[str]:
     """The keys starting with the prefix that are claimed (sold or held, expired or not)."""
     of_prefix = place_claims.c.place_key.startswith(place_key_prefix, autoescape=True)
-    return _claimed_keys(conn, tenant_id, event_id, of_prefix)
+    stmt = _claimed_keys(tenant_id, place_claims.c.event_id == event_id, of_prefix)
+    return _read_keys(conn, stmt, {})
 
 
 @per_tenant
