@@ -142,6 +142,10 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def _is_json(request: Request) -> bool:
+    return _media_type(request.headers.get("content-type")) == "application/json"
+
+
 def _looks_like_json(raw: bytes) -> bool:
     start = raw.lstrip()[:1]
     return start in (b"{", b"[") or raw.strip() == b"null"
@@ -344,7 +348,11 @@ class LenientRoute(APIRoute):
                     problem = f"The {field} query parameter is not allowed here."
                     raise InvalidInput.field(field, problem)
                 return await handler(request)
-            body = normalise_body(await _read_body(request), shape, query)
+            sent = await _read_body(request)
+            body = normalise_body(sent, shape, query)
+            if body is sent and not query and (sent is None or _is_json(request)):
+                # JSON as the route reads it already (most requests): no copy of the request.
+                return await handler(request)
             raw = b"" if body is None else orjson.dumps(body)
             headers = [
                 (name, value)
