@@ -16,6 +16,7 @@ CREATED_BY_NORMAL_USE = [
     "boxoffice.db",
     "boxoffice.db-wal",
     "boxoffice.db-shm",
+    "boxoffice.db.writers",
     "walk.db",
     "walk.db-journal",
     "boxoffice-sync.db",

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Engine, Select, text
 from sqlalchemy.exc import DBAPIError
 
-from boxoffice.server.db.engine import is_sqlite
+from boxoffice.server.db.engine import is_sqlite, writer_turn
 from boxoffice.server.values.clock import now_micros
 
 # Advisory lock key of the write barrier on PostgreSQL ("boxo").
@@ -66,7 +66,7 @@ _PG_BARRIER_THEN_NOW = text(
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Tx]:
     """Open a write transaction behind the barrier; commit on success, roll back on error."""
-    with engine.connect() as raw:
+    with engine.connect() as raw, writer_turn(engine):
         conn = raw.execution_options(write=True)
         with conn.begin():
             if is_sqlite(engine):
@@ -170,9 +170,11 @@ def open_export_snapshot(engine: Engine) -> Snapshot:
     conn = engine.connect().execution_options(manual_transaction=True, isolation_level="AUTOCOMMIT")
     try:
         if is_sqlite(engine):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            watermark = now_micros()
-            conn.exec_driver_sql("COMMIT")
+            # In turn with the writers (engine.py): never starved by writers back to back.
+            with writer_turn(engine):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                watermark = now_micros()
+                conn.exec_driver_sql("COMMIT")
             conn.exec_driver_sql("BEGIN")
             # The snapshot of a deferred SQLite transaction starts at its first read.
             conn.exec_driver_sql("SELECT 1 FROM clients LIMIT 1").all()

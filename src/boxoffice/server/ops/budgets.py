@@ -15,7 +15,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from boxoffice.server.db.engine import is_sqlite
+from boxoffice.server.db.engine import is_sqlite, writer_turn
 from boxoffice.server.ops import repository
 from boxoffice.server.values.clock import Clock, now_micros
 
@@ -198,7 +198,7 @@ class SharedBudget:
                 yield raw.execution_options(isolation_level="AUTOCOMMIT", manual_transaction=True)
                 return
             conn = raw.execution_options(write=True)
-            with conn.begin():
+            with writer_turn(self.engine), conn.begin():
                 yield conn
 
     def _lease(self, identity: str, limit: int, start: int) -> tuple[int, int]:
