@@ -408,9 +408,11 @@ class _ApiRouter(APIRouter):
         return super().matches(scope)
 
 
-def api_router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose routes read lenient input; every API router is made with it."""
-    return _ApiRouter(route_class=LenientRoute, **kwargs)
+def api_router(*, route_class: type[APIRoute] = LenientRoute, **kwargs: Any) -> APIRouter:
+    """An APIRouter that rules itself out for a path none of its routes can end with, its
+    routes reading lenient input; every API router is made with it, and the shop's (whose
+    routes read forms: its own `route_class`)."""
+    return _ApiRouter(route_class=route_class, **kwargs)
 
 
 # --- Trailing slashes ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from boxoffice.server.config import Settings
 from boxoffice.server.db.transactions import read_transaction, write_transaction
 from boxoffice.server.deps import AppEngine, AppSettings
 from boxoffice.server.errors import Conflict, InvalidInput
+from boxoffice.server.lenient import api_router
 from boxoffice.server.public.order_schemas import OrderCreateInput
 from boxoffice.server.public.tenancy import PublicTenant
 from boxoffice.server.public.urls import origin, public_base
@@ -45,7 +46,7 @@ from boxoffice.server.shop.seatmap import draw
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.clock import now_micros
 
-router = APIRouter(route_class=ShopRoute, include_in_schema=False)
+router = api_router(route_class=ShopRoute, include_in_schema=False)
 SHOP = "/{client_name}/shop"
 
 EventId = Annotated[str, Path(max_length=20)]
