@@ -17,14 +17,14 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, TextClause, event
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.migrate import upgrade
 from boxoffice.server.db.scoping import CROSS_TENANT, unscoped_tables
-from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.db.transactions import READ_ONLY, write_transaction
 from boxoffice.server.tenancy.service import Tenant, create_tenant
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -62,13 +62,34 @@ def _check_tenant_scope(
     Statements that tests write themselves (to read what was stored, or to make a cart
     expire) are test scaffolding, not queries of the product, and are left alone.
     """
-    if execution_options.get(CROSS_TENANT) or _issued_by_a_test():
+    if _issued_by_a_test():
+        return
+    # read_transaction reads without a transaction on PostgreSQL: a write or a row lock
+    # there would commit or end at once.
+    if execution_options.get(READ_ONLY) and not _plain_read(clauseelement):
+        message = f"a write or row lock in read_transaction: {clauseelement}"
+        _unscoped.append(message)
+        raise UnscopedQuery(message)
+    if execution_options.get(CROSS_TENANT):
         return
     tables = unscoped_tables(clauseelement)
     if tables:
         message = f"no tenant filter on {', '.join(sorted(tables))} in: {clauseelement}"
         _unscoped.append(message)
         raise UnscopedQuery(message)
+
+
+def _plain_read(statement: object) -> bool:
+    """A SELECT (or a UNION of them, or SELECT text) without a row lock."""
+    if isinstance(statement, Select):
+        return statement._for_update_arg is None
+    if isinstance(statement, CompoundSelect):
+        return all(_plain_read(part) for part in statement.selects)
+    return (
+        isinstance(statement, TextClause)
+        and statement.text.lstrip().upper().startswith(("SELECT", "WITH"))
+        and " FOR UPDATE" not in statement.text.upper()
+    )
 
 
 def _issued_by_a_test() -> bool:

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, bindparam, func, insert, literal_column, select
+from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.server.db.engine import make_engine, writer_turn
-from boxoffice.server.db.transactions import DriverRead, write_transaction
+from boxoffice.server.db.transactions import DriverRead, read_transaction, write_transaction
 from boxoffice.server.tenancy.tables import clients
 from tests.conftest import new_client
 
@@ -65,6 +65,36 @@ def test_a_failed_driver_read_raises_sqlalchemys_error_and_leaves_a_sound_pool(
     _insert_then_fail(engine, name + "-half")
     assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
     assert _CLIENT_NAMED.first(engine, {"name": name}) is not None
+
+
+def test_reads_run_without_a_transaction_on_postgresql_and_leave_writes_transactional(
+    engine: Engine,
+) -> None:
+    """read_transaction: autocommit on PostgreSQL (no BEGIN, no COMMIT: under READ COMMITTED
+    every statement reads its own snapshot anyway), a transaction on SQLite (one snapshot
+    for all its reads); either way the connection goes back to the pool writing in
+    transactions again: a write that fails halfway leaves nothing."""
+    name = new_client(engine).tenant.name
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with read_transaction(engine) as conn:
+            driver = conn.connection.driver_connection
+            if engine.dialect.name == "postgresql":
+                assert driver.autocommit is True  # type: ignore[union-attr]
+            else:
+                assert conn.in_transaction()
+            assert conn.execute(select(clients.c.name).where(clients.c.name == name)).scalar()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    begun = ["BEGIN"] if engine.dialect.name == "sqlite" else []
+    assert statements == [*begun, "SELECT"]
+    _insert_then_fail(engine, name + "-half")
+    assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
 
 
 def _sqlite_file_engine(tmp_path: Path) -> Engine:

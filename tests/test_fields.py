@@ -13,7 +13,6 @@ from boxoffice.server.customers.resources import USER
 from boxoffice.server.customers.schemas import COLUMNS, CustomerCreate, CustomerUpdate
 from boxoffice.server.customers.service import PERSONAL_COLUMNS
 from boxoffice.server.customers.tables import customers
-from boxoffice.server.db.transactions import read_transaction
 from boxoffice.server.exports import repository
 from boxoffice.server.exports.json_sql import Part, Raw, Value, json_sql
 from boxoffice.server.fields import (
@@ -209,7 +208,8 @@ def test_the_database_renders_any_field_table_as_python_does(engine: Engine, zon
         "orders",
         {"lines": lines(False), "removed": lines(True), "constant": [Raw('["a%s\'"]')]},
     )
-    with read_transaction(engine) as conn:
+    # A transaction: the zone is the transaction's (as in an export's snapshot).
+    with engine.begin() as conn:
         assert repository.use_zone(conn, tz)
         stmt = (
             select(literal_column(sql), *[orders.c[c] for c in PROBE.columns])
