@@ -71,18 +71,24 @@ def _claims_made_at(database_url: str, revision: str) -> Engine:
     return engine
 
 
-def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) -> None:
-    engine = _claims_made_at(database_url, BEFORE_COUNTS)
+def _rows_after_upgrade(
+    database_url: str, revision: str, columns_from: str
+) -> list[tuple[int, ...]]:
+    """`SELECT columns_from` (its first three columns the order) after `_claims_made_at`."""
+    engine = _claims_made_at(database_url, revision)
+    order = ", ".join(columns_from.split(", ")[:3])
     with engine.connect() as conn:
-        counts = conn.execute(
-            text(
-                "SELECT tenant_id, event_id, rank_id, sold FROM place_counts"
-                " ORDER BY tenant_id, event_id, rank_id"
-            )
-        ).all()
+        rows = conn.execute(text(f"SELECT {columns_from} ORDER BY {order}")).all()
     engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) -> None:
+    counts = _rows_after_upgrade(
+        database_url, BEFORE_COUNTS, "tenant_id, event_id, rank_id, sold FROM place_counts"
+    )
     # Sales only: holds and the unpaid reservation's place expire, and are counted live.
-    assert [tuple(row) for row in counts] == [
+    assert counts == [
         (1, 10, 1, 20),
         (1, 10, 2, 20),
         (1, 11, 3, 7),
@@ -93,17 +99,13 @@ def test_the_counts_are_filled_from_the_sales_already_made(database_url: str) ->
 
 
 def test_the_sold_seats_are_filled_from_the_seats_already_sold(database_url: str) -> None:
-    engine = _claims_made_at(database_url, BEFORE_SOLD_SEATS)
-    with engine.connect() as conn:
-        kept = conn.execute(
-            text(
-                "SELECT tenant_id, event_id, seat_block, sold_bits FROM place_sold_seats"
-                " ORDER BY tenant_id, event_id, seat_block"
-            )
-        ).all()
-    engine.dispose()
+    kept = _rows_after_upgrade(
+        database_url,
+        BEFORE_SOLD_SEATS,
+        "tenant_id, event_id, seat_block, sold_bits FROM place_sold_seats",
+    )
     # Seats 1-40 of event 10 sold, in block 0 (seats 0-62): bits 1-40. Units (event 11),
     # the live and the expired hold (s50, s51) are not sold seats.
     sold = sum(1 << n for n in range(1, 41))
-    assert [tuple(row) for row in kept] == [(1, 10, 0, sold), (2, 10, 0, sold)]
+    assert kept == [(1, 10, 0, sold), (2, 10, 0, sold)]
     assert seat_block(40) == (0, 1 << 40)

@@ -1,7 +1,15 @@
 """The place claims (one row per place held by a cart or sold in a live order) and the
 counts kept of them."""
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from boxoffice.server.db.columns import (
     id_and_tenant_columns,
@@ -30,19 +38,26 @@ place_claims = Table(
     Index("ix_place_claims_expiry", "tenant_id", "event_id", "expires_at"),
 )
 
+
+def _kept_per_event(name: str, key: str, figure: str, kind: type[Integer]) -> Table:
+    """A table of what is kept of an event's sales: one row per (client, event, `key`)
+    holding the integer `figure` (0 until changed)."""
+    return Table(
+        name,
+        metadata,
+        *id_and_tenant_columns(),
+        int_column("event_id"),
+        int_column(key),
+        Column(figure, kind, nullable=False, server_default="0"),
+        UniqueConstraint("tenant_id", "event_id", key),
+    )
+
+
 # How many claims without expiry (sales) each event has per rank, changed in the
 # transaction that changes the claims: what availability reads instead of counting the
 # claims. Claims that expire are counted live (ix_place_claims_expiry), so an expired hold
 # is invisible the moment it expires (docs/development.md, "Places").
-place_counts = Table(
-    "place_counts",
-    metadata,
-    *id_and_tenant_columns(),
-    int_column("event_id"),
-    int_column("rank_id"),
-    Column("sold", Integer, nullable=False, server_default="0"),
-    UniqueConstraint("tenant_id", "event_id", "rank_id"),
-)
+place_counts = _kept_per_event("place_counts", "rank_id", "sold", Integer)
 
 # Which seats each reserved event has sold (claims without expiry of "s<seat id>" keys),
 # changed in the transaction that changes the claims, as place_counts is: what the seat
@@ -51,12 +66,4 @@ place_counts = Table(
 # positive 64-bit integer on both databases); a block of a hall of consecutive seat ids
 # covers 63 of its seats, so a 2,000-seat hall has at most 33 rows. Claims that expire are
 # read live, as for the counts (docs/development.md, "Places").
-place_sold_seats = Table(
-    "place_sold_seats",
-    metadata,
-    *id_and_tenant_columns(),
-    int_column("event_id"),
-    int_column("seat_block"),
-    Column("sold_bits", BigInteger, nullable=False, server_default="0"),
-    UniqueConstraint("tenant_id", "event_id", "seat_block"),
-)
+place_sold_seats = _kept_per_event("place_sold_seats", "seat_block", "sold_bits", BigInteger)
