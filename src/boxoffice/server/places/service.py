@@ -114,7 +114,8 @@ class EventPlaces(EventCounts):
     def free_rows(self, rank_id: int) -> Iterator[list[HallSeat]]:
         """The rank's free seats row by row, the rows in plan order (front to back), each
         by seat number; made as they are asked for, so that a picker that stops at the
-        first row it can use looks at no seat behind it."""
+        first row it can use builds no list behind it (whether each seat is taken is
+        decided once for the whole hall, `taken_seats`: a bit test a seat)."""
         if rank_id not in self.price_ranks:
             return
         seats, taken, blocked = self.hall.hall.seats, self.taken_seats(), self.blocked_seat_ids
