@@ -45,18 +45,20 @@ class HallPlaces:
     """A hall's seats with what is made of them once: `keys[i]` is the place key of
     `hall.seats[i]`, `bits[i]` its (block, bit mask) among the kept sold seats
     (`repository.seat_block`); `rows` are the hall's rows in plan order, each as the
-    positions of its seats in `hall.seats`. Compared by identity, and weakly referable:
-    what is made of it per hall (the seat plan's JSON pieces, places/resources.py) is kept
-    beside it for as long as it is cached."""
+    positions of its seats in `hall.seats` (`position`: a seat id's). Compared by
+    identity, and weakly referable: what is made of it per hall (the seat plan's JSON
+    pieces, places/resources.py) is kept beside it for as long as it is cached."""
 
     hall: Hall
     keys: tuple[str, ...] = field(init=False)
     bits: tuple[tuple[int, int], ...] = field(init=False)
     rows: tuple[tuple[int, ...], ...] = field(init=False)
+    position: dict[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
         seats = self.hall.seats
         position = {s.id: i for i, s in enumerate(seats)}
+        object.__setattr__(self, "position", position)
         object.__setattr__(self, "keys", tuple(seat_key(s.id) for s in seats))
         object.__setattr__(self, "bits", tuple(seat_block(s.id) for s in seats))
         object.__setattr__(

@@ -96,9 +96,8 @@ class EventPlaces(EventCounts):
         return seat.rank_id in self.price_ranks and seat.id not in self.blocked_seat_ids
 
     def seat_is_free(self, seat: HallSeat) -> bool:
-        block, mask = repository.seat_block(seat.id)
-        taken = seat_key(seat.id) in self.claimed_keys or self.sold_blocks.get(block, 0) & mask
-        return self.seat_is_sellable(seat) and not taken
+        """A seat of the hall that is sellable and not claimed live."""
+        return self.seat_is_sellable(seat) and not self.taken_seats()[self.hall.position[seat.id]]
 
     def free_seats(self, rank_id: int) -> list[HallSeat]:
         """The rank's free seats, in plan order."""
