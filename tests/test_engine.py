@@ -7,11 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from boxoffice.server.db.engine import make_engine, writer_turn
-from boxoffice.server.db.transactions import DriverRead, read_transaction, write_transaction
+from boxoffice.server.db.transactions import (
+    WRITE_BARRIER_KEY,
+    DriverRead,
+    read_transaction,
+    write_transaction,
+)
 from boxoffice.server.tenancy.tables import clients
 from tests.conftest import new_client
 
@@ -95,6 +100,42 @@ def test_reads_run_without_a_transaction_on_postgresql_and_leave_writes_transact
     assert statements == [*begun, "SELECT"]
     _insert_then_fail(engine, name + "-half")
     assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
+
+
+def test_a_postgresql_write_begins_behind_the_barrier_in_one_round_trip(
+    database_url: str,
+) -> None:
+    """write_transaction sends BEGIN and the barrier's SELECT together (pipeline mode): the
+    transaction is open with the barrier held in shared mode until commit; a barrier that
+    cannot be passed (an export holds it, the wait times out) raises SQLAlchemy's error
+    like any statement, and the connection goes back to the pool writing in transactions."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the barrier is PostgreSQL's advisory lock")
+    pool = make_engine(database_url + "?options=-c%20lock_timeout%3D200", pool_size=1)
+    try:
+        with write_transaction(pool) as tx:
+            shared = tx.conn.execute(
+                select(func.count())
+                .select_from(text("pg_locks"))
+                .where(
+                    text("locktype = 'advisory' AND mode = 'ShareLock'"),
+                    text("pid = pg_backend_pid() AND objid = :k").bindparams(k=WRITE_BARRIER_KEY),
+                )
+            ).scalar_one()
+            assert shared == 1
+            assert tx.conn.exec_driver_sql("SELECT now() = statement_timestamp()").scalar() is False
+        with pool.connect() as export:
+            export.execute(text("SELECT pg_advisory_lock(:k)"), {"k": WRITE_BARRIER_KEY})
+            with pytest.raises(OperationalError, match="lock timeout"), write_transaction(pool):
+                pass
+            export.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": WRITE_BARRIER_KEY})
+            export.commit()
+        name = new_client(pool).tenant.name
+        _insert_then_fail(pool, name + "-half")
+        assert _CLIENT_NAMED.first(pool, {"name": name + "-half"}) is None
+        assert _CLIENT_NAMED.first(pool, {"name": name}) is not None
+    finally:
+        pool.dispose()
 
 
 def _sqlite_file_engine(tmp_path: Path) -> Engine:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, Select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from boxoffice.server.db.engine import is_sqlite, writer_turn
 from boxoffice.server.values.clock import now_micros
@@ -57,9 +57,9 @@ def _clock(conn: Connection) -> int:
 # The barrier and then the clock, in one round trip: the outer projection is computed for
 # the row the subquery returns, so clock_timestamp() is read after the lock is granted (a
 # volatile function keeps the subquery from being flattened into the outer query).
-_PG_BARRIER_THEN_NOW = text(
+_PG_BARRIER_SQL = (
     "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
-    " FROM (SELECT pg_advisory_xact_lock_shared(:k) AS barrier) AS passed"
+    " FROM (SELECT pg_advisory_xact_lock_shared(%s) AS barrier) AS passed"
 )
 
 
@@ -69,11 +69,49 @@ def write_transaction(engine: Engine) -> Iterator[Tx]:
     with engine.connect() as raw, writer_turn(engine):
         conn = raw.execution_options(write=True)
         with conn.begin():
-            if is_sqlite(engine):
-                now = now_micros()  # BEGIN IMMEDIATE has taken the write lock
-            else:
-                now = int(conn.execute(_PG_BARRIER_THEN_NOW, {"k": WRITE_BARRIER_KEY}).scalar_one())
+            # SQLite: BEGIN IMMEDIATE has taken the write lock already.
+            now = now_micros() if is_sqlite(engine) else _pg_begin(conn)
             yield Tx(conn=conn, now=now)
+
+
+def _pg_begin(conn: Connection) -> int:
+    """Open the transaction, pass the barrier and read the clock, in ONE round trip: the
+    driver's BEGIN and the barrier's SELECT sent together (psycopg's pipeline mode; else
+    BEGIN waits for its answer before the SELECT is sent). On the driver's cursor: the
+    result is read after the pipeline's sync, which SQLAlchemy's result would not wait for."""
+    pooled = conn.connection
+    driver: Any = pooled.dbapi_connection
+    try:
+        cursor = driver.cursor()
+        try:
+            with driver.pipeline():
+                cursor.execute(_PG_BARRIER_SQL, (WRITE_BARRIER_KEY,))
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(
+            exc, pooled, conn.dialect, _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
+        ) from exc
+
+
+def _driver_error(
+    exc: Any, pooled: Any, dialect: Dialect, sql: str, arguments: Any
+) -> StatementError:
+    """A driver's error as SQLAlchemy raises it (so that the app's handlers treat it
+    alike), the connection invalidated when the error says it was lost."""
+    invalidated = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
+    if invalidated:
+        pooled.invalidate(exc)
+    error: StatementError = DBAPIError.instance(
+        sql,
+        arguments,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
+    return error
 
 
 @dataclass(slots=True)
@@ -128,17 +166,7 @@ class DriverRead:
                 if autocommit:
                     _reset_isolation(pooled, dialect)
         except dialect.loaded_dbapi.Error as exc:
-            invalidated = dialect.is_disconnect(exc, driver, None)
-            if invalidated:
-                pooled.invalidate(exc)
-            raise DBAPIError.instance(
-                sql,
-                arguments,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from exc
+            raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
         finally:
             pooled.close()
         return None if row is None else tuple(row)
