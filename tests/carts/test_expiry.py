@@ -1,5 +1,7 @@
 """Hold expiry: timeOut moves on every change; an expired cart is 410 and frees its places."""
 
+from itertools import groupby
+
 from sqlalchemy import Engine, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
@@ -8,6 +10,7 @@ from boxoffice.server.places.tables import place_claims
 from tests.builders import PARKET, RESERVED, UNRESERVED, Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
 from tests.conftest import Client
+from tests.places.test_counts_cost import recorded
 
 FIFTEEN_MINUTES = 15 * 60 * 1_000_000
 
@@ -130,3 +133,42 @@ def test_an_expired_cart_can_still_be_deleted(
     assert shop.delete(f"/cart/{cart}").status_code == 204
     assert claims_of(engine, client.tenant.id) == []
     assert shop.get(f"/cart/{cart}").status_code == 404
+
+
+def test_best_available_takes_the_seats_of_expired_holds_deleting_them_under_the_lock(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    """A reserved event's best seats, held by a cart that expired, go to the next buyer's
+    best-available hold; the expired claims are deleted by that hold's first read of the
+    locked event: on PostgreSQL in the read's own statement (every round trip made under
+    the event's lock holds up its other buyers), so that the hold runs three statements
+    after the lock, the read, the items and the claims, before its commit."""
+    line = [{"priceId": "STD", "rankId": 1, "numberOfTickets": 2}]
+    first = shop.new_cart()
+    assert shop.add(first, line).status_code == 200
+    best = sorted(c["place_key"] for c in claims_of(engine, client.tenant.id))
+    expire(engine, first)
+    second = shop.new_cart()
+    with recorded(engine) as statements:
+        taken = shop.add(second, line)
+    assert taken.status_code == 200, taken.text
+    claims = claims_of(engine, client.tenant.id)
+    assert sorted(c["place_key"] for c in claims) == best
+    assert {c["cart_item_id"] for c in claims} == {i["itemId"] for i in taken.json()["cartItems"]}
+    sql = [text.lstrip().split(None, 3) for text, _params in statements]
+    lock = next(i for i, words in enumerate(sql) if "events.tenant_id," in words)
+    # (SQLite inserts the items a row at a time: one statement, run once a row.)
+    after_lock = [k for k, _runs in groupby(" ".join(words[:3]) for words in sql[lock + 1 :])]
+    if engine.dialect.name == "postgresql":
+        assert after_lock == [
+            "WITH expired_claims AS",
+            "INSERT INTO cart_items",
+            "INSERT INTO place_claims",
+        ]
+    else:
+        assert after_lock == [
+            "DELETE FROM place_claims",
+            "SELECT place_sold_seats.seat_block, place_sold_seats.sold_bits,",
+            "INSERT INTO cart_items",
+            "INSERT INTO place_claims",
+        ]

@@ -338,37 +338,53 @@ def add_items(
     # cached layouts (hall seats, sections, prices, blocks: places/layouts.py).
     events, version = catalog.lock_events(conn, tenant_id=tenant.id, event_ids=event_ids)
     for event_id in sorted(event_ids):
-        event = events[event_id]
-        if event["end_at"] <= tx.now:
+        if events[event_id]["end_at"] <= tx.now:
             raise Conflict(f"Event {event_id} has ended; its tickets are no longer on sale.")
-        places.expire_holds(conn, tenant_id=tenant.id, event_id=event_id, now=tx.now)
+    # Each event's expired holds are deleted by its first read below (`expire`), before any
+    # of its places is claimed: in the read's own statement on PostgreSQL, where every
+    # round trip made while the event is locked holds up its other buyers.
+    not_expired = set(event_ids)
+
+    def first_read(event_id: int) -> bool:
+        first = event_id in not_expired
+        not_expired.discard(event_id)
+        return first
 
     added: list[RowMapping] = []
     # Named seats first, so that a best-available pick in the same request cannot take them.
     for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
-        event = events[int(ticket_line.price["event_id"])]
-        if ticket_line.seat_id is None:
-            # Admission from the kept counts (the event is locked): a rank without enough
-            # places left is refused without reading the hall or the claims one by one.
+        event_id = int(ticket_line.price["event_id"])
+        event = events[event_id]
+        if ticket_line.seat_id is None and not catalog.is_reserved(event):
+            # An unreserved line: admission from the kept counts (the event is locked), a
+            # rank without enough places left refused without reading the claims one by
+            # one; then free units probed; when holes make that fail, or the hold loses a
+            # race, the places are read one by one below.
             counts = places.event_counts(
-                conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
+                conn,
+                tenant_id=tenant.id,
+                event=event,
+                now=tx.now,
+                catalog_version=version,
+                expire=first_read(event_id),
             )
             left = counts.available(int(ticket_line.price["rank_id"]))
             if left < ticket_line.count:
                 raise _not_enough(ticket_line, left)
-            # An unreserved line: free units probed without reading the event's claims
-            # (its expired holds are deleted above); when holes make that fail, or the hold
-            # loses a race, the places are read one by one below.
-            if not counts.reserved:
-                held_items = _hold_probed_units(
-                    conn, tenant, cart_id, counts, ticket_line, expires_at
-                )
-                if held_items is not None:
-                    added += held_items
-                    continue
+            held_items = _hold_probed_units(conn, tenant, cart_id, counts, ticket_line, expires_at)
+            if held_items is not None:
+                added += held_items
+                continue
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
+            # A reserved event's seats are read at a cost that does not grow with the seats
+            # sold (kept bits): its admission is the pick itself.
             available = places.event_places(
-                conn, tenant_id=tenant.id, event=event, now=tx.now, catalog_version=version
+                conn,
+                tenant_id=tenant.id,
+                event=event,
+                now=tx.now,
+                catalog_version=version,
+                expire=first_read(event_id),
             )
             held_items = _hold(
                 conn, tenant, cart_id, _pick(available, ticket_line, tenant), expires_at

@@ -108,7 +108,7 @@ class EventLayout:
 
     @property
     def reserved(self) -> bool:
-        return bool(self.event["seating"] == "reserved")
+        return is_reserved(self.event)
 
     def ranks(self) -> list[int]:
         """The ranks availability is reported for."""
@@ -122,6 +122,11 @@ class EventLayout:
         if self.reserved:
             return self.unblocked_seats.get(rank_id, 0) if rank_id in self.price_ranks else 0
         return max(0, self.capacities.get(rank_id, 0) - self.blocked_units.get(rank_id, 0))
+
+
+def is_reserved(event: RowMapping) -> bool:
+    """Whether an event sells seats of its hall (else places of a capacity)."""
+    return bool(event["seating"] == "reserved")
 
 
 def get_catalog_version(conn: Connection, *, tenant_id: int) -> int:
@@ -165,7 +170,7 @@ def load_event_layout(
     capacities: dict[int, int] = {}
     blocked_units: Counter[int] = Counter()
     blocked_seat_ids: set[int] = set()
-    if event["seating"] == "reserved":
+    if is_reserved(event):
         blocked_seat_ids = {b["hall_seat_id"] for b in blocks if b["hall_seat_id"] is not None}
         if hall is None:
             hall = load_hall(conn, tenant_id=tenant_id, hall_id=int(event["hall_id"]))

@@ -156,7 +156,7 @@ def event_layout(
     if version is None:
         version = catalog.get_catalog_version(conn, tenant_id=tenant_id)
     caches = _caches_of(conn)
-    reserved = event["seating"] == "reserved"
+    reserved = catalog.is_reserved(event)
     hall_id = int(event["hall_id"])
     hall = _hall_places(conn, caches.halls, tenant_id, hall_id, version) if reserved else NO_HALL
     # The event row's hall and seating are in the key: the row is read per request.

@@ -1,15 +1,17 @@
 """SQL for place claims. Every function takes a keyword-only tenant_id."""
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     CompoundSelect,
     Connection,
     Delete,
+    Executable,
     Insert,
     Select,
     Update,
@@ -260,11 +262,31 @@ def _live_claims_by_rank(tenant_id: int) -> CompoundSelect[Any]:
     return union_all(counted, expiring)
 
 
-def count_live_claims(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> Counter[int]:
+@per_tenant
+def _live_claims_by_rank_expiring(tenant_id: int) -> CompoundSelect[Any]:
+    return _live_claims_by_rank(tenant_id).add_cte(_expired_claims_cte(tenant_id))
+
+
+def count_live_claims(
+    conn: Connection, *, tenant_id: int, event_id: int, now: int, expire: bool = False
+) -> Counter[int]:
     """Live claims per rank: the sales counted in place_counts plus the claims that expire
-    after `now`, counted through ix_place_claims_expiry (only those rows are read)."""
+    after `now`, counted through ix_place_claims_expiry (only those rows are read). With
+    `expire`, the event's claims that have expired by `now` are deleted first
+    (`_expiring`)."""
     live: Counter[int] = Counter()
-    stmt = _live_claims_by_rank(tenant_id)
+    stmt = (
+        _expiring(
+            conn,
+            _live_claims_by_rank,
+            _live_claims_by_rank_expiring,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            now=now,
+        )
+        if expire
+        else _live_claims_by_rank(tenant_id)
+    )
     for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         live[int(rank_id)] += int(n)
     return live
@@ -402,15 +424,33 @@ def _taken_seats(tenant_id: int) -> CompoundSelect[Any]:
     return union_all(sold, expiring)
 
 
-def read_taken_seats(conn: Connection, *, tenant_id: int, event_id: int, now: int) -> TakenSeats:
+@per_tenant
+def _taken_seats_expiring(tenant_id: int) -> CompoundSelect[Any]:
+    return _taken_seats(tenant_id).add_cte(_expired_claims_cte(tenant_id))
+
+
+def read_taken_seats(
+    conn: Connection, *, tenant_id: int, event_id: int, now: int, expire: bool = False
+) -> TakenSeats:
     """What of a reserved event is claimed live at `now`, in one statement whose cost does
     not grow with the seats sold: the kept bits (a row per 63 seats of the hall at most)
-    and the claims that expire after `now` (through ix_place_claims_expiry)."""
+    and the claims that expire after `now` (through ix_place_claims_expiry). With `expire`,
+    the event's claims that have expired by `now` are deleted first (`_expiring`)."""
     blocks: dict[int, int] = {}
     keys: list[str] = []
-    for block, bits, key in conn.execute(
-        _taken_seats(tenant_id), {"p_event": event_id, "p_now": now}
-    ):
+    stmt = (
+        _expiring(
+            conn,
+            _taken_seats,
+            _taken_seats_expiring,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            now=now,
+        )
+        if expire
+        else _taken_seats(tenant_id)
+    )
+    for block, bits, key in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         if key is None:
             blocks[int(block)] = int(bits)
         else:
@@ -434,6 +474,36 @@ def _expired_claims(tenant_id: int) -> Delete:
         place_claims.c.expires_at.is_not(None),
         place_claims.c.expires_at <= bindparam("p_now"),
     )
+
+
+def _expired_claims_cte(tenant_id: int) -> CTE:
+    """`_expired_claims` as a WITH clause of a read (PostgreSQL): run once, to completion,
+    whether or not the read refers to it."""
+    return _expired_claims(tenant_id).returning(place_claims.c.id).cte("expired_claims")
+
+
+_Read = TypeVar("_Read", bound=Executable)
+
+
+def _expiring(
+    conn: Connection,
+    read: Callable[[int], _Read],
+    read_expiring: Callable[[int], _Read],
+    *,
+    tenant_id: int,
+    event_id: int,
+    now: int,
+) -> _Read:
+    """The statement of a read of an event's live claims that deletes the event's expired
+    claims first (a claimer's first read under the event's lock: its holds come after). On
+    PostgreSQL the DELETE is a WITH clause of the read (`read_expiring`: one round trip
+    less while the event's other buyers wait for its lock); the read's snapshot still
+    holds the rows deleted, and leaves them out as every live read does (`expires_at >
+    now`). On SQLite (in process) the DELETE runs just before `read`."""
+    if conn.dialect.name == "postgresql":
+        return read_expiring(tenant_id)
+    delete_expired_holds(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+    return read(tenant_id)
 
 
 def delete_expired_holds(

@@ -155,19 +155,24 @@ def event_places(
     event: RowMapping,
     now: int,
     catalog_version: int | None = None,
+    expire: bool = False,
 ) -> EventPlaces:
     """The event's places as of `now`: the catalog's layout with the hall's seats (cached by
     the catalog version, read when not given) and its live claims (sales and unexpired
     holds): for seat picking and the seat plan. A reserved event's sales are read as the
     kept bits of its sold seats (their cost does not grow with the seats sold); an
     unreserved event's claims are read one by one (the fallback of `probe_free_units`).
-    `event_counts` tells availability without reading the claims."""
+    `event_counts` tells availability without reading the claims. With `expire` the
+    event's expired holds are deleted first (a claimer's first read of the event, under its
+    lock: `expire_holds`, in the same statement on PostgreSQL)."""
     cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
     event_id = int(event["event_id"])
     if cached.layout.reserved:
         # Seat by seat: the kept sold seats and the claims that expire (a reserved event's
         # availability is its free seats).
-        taken = repository.read_taken_seats(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+        taken = repository.read_taken_seats(
+            conn, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
+        )
         return EventPlaces(
             **_layout_fields(cached.layout),  # type: ignore[arg-type]
             claimed_keys=taken.expiring_keys,
@@ -175,6 +180,8 @@ def event_places(
             hall=cached.hall,
             sold_blocks=taken.sold_blocks,
         )
+    if expire:
+        expire_holds(conn, tenant_id=tenant_id, event_id=event_id, now=now)
     claims = repository.list_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
     return EventPlaces(
         **_layout_fields(cached.layout),  # type: ignore[arg-type]
@@ -191,18 +198,22 @@ def event_counts(
     event: RowMapping,
     now: int,
     catalog_version: int | None = None,
+    expire: bool = False,
 ) -> EventCounts:
     """The event's availability as of `now`, without reading its claims one by one: the
     catalog's layout (cached by the catalog version, read when not given), the sales
     counted in place_counts, the live claims that expire (only those rows are read), and
     for a reserved event the live claims on its blocked seats (one probe a blocked seat),
     which are not of its sellable places. Its cost does not grow with the places sold
-    (docs/development.md, "Places")."""
+    (docs/development.md, "Places"). With `expire` the event's expired holds are deleted
+    first, as by `event_places`."""
     event_id = int(event["event_id"])
     layout = layouts.event_layout(
         conn, tenant_id=tenant_id, event=event, version=catalog_version
     ).layout
-    claimed = repository.count_live_claims(conn, tenant_id=tenant_id, event_id=event_id, now=now)
+    claimed = repository.count_live_claims(
+        conn, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
+    )
     if layout.reserved and layout.blocked_seat_ids:
         claimed.subtract(
             repository.count_live_claims_of_places(
