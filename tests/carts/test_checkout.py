@@ -11,6 +11,7 @@ from boxoffice.server.orders.tables import order_seats, orders
 from tests.builders import PARKET, RESERVED, UNRESERVED, Catalog, add_customer, erase_customer
 from tests.carts.conftest import Shop, claims_of, snapshot
 from tests.conftest import Client
+from tests.places.test_counts_cost import recorded
 
 ORDER_KEY = re.compile(r"[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}-[A-Za-z0-9]{5}")
 
@@ -152,6 +153,21 @@ def test_sold_places_cannot_be_held_again(shop: Shop, catalog: Catalog) -> None:
     response = shop.add(shop.new_cart(), [{"priceId": "RED", "rankId": 1, "seatId": seat}])
     assert response.status_code == 409
     assert response.json() == {"message": f"Seat {seat} is not available."}
+
+
+def test_a_checkout_changes_the_kept_counts_last(
+    shop: Shop, engine: Engine, catalog: Catalog
+) -> None:
+    """The counts' (and sold seats') rows are shared by every checkout of an event: they
+    are the checkout's last statements before its commit, so that their row locks are
+    held as briefly as can be (the claims' and the cart's rows are the checkout's own)."""
+    cart = filled_cart(shop)
+    with recorded(engine) as statements:
+        assert shop.checkout(cart, {"paymentMethodId": 1, "paid": True}).status_code == 201
+    sql = [text.lstrip().split(None, 3)[:3] for text, _params in statements]
+    writes = [" ".join(words) for words in sql if words[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes[-2:] == ["INSERT INTO place_counts", "INSERT INTO place_sold_seats"], writes
+    assert "UPDATE place_claims SET" in writes and "UPDATE carts SET" in writes
 
 
 @pytest.mark.parametrize(

@@ -555,13 +555,15 @@ def check_out(
         now=tx.now,
     )
     seat_ids = [int(seat["id"]) for seat in inserted.seats]
+    repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+    # The sale last: it adds to the event's kept counts, whose rows every checkout of the
+    # event changes (locked from then until commit).
     places.sell(
         conn,
         tenant_id=tenant.id,
         sales=[(holds[t], seat_id) for t, seat_id in zip(ticket_ids, seat_ids, strict=True)],
         reserved_until=reserve_until,
     )
-    repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
     # The answer from the rows as inserted (in seat id order, as a re-read lists them).
     return PlacedOrder(
         order=inserted.row,

@@ -614,11 +614,6 @@ def update_claims_sold(
     places of a reservation expire with it (`expires_at`)."""
     if not sales:
         return
-    if expires_at is None:
-        # Holds (they expire; locked, so no one changes them meanwhile) that become sales
-        # without expiry: counted, from what the lock read (no second read of the claims).
-        sold = [(hold.event_id, hold.rank_id, hold.place_key) for hold, _seat in sales]
-        count_sales(conn, tenant_id=tenant_id, sales=sold, sign=1)
     conn.execute(
         _claim_sold(tenant_id),
         [
@@ -626,6 +621,13 @@ def update_claims_sold(
             for hold, seat_id in sales
         ],
     )
+    if expires_at is None:
+        # Holds (they expire; locked, so no one changes them meanwhile) that become sales
+        # without expiry: counted, from what the lock read (no second read of the claims).
+        # Last: the counts' rows are shared by the event's every checkout, and are locked
+        # from here until commit (the claims' rows are this checkout's, locked already).
+        sold = [(hold.event_id, hold.rank_id, hold.place_key) for hold, _seat in sales]
+        count_sales(conn, tenant_id=tenant_id, sales=sold, sign=1)
 
 
 def delete_claims_of_seats(conn: Connection, *, tenant_id: int, seat_ids: Collection[int]) -> None:
