@@ -131,7 +131,13 @@ def test_reading_an_event_costs_the_same_with_none_and_all_sold(
     first = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
     assert any("FROM hall_seats" in sql for sql, _ in first[RESERVED])
     before = {e: read_event(http, engine, client, e) for e in (RESERVED, UNRESERVED)}
-    for statements in before.values():
+    for event_id, statements in before.items():
+        # The event, its catalog version and its live claims per rank: one statement
+        # (after the key check, which runs on the driver's connection); the reserved event
+        # has blocked seats, whose claims are probed apart.
+        reads = [sql for sql, _ in statements if sql.split()[0] != "BEGIN"]
+        assert "catalog_version" in reads[0] and "FROM place_counts" in reads[0], reads
+        assert len(reads) == (2 if event_id == RESERVED else 1), reads
         assert not any(
             f"FROM {table}" in sql
             for sql, _ in statements

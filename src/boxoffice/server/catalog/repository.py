@@ -61,16 +61,22 @@ def list_events_by_ids(
     return rows_by(conn, events.c.event_id, event_ids, tenant_id=tenant_id)
 
 
+@per_tenant
+def event_and_version(tenant_id: int) -> Select[Any]:
+    """SELECT the event `p_event` and its client's catalog version (one statement, one
+    snapshot); kept per client: every read of an event's availability runs it."""
+    return (
+        scoped_select(events, *events.c, clients.c.catalog_version, tenant_id=tenant_id)
+        .join_from(events, clients, clients.c.id == events.c.tenant_id)
+        .where(events.c.event_id == bindparam("p_event"))
+    )
+
+
 def get_event_and_version(
     conn: Connection, *, tenant_id: int, event_id: int
 ) -> tuple[RowMapping, int] | None:
     """The event and its client's catalog version, read in one statement (one snapshot)."""
-    stmt = (
-        scoped_select(events, *events.c, clients.c.catalog_version, tenant_id=tenant_id)
-        .join_from(events, clients, clients.c.id == events.c.tenant_id)
-        .where(events.c.event_id == event_id)
-    )
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(event_and_version(tenant_id), {"p_event": event_id}).mappings().first()
     return None if row is None else (row, int(row["catalog_version"]))
 
 

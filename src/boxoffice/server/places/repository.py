@@ -13,19 +13,24 @@ from sqlalchemy import (
     Delete,
     Executable,
     Insert,
+    RowMapping,
     Select,
+    String,
     Update,
     bindparam,
+    cast,
     func,
     insert,
     literal,
     null,
     or_,
+    select,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.server.catalog import repository as catalog_repository
 from boxoffice.server.db.scoping import per_tenant, scoped_delete, scoped_select, scoped_update
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
@@ -290,6 +295,35 @@ def count_live_claims(
     for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         live[int(rank_id)] += int(n)
     return live
+
+
+@per_tenant
+def _event_and_live_claims(tenant_id: int) -> Select[Any]:
+    """The event `p_event` with its catalog version (`catalog.repository.event_and_version`)
+    and its live claims per rank at `p_now` as one text, "rank:claims,..." (the kept counts
+    and the claims that expire, `_live_claims_by_rank`; a rank may come twice)."""
+    live = _live_claims_by_rank(tenant_id).subquery()
+    pair = cast(live.c.rank_id, String) + literal(":") + cast(live.c.sold, String)
+    joined = select(func.aggregate_strings(pair, ",")).select_from(live).scalar_subquery()
+    return catalog_repository.event_and_version(tenant_id).add_columns(joined.label("live"))
+
+
+def read_event_and_live_claims(
+    conn: Connection, *, tenant_id: int, event_id: int, now: int
+) -> tuple[RowMapping, Counter[int]] | None:
+    """The event (with `catalog_version`) and its live claims per rank as
+    `count_live_claims` counts them, in one statement: one round trip and one snapshot on
+    PostgreSQL, where a read is a round trip a statement (`read_transaction`). None when
+    there is no such event."""
+    values = {"p_event": event_id, "p_now": now}
+    row = conn.execute(_event_and_live_claims(tenant_id), values).mappings().first()
+    if row is None:
+        return None
+    live: Counter[int] = Counter()
+    for pair in row["live"].split(",") if row["live"] else ():
+        rank_id, claims = pair.split(":")
+        live[int(rank_id)] += int(claims)
+    return row, live
 
 
 def count_live_claims_of_places(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
+from boxoffice.server.errors import NotFound
 from boxoffice.server.places import layouts, repository
 from boxoffice.server.places.layouts import HallPlaces
 from boxoffice.server.places.layouts import seat_key as seat_key
@@ -207,13 +208,25 @@ def event_counts(
     which are not of its sellable places. Its cost does not grow with the places sold
     (docs/development.md, "Places"). With `expire` the event's expired holds are deleted
     first, as by `event_places`."""
+    claimed = repository.count_live_claims(
+        conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now, expire=expire
+    )
+    return _counts(conn, tenant_id, event, catalog_version, claimed, now)
+
+
+def _counts(
+    conn: Connection,
+    tenant_id: int,
+    event: RowMapping,
+    catalog_version: int | None,
+    claimed: Counter[int],
+    now: int,
+) -> EventCounts:
+    """The event's availability from its live claims per rank (`count_live_claims`)."""
     event_id = int(event["event_id"])
     layout = layouts.event_layout(
         conn, tenant_id=tenant_id, event=event, version=catalog_version
     ).layout
-    claimed = repository.count_live_claims(
-        conn, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
-    )
     if layout.reserved and layout.blocked_seat_ids:
         claimed.subtract(
             repository.count_live_claims_of_places(
@@ -270,9 +283,17 @@ def count_available(conn: Connection, *, tenant_id: int, event: RowMapping, now:
 
 
 def get_event_counts(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventCounts:
-    """An event's availability (404 for an event of no such id)."""
-    event, version = catalog.get_event_and_version(conn, tenant=tenant, event_id=event_id)
-    return event_counts(conn, tenant_id=tenant.id, event=event, now=now, catalog_version=version)
+    """An event's availability (404 for an event of no such id): the event, its catalog
+    version and its live claims read in one statement."""
+    found = (
+        repository.read_event_and_live_claims(conn, tenant_id=tenant.id, event_id=event_id, now=now)
+        if 0 < event_id <= catalog.MAX_ID
+        else None
+    )
+    if found is None:
+        raise NotFound("Event")
+    event, claimed = found
+    return _counts(conn, tenant.id, event, int(event["catalog_version"]), claimed, now)
 
 
 def get_event_places(conn: Connection, *, tenant: Tenant, event_id: int, now: int) -> EventPlaces:
