@@ -278,19 +278,16 @@ def count_live_claims(
     """Live claims per rank: the sales counted in place_counts plus the claims that expire
     after `now`, counted through ix_place_claims_expiry (only those rows are read). With
     `expire`, the event's claims that have expired by `now` are deleted first
-    (`_expiring`)."""
+    (`_read_live`)."""
     live: Counter[int] = Counter()
-    stmt = (
-        _expiring(
-            conn,
-            _live_claims_by_rank,
-            _live_claims_by_rank_expiring,
-            tenant_id=tenant_id,
-            event_id=event_id,
-            now=now,
-        )
-        if expire
-        else _live_claims_by_rank(tenant_id)
+    stmt = _read_live(
+        conn,
+        _live_claims_by_rank,
+        _live_claims_by_rank_expiring,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        now=now,
+        expire=expire,
     )
     for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         live[int(rank_id)] += int(n)
@@ -469,20 +466,17 @@ def read_taken_seats(
     """What of a reserved event is claimed live at `now`, in one statement whose cost does
     not grow with the seats sold: the kept bits (a row per 63 seats of the hall at most)
     and the claims that expire after `now` (through ix_place_claims_expiry). With `expire`,
-    the event's claims that have expired by `now` are deleted first (`_expiring`)."""
+    the event's claims that have expired by `now` are deleted first (`_read_live`)."""
     blocks: dict[int, int] = {}
     keys: list[str] = []
-    stmt = (
-        _expiring(
-            conn,
-            _taken_seats,
-            _taken_seats_expiring,
-            tenant_id=tenant_id,
-            event_id=event_id,
-            now=now,
-        )
-        if expire
-        else _taken_seats(tenant_id)
+    stmt = _read_live(
+        conn,
+        _taken_seats,
+        _taken_seats_expiring,
+        tenant_id=tenant_id,
+        event_id=event_id,
+        now=now,
+        expire=expire,
     )
     for block, bits, key in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         if key is None:
@@ -519,7 +513,7 @@ def _expired_claims_cte(tenant_id: int) -> CTE:
 _Read = TypeVar("_Read", bound=Executable)
 
 
-def _expiring(
+def _read_live(
     conn: Connection,
     read: Callable[[int], _Read],
     read_expiring: Callable[[int], _Read],
@@ -527,13 +521,17 @@ def _expiring(
     tenant_id: int,
     event_id: int,
     now: int,
+    expire: bool,
 ) -> _Read:
-    """The statement of a read of an event's live claims that deletes the event's expired
-    claims first (a claimer's first read under the event's lock: its holds come after). On
-    PostgreSQL the DELETE is a WITH clause of the read (`read_expiring`: one round trip
-    less while the event's other buyers wait for its lock); the read's snapshot still
-    holds the rows deleted, and leaves them out as every live read does (`expires_at >
-    now`). On SQLite (in process) the DELETE runs just before `read`."""
+    """The statement of a read of an event's live claims (`read`); with `expire`, one that
+    deletes the event's expired claims first (a claimer's first read under the event's
+    lock: its holds come after). On PostgreSQL the DELETE is a WITH clause of the read
+    (`read_expiring`: one round trip less while the event's other buyers wait for its
+    lock); the read's snapshot still holds the rows deleted, and leaves them out as every
+    live read does (`expires_at > now`). On SQLite (in process) the DELETE runs just
+    before `read`."""
+    if not expire:
+        return read(tenant_id)
     if conn.dialect.name == "postgresql":
         return read_expiring(tenant_id)
     delete_expired_holds(conn, tenant_id=tenant_id, event_id=event_id, now=now)
