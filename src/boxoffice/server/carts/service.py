@@ -9,9 +9,9 @@ bounded number of times, then gets a 409. docs/carts-and-catalog.md has the rule
 
 import secrets
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, RowMapping
 
@@ -33,6 +33,8 @@ from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.instants import micros_to_instant
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+# What a hold reads of a locked event: its counts, or its places.
+_Read = TypeVar("_Read", places.EventCounts, places.EventPlaces)
 CART_ID_LENGTH = 32
 DONATION = "donation"
 # At most this many ticket items in one cart, so that one cart cannot hold a whole hall.
@@ -345,10 +347,18 @@ def add_items(
     # round trip made while the event is locked holds up its other buyers.
     not_expired = set(event_ids)
 
-    def first_read(event_id: int) -> bool:
+    def read(of: Callable[..., _Read], event_id: int) -> _Read:
+        """`of` (event_counts or event_places) of a locked event, as of this request."""
         first = event_id in not_expired
         not_expired.discard(event_id)
-        return first
+        return of(
+            conn,
+            tenant_id=tenant.id,
+            event=events[event_id],
+            now=tx.now,
+            catalog_version=version,
+            expire=first,
+        )
 
     added: list[RowMapping] = []
     # Named seats first, so that a best-available pick in the same request cannot take them.
@@ -360,14 +370,7 @@ def add_items(
             # rank without enough places left refused without reading the claims one by
             # one; then free units probed; when holes make that fail, or the hold loses a
             # race, the places are read one by one below.
-            counts = places.event_counts(
-                conn,
-                tenant_id=tenant.id,
-                event=event,
-                now=tx.now,
-                catalog_version=version,
-                expire=first_read(event_id),
-            )
+            counts = read(places.event_counts, event_id)
             left = counts.available(int(ticket_line.price["rank_id"]))
             if left < ticket_line.count:
                 raise _not_enough(ticket_line, left)
@@ -378,14 +381,7 @@ def add_items(
         for _attempt in range(MAX_CLAIM_ATTEMPTS):
             # A reserved event's seats are read at a cost that does not grow with the seats
             # sold (kept bits): its admission is the pick itself.
-            available = places.event_places(
-                conn,
-                tenant_id=tenant.id,
-                event=event,
-                now=tx.now,
-                catalog_version=version,
-                expire=first_read(event_id),
-            )
+            available = read(places.event_places, event_id)
             held_items = _hold(
                 conn, tenant, cart_id, _pick(available, ticket_line, tenant), expires_at
             )
