@@ -7,7 +7,17 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select, text
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from boxoffice.server.db.engine import make_engine, writer_turn
@@ -111,7 +121,8 @@ def test_a_postgresql_write_begins_behind_the_barrier_in_one_round_trip(
     like any statement, and the connection goes back to the pool writing in transactions."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the barrier is PostgreSQL's advisory lock")
-    pool = make_engine(database_url + "?options=-c%20lock_timeout%3D200", pool_size=1)
+    url = make_url(database_url).update_query_dict({"options": "-c lock_timeout=200"})
+    pool = make_engine(url.render_as_string(hide_password=False), pool_size=1)
     try:
         with write_transaction(pool) as tx:
             shared = tx.conn.execute(
