@@ -3,7 +3,8 @@
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     CTE,
@@ -11,7 +12,6 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Delete,
-    Executable,
     Insert,
     RowMapping,
     Select,
@@ -31,7 +31,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.catalog import repository as catalog_repository
-from boxoffice.server.db.scoping import per_tenant, scoped_delete, scoped_select, scoped_update
+from boxoffice.server.db.scoping import (
+    PER_TENANT_STATEMENTS,
+    per_tenant,
+    scoped_delete,
+    scoped_select,
+    scoped_update,
+)
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
@@ -267,11 +273,6 @@ def _live_claims_by_rank(tenant_id: int) -> CompoundSelect[Any]:
     return union_all(counted, expiring)
 
 
-@per_tenant
-def _live_claims_by_rank_expiring(tenant_id: int) -> CompoundSelect[Any]:
-    return _live_claims_by_rank(tenant_id).add_cte(_expired_claims_cte(tenant_id))
-
-
 def count_live_claims(
     conn: Connection, *, tenant_id: int, event_id: int, now: int, expire: bool = False
 ) -> Counter[int]:
@@ -281,13 +282,7 @@ def count_live_claims(
     (`_read_live`)."""
     live: Counter[int] = Counter()
     stmt = _read_live(
-        conn,
-        _live_claims_by_rank,
-        _live_claims_by_rank_expiring,
-        tenant_id=tenant_id,
-        event_id=event_id,
-        now=now,
-        expire=expire,
+        conn, _live_claims_by_rank, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
     for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         live[int(rank_id)] += int(n)
@@ -455,11 +450,6 @@ def _taken_seats(tenant_id: int) -> CompoundSelect[Any]:
     return union_all(sold, expiring)
 
 
-@per_tenant
-def _taken_seats_expiring(tenant_id: int) -> CompoundSelect[Any]:
-    return _taken_seats(tenant_id).add_cte(_expired_claims_cte(tenant_id))
-
-
 def read_taken_seats(
     conn: Connection, *, tenant_id: int, event_id: int, now: int, expire: bool = False
 ) -> TakenSeats:
@@ -470,13 +460,7 @@ def read_taken_seats(
     blocks: dict[int, int] = {}
     keys: list[str] = []
     stmt = _read_live(
-        conn,
-        _taken_seats,
-        _taken_seats_expiring,
-        tenant_id=tenant_id,
-        event_id=event_id,
-        now=now,
-        expire=expire,
+        conn, _taken_seats, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
     for block, bits, key in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
         if key is None:
@@ -510,30 +494,36 @@ def _expired_claims_cte(tenant_id: int) -> CTE:
     return _expired_claims(tenant_id).returning(place_claims.c.id).cte("expired_claims")
 
 
-_Read = TypeVar("_Read", bound=Executable)
+_Read = Callable[[int], CompoundSelect[Any]]
+
+
+@lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _deleting_expired(read: _Read, tenant_id: int) -> CompoundSelect[Any]:
+    """`read(tenant_id)` with `_expired_claims` as a WITH clause (PostgreSQL), kept per
+    read and client like the read itself (`per_tenant`)."""
+    return read(tenant_id).add_cte(_expired_claims_cte(tenant_id))
 
 
 def _read_live(
     conn: Connection,
-    read: Callable[[int], _Read],
-    read_expiring: Callable[[int], _Read],
+    read: _Read,
     *,
     tenant_id: int,
     event_id: int,
     now: int,
     expire: bool,
-) -> _Read:
+) -> CompoundSelect[Any]:
     """The statement of a read of an event's live claims (`read`); with `expire`, one that
     deletes the event's expired claims first (a claimer's first read under the event's
     lock: its holds come after). On PostgreSQL the DELETE is a WITH clause of the read
-    (`read_expiring`: one round trip less while the event's other buyers wait for its
+    (`_deleting_expired`: one round trip less while the event's other buyers wait for its
     lock); the read's snapshot still holds the rows deleted, and leaves them out as every
     live read does (`expires_at > now`). On SQLite (in process) the DELETE runs just
     before `read`."""
     if not expire:
         return read(tenant_id)
     if conn.dialect.name == "postgresql":
-        return read_expiring(tenant_id)
+        return _deleting_expired(read, tenant_id)
     delete_expired_holds(conn, tenant_id=tenant_id, event_id=event_id, now=now)
     return read(tenant_id)
 
