@@ -96,6 +96,7 @@ def test_anonymous_checkout(shop: Shop, engine: Engine, client: Client, catalog:
     assert closed == row["created_at"]
     assert shop.get(f"/cart/{cart}").status_code == 404
     assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 404
+    assert shop.add(cart, [{"priceId": "STD", "rankId": 1}]).status_code == 404
     # Sold places stay unavailable.
     assert shop.available(RESERVED)[1] == 25
     assert shop.available(UNRESERVED) == {2: 44}
@@ -168,6 +169,33 @@ def test_a_checkout_changes_the_kept_counts_last(
     writes = [" ".join(words) for words in sql if words[0] in ("INSERT", "UPDATE", "DELETE")]
     assert writes[-2:] == ["INSERT INTO place_counts", "INSERT INTO place_sold_seats"], writes
     assert "UPDATE place_claims SET" in writes and "UPDATE carts SET" in writes
+
+
+def _cart_statements(statements: list[tuple[str, Any]]) -> list[str]:
+    """The statements that read or write the carts table (not its items), by their verb."""
+    found = []
+    for text, _params in statements:
+        words = text.split()
+        if words[0] == "UPDATE" and words[1] == "carts":
+            found.append("UPDATE")
+        elif words[0] == "SELECT" and "carts" in words[words.index("FROM") + 1 :][:1]:
+            found.append("SELECT")
+    return found
+
+
+def test_a_hold_and_a_checkout_lock_and_change_the_cart_in_one_statement(
+    shop: Shop, engine: Engine, catalog: Catalog
+) -> None:
+    """The cart's row is locked by the statement that changes it: a hold moves its expiry
+    and a checkout closes it, each with one UPDATE and no read of the cart before it (one
+    round trip fewer each than a locking read and then the change)."""
+    with recorded(engine) as held:
+        cart = filled_cart(shop)
+    with recorded(engine) as checked_out:
+        assert shop.checkout(cart, {"paymentMethodId": 1, "paid": True}).status_code == 201
+    # filled_cart also creates the cart (an INSERT).
+    assert _cart_statements(held) == ["UPDATE"], held
+    assert _cart_statements(checked_out) == ["UPDATE"], checked_out
 
 
 @pytest.mark.parametrize(

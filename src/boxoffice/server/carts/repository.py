@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert, RowMapping, Select, Update, bindparam, insert
+from sqlalchemy import Connection, Insert, RowMapping, Select, Update, bindparam, case, insert
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.scoping import (
@@ -65,6 +65,22 @@ def _closed_update(tenant_id: int) -> Update:
 
 
 @per_tenant
+def _live_expiry_update(tenant_id: int) -> Update:
+    """The expiry moved on the cart if it is open and has not expired at p_now."""
+    live = (carts.c.closed_at.is_(None), carts.c.expires_at > bindparam("p_now"))
+    return _expiry_update(tenant_id).where(*live)
+
+
+@per_tenant
+def _open_close(tenant_id: int) -> Update:
+    """The open cart closed at p_now, unless it has expired by then (then it stays open)."""
+    now = bindparam("p_now", type_=carts.c.closed_at.type)
+    closed_at = case((carts.c.expires_at > now, now), else_=None)
+    stmt = _cart_update(tenant_id).where(carts.c.closed_at.is_(None)).values(closed_at=closed_at)
+    return stmt.returning(*carts.c)
+
+
+@per_tenant
 def _items(tenant_id: int) -> Select[Any]:
     stmt = scoped_select(cart_items, tenant_id=tenant_id)
     return stmt.where(cart_items.c.cart_id == bindparam("p_cart")).order_by(cart_items.c.id)
@@ -97,6 +113,26 @@ def update_cart_expiry(
 
 def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: int) -> None:
     conn.execute(_closed_update(tenant_id), {"p_cart": cart_id, "p_now": now})
+
+
+def extend_live_cart(
+    conn: Connection, *, tenant_id: int, cart_id: str, now: int, expires_at: int
+) -> RowMapping | None:
+    """Move the expiry of the cart if it is open and unexpired at `now`, in the statement
+    that takes its row lock; the cart as it now is, or None (missing, closed or expired:
+    nothing changed)."""
+    values = {"p_cart": cart_id, "p_now": now, "p_expires": expires_at}
+    return conn.execute(_live_expiry_update(tenant_id), values).mappings().first()
+
+
+def close_open_cart(
+    conn: Connection, *, tenant_id: int, cart_id: str, now: int
+) -> RowMapping | None:
+    """Close the open cart at `now`, in the statement that takes its row lock, unless it
+    has expired by then; the cart as it now is (`closed_at` None: it had expired and stays
+    open), or None (missing or closed already)."""
+    values = {"p_cart": cart_id, "p_now": now}
+    return conn.execute(_open_close(tenant_id), values).mappings().first()
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:

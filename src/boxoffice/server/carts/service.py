@@ -102,6 +102,22 @@ def _live_cart(conn: Connection, tenant: Tenant, cart_id: str, now: int) -> RowM
     return cart
 
 
+def _extend_live_cart(
+    conn: Connection, tenant: Tenant, cart_id: str, now: int, expires_at: int
+) -> RowMapping:
+    """The open, unexpired cart moved to `expires_at`: row-locked by the statement that
+    moves it (one statement, where _live_cart and then the move were two). A cart it
+    did not move is missing or closed (404) or expired (410), as _live_cart tells."""
+    cart = (
+        repository.extend_live_cart(
+            conn, tenant_id=tenant.id, cart_id=cart_id, now=now, expires_at=expires_at
+        )
+        if len(cart_id) == CART_ID_LENGTH
+        else None
+    )
+    return _live_cart(conn, tenant, cart_id, now) if cart is None else cart
+
+
 def _view(conn: Connection, tenant: Tenant, cart_id: str) -> CartView:
     cart = repository.get_cart(conn, tenant_id=tenant.id, cart_id=cart_id)
     assert cart is not None
@@ -304,7 +320,14 @@ def add_items(
         raise InvalidInput.field("body", "At least one item is required.")
     if len(lines) > MAX_LINES_PER_REQUEST:
         raise InvalidInput.field("body", f"At most {MAX_LINES_PER_REQUEST} items per request.")
-    _live_cart(conn, tenant, cart_id, tx.now)
+    # The cart moves to its new expiry first, in the statement that locks its row (any
+    # refusal below rolls that back), and before the events' locks below: every statement
+    # after those holds up the event's other buyers until commit. The holds made below get
+    # that expiry as they are inserted; the holds it had are extended at the end, under
+    # the events' locks, as a claimer deletes expired holds under them (extending them
+    # first could deadlock with that delete).
+    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
+    cart = _extend_live_cart(conn, tenant, cart_id, tx.now, expires_at)
 
     prices = catalog.list_prices_by_ids(
         conn, tenant_id=tenant.id, price_ids={line.price_id for line in lines}
@@ -323,15 +346,6 @@ def add_items(
         raise InvalidInput.field(
             "body", f"A cart holds at most {MAX_TICKETS_PER_CART} tickets; it has {held}."
         )
-    # The cart moves to its new expiry first, before the events' locks below (its row is
-    # locked already): every statement after those locks holds up the event's other buyers
-    # until commit. The holds made below get that expiry as they are inserted; the holds
-    # it had are extended at the end, under the events' locks, as a claimer deletes
-    # expired holds under them (extending them first could deadlock with that delete).
-    expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
-    cart = repository.update_cart_expiry(
-        conn, tenant_id=tenant.id, cart_id=cart_id, expires_at=expires_at
-    )
 
     event_ids = {int(t.price["event_id"]) for t in tickets}
     # Serialise claiming per event: the unique key of the claims is still the guarantee; the
@@ -494,8 +508,16 @@ def check_out(
     commits that release before answering 410 (a raised error would roll it back).
     """
     conn = tx.conn
-    cart = _find_cart(conn, tenant, cart_id, lock=True)
-    if cart["expires_at"] <= tx.now:
+    # Closed by the statement that locks its row (a refusal below rolls that back); an
+    # expired cart stays open.
+    cart = (
+        repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+        if len(cart_id) == CART_ID_LENGTH
+        else None
+    )
+    if cart is None:
+        raise NotFound("Cart")
+    if cart["closed_at"] is None:
         places.release_holds(
             conn, tenant_id=tenant.id, cart_item_ids=_ticket_ids(conn, tenant, cart_id)
         )
@@ -551,7 +573,6 @@ def check_out(
         now=tx.now,
     )
     seat_ids = [int(seat["id"]) for seat in inserted.seats]
-    repository.update_cart_closed(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
     # The sale last: it adds to the event's kept counts, whose rows every checkout of the
     # event changes (locked from then until commit).
     places.sell(
