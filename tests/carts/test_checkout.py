@@ -6,8 +6,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from boxoffice.server.carts import service as carts_service
+from boxoffice.server.carts.repository import NewItem
 from boxoffice.server.carts.tables import carts
+from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
+from boxoffice.server.places.service import seat_key
 from tests.builders import PARKET, RESERVED, UNRESERVED, Catalog, add_customer, erase_customer
 from tests.carts.conftest import Shop, claims_of, snapshot
 from tests.conftest import Client
@@ -259,3 +263,35 @@ def test_empty_cart_is_422(shop: Shop, engine: Engine, client: Client, catalog: 
     item = shop.add(cart, [{"priceId": "R2", "rankId": 2}]).json()["cartItems"][0]["itemId"]
     shop.delete(f"/cart/{cart}/{item}")
     assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 422
+
+
+def test_a_hold_that_finds_one_of_its_places_claimed_leaves_nothing(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    """A hold is all or nothing: when a place it picked was claimed by another buyer in the
+    meantime, neither its items nor its other holds remain, and the caller may pick again
+    (on PostgreSQL the items and holds are one statement, whose made rows are deleted)."""
+    taken, free = catalog.seat[(PARKET, 1, 5)], catalog.seat[(PARKET, 1, 6)]
+    other = shop.new_cart()
+    assert shop.add(other, [{"priceId": "STD", "rankId": 1, "seatId": taken}]).status_code == 200
+    cart = shop.new_cart()
+    before = snapshot(engine, client.tenant.id)
+    items = [
+        NewItem(
+            item_type="ticket",
+            event_id=RESERVED,
+            price_id="STD",
+            price_name="Standard",
+            rank_id=1,
+            hall_seat_id=seat,
+            row_nr=1,
+            seat_nr=number,
+            description=f"seat {number}",
+            amount_cents=2500,
+            place_key=seat_key(seat),
+        )
+        for seat, number in ((free, 6), (taken, 5))
+    ]
+    with write_transaction(engine) as tx:
+        assert carts_service._hold(tx.conn, client.tenant, cart, items, tx.now + 60_000_000) is None
+    assert snapshot(engine, client.tenant.id) == before

@@ -141,8 +141,9 @@ def test_best_available_takes_the_seats_of_expired_holds_deleting_them_under_the
     """A reserved event's best seats, held by a cart that expired, go to the next buyer's
     best-available hold; the expired claims are deleted by that hold's first read of the
     locked event: on PostgreSQL in the read's own statement (every round trip made under
-    the event's lock holds up its other buyers), so that the hold runs three statements
-    after the lock, the read, the items and the claims, before its commit."""
+    the event's lock holds up its other buyers), so that the hold runs two statements
+    after the lock before its commit, the read and the items with their claims (one
+    statement on PostgreSQL, two on SQLite)."""
     line = [{"priceId": "STD", "rankId": 1, "numberOfTickets": 2}]
     first = shop.new_cart()
     assert shop.add(first, line).status_code == 200
@@ -160,11 +161,8 @@ def test_best_available_takes_the_seats_of_expired_holds_deleting_them_under_the
     # (SQLite inserts the items a row at a time: one statement, run once a row.)
     after_lock = [k for k, _runs in groupby(" ".join(words[:3]) for words in sql[lock + 1 :])]
     if engine.dialect.name == "postgresql":
-        assert after_lock == [
-            "WITH expired_claims AS",
-            "INSERT INTO cart_items",
-            "INSERT INTO place_claims",
-        ]
+        assert after_lock == ["WITH expired_claims AS", "WITH given (n,"]
+        assert "INSERT INTO place_claims" in sql[-1][3]
     else:
         assert after_lock == [
             "DELETE FROM place_claims",

@@ -440,6 +440,17 @@ def _hold(
     """Add ticket items that hold their places, all or nothing: the items added (as
     stored), or None (and no items added) when a place was claimed by someone else in the
     meantime."""
+    if conn.dialect.name == "postgresql":
+        # The items and their holds in one statement: the events' other buyers wait for
+        # every round trip made under their locks.
+        rows, held = repository.insert_holding_items(
+            conn, tenant_id=tenant.id, cart_id=cart_id, items=items, expires_at=expires_at
+        )
+        if len(held) == len(rows):
+            return rows
+        places.release_holds(conn, tenant_id=tenant.id, cart_item_ids=held)
+        repository.delete_items(conn, tenant_id=tenant.id, item_ids=[int(r["id"]) for r in rows])
+        return None
     rows = repository.insert_items(conn, tenant_id=tenant.id, cart_id=cart_id, items=items)
     holds = [
         NewHold(
