@@ -122,6 +122,7 @@ def _listening(pid: int, port: int) -> list[str]:
     return found
 
 
+@pytest.mark.skipif(not workers.SPREADS_CONNECTIONS, reason="the workers share one socket here")
 def test_two_workers_listen_on_sockets_of_their_own_and_both_take_connections(
     tmp_path: Path,
 ) -> None:

@@ -12,7 +12,7 @@ import uvicorn
 
 from boxoffice.server.config import Settings
 from boxoffice.server.ops.logs import log_config
-from boxoffice.server.ops.workers import run_workers
+from boxoffice.server.ops.workers import SPREADS_CONNECTIONS, run_workers
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_STARTUP_SECONDS = 60
@@ -57,7 +57,7 @@ def run_server(*, host: str, port: int, workers: int, settings: Settings) -> Non
             # 5 s, and the supervisor would then kill and restart it over and over.
             "timeout_worker_healthcheck": WORKER_STARTUP_SECONDS,
         }
-        if scratch is None:
+        if scratch is None or not SPREADS_CONNECTIONS:
             uvicorn.run(APP, **options)
             return
         claims = scratch / "workers"

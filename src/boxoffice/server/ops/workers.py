@@ -25,6 +25,7 @@ import fcntl
 import logging
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 logger = logging.getLogger("uvicorn.error")
+
+# Linux spreads new connections over the listening sockets of one SO_REUSEPORT group;
+# macOS and the BSDs give them all to one of the sockets, so there the workers share
+# uvicorn's one socket instead.
+SPREADS_CONNECTIONS = sys.platform.startswith("linux")
 
 # This worker's claim (the open lock file) for as long as it lives.
 _CLAIM: list[int] = []
