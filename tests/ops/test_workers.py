@@ -13,11 +13,19 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.migrate import upgrade
 from boxoffice.server.ops import workers
-from boxoffice.server.ops.workers import WorkerSockets, claim_socket, listening_sockets
+from boxoffice.server.ops.serve import APP
+from boxoffice.server.ops.workers import (
+    WorkerSockets,
+    claim_socket,
+    listening_sockets,
+    run_workers,
+)
 from tests.ops.server import STARTUP_SECONDS, serve
 
 
@@ -47,6 +55,23 @@ def test_the_sockets_share_one_address_that_stays_refused_to_other_servers() -> 
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_an_address_in_use_is_a_startup_failure_as_with_one_socket(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # log_config None: this process's logging is left as it is (caplog sees the error).
+        config = uvicorn.Config(
+            APP, factory=True, host="127.0.0.1", port=port, workers=2, log_config=None
+        )
+        with pytest.raises(SystemExit) as failed:
+            run_workers(config, Path("/nonexistent"))
+    assert failed.value.code == STARTUP_FAILURE
+    assert "Address already in use" in caplog.text
 
 
 def test_each_claim_takes_the_first_free_socket_and_closes_the_others(claims: Path) -> None:

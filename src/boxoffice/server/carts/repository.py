@@ -235,6 +235,8 @@ def insert_holding_items(
     statement; the items as stored (in the items' order; with one column more, `held`)
     and the ids of those whose hold was made (fewer than the items when a place was
     claimed already: the caller deletes what was made)."""
+    if not items:
+        return [], []
     values: dict[str, Any] = {"tenant_id": tenant_id, "cart_id": cart_id, "expires_at": expires_at}
     for i, item in enumerate(items):
         values[f"place_key_{i}"] = item.place_key

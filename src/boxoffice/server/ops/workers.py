@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 logger = logging.getLogger("uvicorn.error")
@@ -100,8 +101,14 @@ def claim_socket(sockets: list[socket.socket], claims: str) -> list[socket.socke
 
 
 def run_workers(config: uvicorn.Config, claims: Path) -> None:
-    """uvicorn's supervisor with `config.workers` workers, a socket each."""
-    sockets = listening_sockets(config.host, config.port, config.workers)
+    """uvicorn's supervisor with `config.workers` workers, a socket each. An address that
+    cannot be bound (in use, not this machine's) is logged and exits with uvicorn's
+    startup-failure status, as uvicorn's own bind does."""
+    try:
+        sockets = listening_sockets(config.host, config.port, config.workers)
+    except OSError as exc:
+        logger.error(exc)
+        sys.exit(STARTUP_FAILURE)
     try:
         port = sockets[0].getsockname()[1]
         logger.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", config.host, port)
