@@ -82,12 +82,17 @@ def new_order_key() -> str:
     return "-".join("".join(secrets.choice(_ALPHANUMERIC) for _ in range(5)) for _ in range(4))
 
 
+def _by_id(cart_id: str, find: Callable[[], RowMapping | None]) -> RowMapping | None:
+    """What `find` finds of the cart, or None without a statement when `cart_id` cannot be
+    a cart's id (every cart id has CART_ID_LENGTH characters)."""
+    return find() if len(cart_id) == CART_ID_LENGTH else None
+
+
 def _find_cart(conn: Connection, tenant: Tenant, cart_id: str, *, lock: bool) -> RowMapping:
     """The cart if it exists for this client and is not closed (checked out or emptied)."""
-    cart = (
-        repository.get_cart(conn, tenant_id=tenant.id, cart_id=cart_id, lock=lock)
-        if len(cart_id) == CART_ID_LENGTH
-        else None
+    cart = _by_id(
+        cart_id,
+        lambda: repository.get_cart(conn, tenant_id=tenant.id, cart_id=cart_id, lock=lock),
     )
     if cart is None or cart["closed_at"] is not None:
         raise NotFound("Cart")
@@ -108,12 +113,11 @@ def _extend_live_cart(
     """The open, unexpired cart moved to `expires_at`: row-locked by the statement that
     moves it (one statement, where _live_cart and then the move were two). A cart it
     did not move is missing or closed (404) or expired (410), as _live_cart tells."""
-    cart = (
-        repository.extend_live_cart(
+    cart = _by_id(
+        cart_id,
+        lambda: repository.extend_live_cart(
             conn, tenant_id=tenant.id, cart_id=cart_id, now=now, expires_at=expires_at
-        )
-        if len(cart_id) == CART_ID_LENGTH
-        else None
+        ),
     )
     return _live_cart(conn, tenant, cart_id, now) if cart is None else cart
 
@@ -521,10 +525,9 @@ def check_out(
     conn = tx.conn
     # Closed by the statement that locks its row (a refusal below rolls that back); an
     # expired cart stays open.
-    cart = (
-        repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
-        if len(cart_id) == CART_ID_LENGTH
-        else None
+    cart = _by_id(
+        cart_id,
+        lambda: repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now),
     )
     if cart is None:
         raise NotFound("Cart")
