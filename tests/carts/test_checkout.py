@@ -4,7 +4,8 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
+from sqlalchemy.engine.default import CACHE_HIT
 
 from boxoffice.server.carts import service as carts_service
 from boxoffice.server.carts.repository import NewItem
@@ -295,3 +296,37 @@ def test_a_hold_that_finds_one_of_its_places_claimed_leaves_nothing(
     with write_transaction(engine) as tx:
         assert carts_service._hold(tx.conn, client.tenant, cart, items, tx.now + 60_000_000) is None
     assert snapshot(engine, client.tenant.id) == before
+
+
+@pytest.mark.parametrize("event_id", [RESERVED, UNRESERVED])
+def test_an_order_compiles_its_statements_once(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog, event_id: int
+) -> None:
+    """Every statement of a buyer's order (a cart, a best-available hold of 2 tickets, the
+    checkout) is compiled once: the second order's statements all come from SQLAlchemy's
+    compiled cache. A statement that cannot be cached (a VALUES list, say) is compiled
+    again on every request, at a cost of the order of the request itself."""
+    price = {RESERVED: ("STD", 1), UNRESERVED: ("FREE", 2)}[event_id]
+    line = [{"priceId": price[0], "rankId": price[1], "numberOfTickets": 2}]
+
+    def order() -> None:
+        cart = shop.new_cart()
+        assert shop.add(cart, line).status_code == 200
+        assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 201
+
+    order()
+    compiled: list[tuple[str, Any]] = []
+
+    def record(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if context is not None and context.compiled is not None:
+            compiled.append((statement, context.cache_hit))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        order()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert compiled
+    assert [sql for sql, hit in compiled if hit != CACHE_HIT] == []

@@ -161,7 +161,7 @@ def test_best_available_takes_the_seats_of_expired_holds_deleting_them_under_the
     # (SQLite inserts the items a row at a time: one statement, run once a row.)
     after_lock = [k for k, _runs in groupby(" ".join(words[:3]) for words in sql[lock + 1 :])]
     if engine.dialect.name == "postgresql":
-        assert after_lock == ["WITH expired_claims AS", "WITH given (n,"]
+        assert after_lock == ["WITH expired_claims AS", "WITH numbered AS"]
         assert "INSERT INTO place_claims" in sql[-1][3]
     else:
         assert after_lock == [

@@ -1,22 +1,27 @@
 """SQL for carts and their items. Every function takes a keyword-only tenant_id."""
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
     Insert,
+    Integer,
     RowMapping,
     Select,
-    TextualSelect,
+    String,
     Update,
     bindparam,
     case,
+    cast,
+    func,
     insert,
-    text,
+    literal,
+    literal_column,
+    select,
+    union_all,
 )
 
 from boxoffice.server.carts.tables import cart_items, carts
@@ -172,77 +177,95 @@ def insert_items(
     return list(conn.execute(_INSERT_ITEMS, rows).mappings())
 
 
-# A ticket item's columns as a hold inserts them, and their PostgreSQL types (for the VALUES
-# list, whose NULLs would otherwise be text).
+# A ticket item's columns as a hold inserts them.
 _TICKET_COLUMNS = (
-    ("item_type", "varchar"),
-    ("event_id", "integer"),
-    ("price_id", "varchar"),
-    ("price_name", "varchar"),
-    ("rank_id", "integer"),
-    ("hall_seat_id", "integer"),
-    ("row_nr", "integer"),
-    ("seat_nr", "integer"),
-    ("description", "varchar"),
-    ("amount_cents", "integer"),
+    "item_type",
+    "event_id",
+    "price_id",
+    "price_name",
+    "rank_id",
+    "hall_seat_id",
+    "row_nr",
+    "seat_nr",
+    "description",
+    "amount_cents",
 )
+# The INSERT of holds from a SELECT of their columns (places.service.holds_insert_from).
+HoldsInsert = Callable[[Select[Any]], Insert]
 
 
 @functools.cache
-def _holding_insert(count: int) -> TextualSelect:
+def _holding_insert(count: int, holds_insert_from: HoldsInsert) -> Select[Any]:
     """PostgreSQL: `count` ticket items and their holds in one statement (one round trip
     while the events are locked, where two would hold up their other buyers longer).
 
     The items' ids are drawn from their sequence first (`numbered`, a materialised CTE:
-    drawn once), so that each hold names its item; the holds skip the places claimed
-    already (ON CONFLICT DO NOTHING on the claims' unique key, as places.repository's
-    insert does). Returns each item as stored and whether its hold was made, in the
-    order given."""
-    names = ", ".join(name for name, _type in _TICKET_COLUMNS)
-    rows = ", ".join(
-        f"({i}, CAST(:place_key_{i} AS varchar), "
-        + ", ".join(f"CAST(:{name}_{i} AS {kind})" for name, kind in _TICKET_COLUMNS)
-        + ")"
-        for i in range(count)
+    drawn once), so that each hold names its item; the holds are inserted by
+    `holds_insert_from`'s statement (places: the claims table is theirs), which skips the
+    places claimed already. Returns each item as stored and whether its hold was made, in
+    the order given."""
+    typed = [cart_items.c[name] for name in _TICKET_COLUMNS]
+    # The items given, a SELECT each (a VALUES list would not be cached compiled), typed:
+    # a column of NULLs alone would be text.
+    given = union_all(
+        *(
+            select(
+                literal(i, Integer).label("n"),
+                cast(bindparam(f"place_key_{i}"), String).label("place_key"),
+                *(cast(bindparam(f"{c.name}_{i}"), c.type).label(c.name) for c in typed),
+            )
+            for i in range(count)
+        )
+    ).subquery("given")
+    next_id = func.nextval(literal_column("'cart_items_id_seq'")).label("id")
+    numbered = select(next_id, *given.c).cte("numbered").prefix_with("MATERIALIZED")
+    tenant_id, cart_id = bindparam("tenant_id", type_=Integer), bindparam("cart_id", type_=String)
+    item_rows = select(numbered.c.id, tenant_id, cart_id, *(numbered.c[n] for n in _TICKET_COLUMNS))
+    items = (
+        insert(cart_items)
+        .from_select(["id", "tenant_id", "cart_id", *_TICKET_COLUMNS], item_rows)
+        .returning(*cart_items.c)
+        .cte("items")
     )
-    stored = ", ".join(f"items.{column.name}" for column in cart_items.c)
-    sql = (
-        f"WITH given (n, place_key, {names}) AS (VALUES {rows}),"
-        " numbered AS MATERIALIZED ("
-        "SELECT nextval('cart_items_id_seq') AS id, given.* FROM given),"
-        " items AS ("
-        f"INSERT INTO cart_items (id, tenant_id, cart_id, {names})"
-        f" SELECT id, :tenant_id, :cart_id, {names} FROM numbered"
-        f" RETURNING {', '.join(column.name for column in cart_items.c)}),"
-        " holds AS ("
-        "INSERT INTO place_claims"
-        " (tenant_id, event_id, place_key, rank_id, cart_item_id, expires_at)"
-        " SELECT :tenant_id, event_id, place_key, rank_id, id, :expires_at FROM numbered"
-        " ON CONFLICT (tenant_id, event_id, place_key) DO NOTHING"
-        " RETURNING cart_item_id)"
-        f" SELECT {stored}, holds.cart_item_id IS NOT NULL AS held"
-        " FROM numbered JOIN items ON items.id = numbered.id"
-        " LEFT JOIN holds ON holds.cart_item_id = numbered.id"
-        " ORDER BY numbered.n"
+    hold_rows = select(
+        tenant_id,
+        numbered.c.event_id,
+        numbered.c.place_key,
+        numbered.c.rank_id,
+        numbered.c.id,
+        bindparam("expires_at"),
     )
-    return text(sql).columns(*cart_items.c, held=Boolean)
+    holds = holds_insert_from(hold_rows).cte("holds")
+    joined = numbered.join(items, items.c.id == numbered.c.id).outerjoin(
+        holds, holds.c.cart_item_id == numbered.c.id
+    )
+    held = holds.c.cart_item_id.is_not(None).label("held")
+    return select(*items.c, held).select_from(joined).order_by(numbered.c.n)
 
 
 def insert_holding_items(
-    conn: Connection, *, tenant_id: int, cart_id: str, items: Sequence[NewItem], expires_at: int
+    conn: Connection,
+    *,
+    tenant_id: int,
+    cart_id: str,
+    items: Sequence[NewItem],
+    expires_at: int,
+    holds_insert_from: HoldsInsert,
 ) -> tuple[list[RowMapping], list[int]]:
-    """PostgreSQL: insert ticket items with their holds until `expires_at`, in one
-    statement; the items as stored (in the items' order; with one column more, `held`)
-    and the ids of those whose hold was made (fewer than the items when a place was
-    claimed already: the caller deletes what was made)."""
+    """PostgreSQL: insert ticket items with their holds until `expires_at` (inserted by
+    `holds_insert_from`'s statement: places.service's), in one statement; the items as
+    stored (in the items' order; with one column more, `held`) and the ids of those whose
+    hold was made (fewer than the items when a place was claimed already: the caller
+    deletes what was made)."""
     if not items:
         return [], []
-    values: dict[str, Any] = {"tenant_id": tenant_id, "cart_id": cart_id, "expires_at": expires_at}
+    params: dict[str, Any] = {"tenant_id": tenant_id, "cart_id": cart_id, "expires_at": expires_at}
     for i, item in enumerate(items):
-        values[f"place_key_{i}"] = item.place_key
-        for name, _kind in _TICKET_COLUMNS:
-            values[f"{name}_{i}"] = getattr(item, name)
-    rows = list(conn.execute(_holding_insert(len(items)), values).mappings())
+        params[f"place_key_{i}"] = item.place_key
+        for name in _TICKET_COLUMNS:
+            params[f"{name}_{i}"] = getattr(item, name)
+    statement = _holding_insert(len(items), holds_insert_from)
+    rows = list(conn.execute(statement, params).mappings())
     return rows, [int(row["id"]) for row in rows if row["held"]]
 
 

@@ -448,7 +448,12 @@ def _hold(
         # The items and their holds in one statement: the events' other buyers wait for
         # every round trip made under their locks.
         rows, held = repository.insert_holding_items(
-            conn, tenant_id=tenant.id, cart_id=cart_id, items=items, expires_at=expires_at
+            conn,
+            tenant_id=tenant.id,
+            cart_id=cart_id,
+            items=items,
+            expires_at=expires_at,
+            holds_insert_from=places.holds_insert_from,
         )
         if len(held) == len(rows):
             return rows

@@ -84,12 +84,24 @@ class NewHold:
     cart_item_id: int
 
 
+# The claims' unique key: a hold skips a place claimed already.
+_CLAIM_KEY = (place_claims.c.tenant_id, place_claims.c.event_id, place_claims.c.place_key)
+# The columns a hold sets, in this order (holds_insert_from's source selects them so).
+HOLD_COLUMNS = ("tenant_id", "event_id", "place_key", "rank_id", "cart_item_id", "expires_at")
+
+
 def _holds_insert(dialect: Any) -> Insert:
     """INSERT claims, skipping those whose place is claimed already (the unique key), and
     return the cart items of the claims it made."""
-    key = [place_claims.c.tenant_id, place_claims.c.event_id, place_claims.c.place_key]
-    stmt = dialect.insert(place_claims).on_conflict_do_nothing(index_elements=key)
+    stmt = dialect.insert(place_claims).on_conflict_do_nothing(index_elements=_CLAIM_KEY)
     return stmt.returning(place_claims.c.cart_item_id)  # type: ignore[no-any-return]
+
+
+def holds_insert_from(source: Select[Any]) -> Insert:
+    """PostgreSQL: insert_holds's INSERT with its rows from `source` (which selects
+    HOLD_COLUMNS, in that order), for a statement that inserts holds together with rows of
+    its own (carts.repository.insert_holding_items)."""
+    return _holds_insert(postgresql).from_select(list(HOLD_COLUMNS), source)
 
 
 # Built once per dialect: every hold runs it.

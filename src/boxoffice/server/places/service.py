@@ -12,8 +12,9 @@ holds (payments/). Features call this module, never its SQL.
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection, Insert, RowMapping, Select
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
@@ -332,6 +333,14 @@ def hold(conn: Connection, *, tenant_id: int, holds: Sequence[NewHold], expires_
     """Hold every place until `expires_at`, or none: False when one of them was claimed
     concurrently (nothing of this call remains; the caller may pick other places)."""
     return repository.insert_holds(conn, tenant_id=tenant_id, holds=holds, expires_at=expires_at)
+
+
+def holds_insert_from(source: Select[Any]) -> Insert:
+    """The INSERT that `hold` makes, its rows selected by `source` (the columns of
+    places.repository.HOLD_COLUMNS, in that order), ON CONFLICT DO NOTHING and RETURNING
+    the cart item of each hold made; PostgreSQL. For a statement of another feature that
+    inserts its own rows and their holds in one round trip (carts.repository)."""
+    return repository.holds_insert_from(source)
 
 
 def extend_holds(
