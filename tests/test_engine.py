@@ -5,11 +5,15 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import (
     Engine,
+    Integer,
+    TypeDecorator,
     bindparam,
+    cast,
     event,
     func,
     insert,
@@ -25,6 +29,7 @@ from boxoffice.server.db.transactions import (
     WRITE_BARRIER_KEY,
     DriverRead,
     read_transaction,
+    run_pipelined,
     write_transaction,
 )
 from boxoffice.server.tenancy.tables import clients
@@ -147,6 +152,50 @@ def test_a_postgresql_write_begins_behind_the_barrier_in_one_round_trip(
         assert _CLIENT_NAMED.first(pool, {"name": name}) is not None
     finally:
         pool.dispose()
+
+
+def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
+    engine: Engine,
+) -> None:
+    """run_pipelined (PostgreSQL): the statements' rows, each statement's in order; a
+    statement that fails raises SQLAlchemy's error as an execute would, the transaction
+    rolls back, and the connection goes back to the pool writing in transactions; a
+    statement whose values would need SQLAlchemy's conversion is refused before it runs."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's")
+    name = new_client(engine).tenant.name
+    by_name = select(clients.c.name, literal_column("1").label("one")).where(
+        clients.c.name == bindparam("p_name")
+    )
+    numbers = select(func.generate_series(1, bindparam("p_to")).label("n"))
+    with write_transaction(engine) as tx:
+        found = run_pipelined(tx.conn, [(by_name, {"p_name": name}), (numbers, {"p_to": 3})])
+    assert [[dict(row) for row in rows] for rows in found] == [
+        [{"name": name, "one": 1}],
+        [{"n": 1}, {"n": 2}, {"n": 3}],
+    ]
+    failing = select((literal_column("1") / bindparam("p_zero")).label("x"))
+    with pytest.raises(DBAPIError, match="division by zero"), write_transaction(engine) as tx:
+        tx.conn.execute(
+            insert(clients).values(name=name + "-half", timezone="UTC", created_at=tx.now)
+        )
+        run_pipelined(tx.conn, [(by_name, {"p_name": name}), (failing, {"p_zero": 0})])
+    assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
+    _insert_then_fail(engine, name + "-half")
+    assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
+    converted = select(cast(literal_column("1"), _Doubled).label("d"))
+    with pytest.raises(TypeError, match="need converting"), write_transaction(engine) as tx:
+        run_pipelined(tx.conn, [(converted, {})])
+
+
+class _Doubled(TypeDecorator[int]):
+    """A type whose values SQLAlchemy converts as they are read."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> int:
+        return int(value) * 2
 
 
 def _sqlite_file_engine(tmp_path: Path) -> Engine:

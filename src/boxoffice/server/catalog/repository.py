@@ -1,9 +1,18 @@
 """SQL for catalog reads. Every function takes a keyword-only tenant_id."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    bindparam,
+    func,
+    select,
+    update,
+)
 
 from boxoffice.server.catalog.tables import (
     event_blocks,
@@ -26,6 +35,7 @@ from boxoffice.server.db.scoping import (
     same_tenant,
     scoped_select,
 )
+from boxoffice.server.db.transactions import Pipelined, run_pipelined
 from boxoffice.server.tenancy.tables import clients
 
 # Events in start order (ties by id).
@@ -177,10 +187,20 @@ def get_payment_method(
 
 @per_tenant
 def _events_locked(tenant_id: int) -> Select[Any]:
+    return _locking(tenant_id, events.c.event_id.in_(bindparam("p_events", expanding=True)))
+
+
+@per_tenant
+def _event_locked(tenant_id: int) -> Select[Any]:
+    return _locking(tenant_id, events.c.event_id == bindparam("p_event"))
+
+
+def _locking(tenant_id: int, which: ColumnElement[bool]) -> Select[Any]:
+    """The events `which` with the client's catalog version, row-locked (lock_events)."""
     return (
         scoped_select(events, *events.c, clients.c.catalog_version, tenant_id=tenant_id)
         .join_from(events, clients, clients.c.id == events.c.tenant_id)
-        .where(events.c.event_id.in_(bindparam("p_events", expanding=True)))
+        .where(which)
         .order_by(events.c.event_id)
         .with_for_update(key_share=True, of=events)
     )
@@ -206,6 +226,17 @@ def lock_events(
     rows = conn.execute(stmt, {"p_events": sorted(event_ids)}).mappings().all()
     version = int(rows[0]["catalog_version"]) if rows else 0
     return {row["event_id"]: row for row in rows}, version
+
+
+def lock_event_then(
+    conn: Connection, *, tenant_id: int, event_id: int, then: Sequence[Pipelined]
+) -> tuple[dict[int, RowMapping], int, list[list[RowMapping]]]:
+    """PostgreSQL: `lock_events` of one event, and `then` run as soon as the lock is
+    granted, in the same round trip (`run_pipelined`): what `lock_events` returns, and the
+    rows of each statement of `then` (which read what the lock's last holder committed)."""
+    locked, *rows = run_pipelined(conn, [(_event_locked(tenant_id), {"p_event": event_id}), *then])
+    version = int(locked[0]["catalog_version"]) if locked else 0
+    return {row["event_id"]: row for row in locked}, version, rows
 
 
 def is_hall_seat_blocked(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, RowMapping
 
 from boxoffice.server.catalog import repository
+from boxoffice.server.db.transactions import Pipelined
 from boxoffice.server.errors import InvalidInput, NotFound
 from boxoffice.server.tenancy.service import Tenant
 from boxoffice.server.values.instants import instant_to_micros, parse_instant_input
@@ -283,6 +284,15 @@ def lock_events(
     the client's catalog version (the key of the cached layouts), read by the same
     statement."""
     return repository.lock_events(conn, tenant_id=tenant_id, event_ids=event_ids)
+
+
+def lock_event_then(
+    conn: Connection, *, tenant_id: int, event_id: int, then: Sequence[Pipelined]
+) -> tuple[dict[int, RowMapping], int, list[list[RowMapping]]]:
+    """PostgreSQL: `lock_events` of one event with `then` sent in the same round trip, run
+    as soon as the lock is granted (reading what its last holder committed): what
+    `lock_events` returns, and the rows of each statement of `then`."""
+    return repository.lock_event_then(conn, tenant_id=tenant_id, event_id=event_id, then=then)
 
 
 def list_prices_by_ids(

@@ -14,12 +14,15 @@ writer not yet committed will stamp at or after W. Passing either W or the large
 `lastChanged` seen back as `changedSince` (inclusive) can therefore never miss a change.
 """
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Select, text
+from sqlalchemy import Connection, Dialect, Engine, Executable, RowMapping, Select, text
+from sqlalchemy.engine import Compiled
+from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from boxoffice.server.db.engine import is_sqlite, writer_turn
@@ -93,6 +96,74 @@ def _pg_begin(conn: Connection) -> int:
         raise _driver_error(
             exc, pooled, conn.dialect, _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
         ) from exc
+
+
+# A statement and the parameters it runs with.
+Pipelined = tuple[Executable, Mapping[str, Any]]
+
+# Each statement's SQL as compiled for PostgreSQL, kept with the statement (the hot path's
+# statements are kept built: db/scoping.py, per_tenant).
+_PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, Compiled]" = weakref.WeakKeyDictionary()
+
+
+def _pipeline_sql(statement: Executable, dialect: Dialect) -> Compiled:
+    """The statement compiled once; refused when a parameter or a column needs SQLAlchemy's
+    conversion, which `run_pipelined` does not make (text and integers need none)."""
+    compiled = _PIPELINE_SQL.get(statement)
+    if compiled is None:
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        converts = any(
+            column_type._cached_result_processor(dialect, None) is not None
+            for _key, _name, _objects, column_type in compiled._result_columns
+        )
+        if compiled._bind_processors or converts or compiled.positional:
+            raise TypeError(f"run_pipelined cannot run {statement}: its values need converting")
+        _PIPELINE_SQL[statement] = compiled
+    return compiled
+
+
+def run_pipelined(conn: Connection, statements: Sequence[Pipelined]) -> list[list[RowMapping]]:
+    """PostgreSQL: the statements sent in ONE round trip (psycopg's pipeline mode) and run
+    by the server one after the other, each as in its own execute: under READ COMMITTED a
+    statement's snapshot is taken when it starts, so a read sent after a statement that
+    waits for a row lock reads what the lock's holder committed. Each statement's rows.
+
+    On the driver's cursors, as `_pg_begin` (SQLAlchemy's result would not wait for the
+    pipeline's sync): for statements whose values need no conversion (text and integers);
+    SQLAlchemy's execution events still see each statement (`before_execute` with the
+    statement, `before_cursor_execute` with its SQL), so that what checks or counts every
+    statement sees these too."""
+    dialect = conn.dialect
+    options = conn.get_execution_options()
+    compiled = [
+        (statement, _pipeline_sql(statement, dialect), params) for statement, params in statements
+    ]
+    pooled = conn.connection
+    driver: Any = pooled.dbapi_connection
+    sql, arguments = "", None  # the statement sent last, for an error's message
+    cursors: list[Any] = []
+    try:
+        try:
+            with driver.pipeline():
+                for statement, sent, params in compiled:
+                    sql, arguments = sent.string, sent.construct_params(dict(params))
+                    for before in conn.dispatch.before_execute:
+                        before(conn, statement, (), arguments, options)
+                    cursor = driver.cursor()
+                    cursors.append(cursor)
+                    for before_cursor in conn.dispatch.before_cursor_execute:
+                        before_cursor(conn, cursor, sql, arguments, None, False)
+                    cursor.execute(sql, arguments)
+            found = []
+            for cursor in cursors:
+                row = result_tuple([column.name for column in cursor.description])
+                found.append([row(values)._mapping for values in cursor])
+            return found
+        finally:
+            for cursor in cursors:
+                cursor.close()
+    except dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
 
 
 def _driver_error(

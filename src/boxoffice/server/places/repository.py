@@ -38,6 +38,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
+from boxoffice.server.db.transactions import Pipelined
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
@@ -292,11 +293,16 @@ def count_live_claims(
     after `now`, counted through ix_place_claims_expiry (only those rows are read). With
     `expire`, the event's claims that have expired by `now` are deleted first
     (`_read_live`)."""
-    live: Counter[int] = Counter()
     stmt = _read_live(
         conn, _live_claims_by_rank, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
-    for rank_id, n in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
+    return _live_claims(conn.execute(stmt, {"p_event": event_id, "p_now": now}))
+
+
+def _live_claims(rows: Iterable[Sequence[Any]]) -> Counter[int]:
+    """{rank: live claims} of the rows of `_live_claims_by_rank`."""
+    live: Counter[int] = Counter()
+    for rank_id, n in rows:
         live[int(rank_id)] += int(n)
     return live
 
@@ -469,17 +475,54 @@ def read_taken_seats(
     not grow with the seats sold: the kept bits (a row per 63 seats of the hall at most)
     and the claims that expire after `now` (through ix_place_claims_expiry). With `expire`,
     the event's claims that have expired by `now` are deleted first (`_read_live`)."""
-    blocks: dict[int, int] = {}
-    keys: list[str] = []
     stmt = _read_live(
         conn, _taken_seats, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
-    for block, bits, key in conn.execute(stmt, {"p_event": event_id, "p_now": now}):
+    return _taken(conn.execute(stmt, {"p_event": event_id, "p_now": now}))
+
+
+def _taken(rows: Iterable[Sequence[Any]]) -> TakenSeats:
+    """The TakenSeats of the rows of `_taken_seats`."""
+    blocks: dict[int, int] = {}
+    keys: list[str] = []
+    for block, bits, key in rows:
         if key is None:
             blocks[int(block)] = int(bits)
         else:
             keys.append(key)
     return TakenSeats(sold_blocks=blocks, expiring_keys=frozenset(keys))
+
+
+@dataclass(frozen=True, slots=True)
+class FirstReads:
+    """What a claimer's first reads of a locked event found, its expired claims deleted
+    (`first_reads`): the event's taken seats (`read_taken_seats`) and its live claims per
+    rank (`count_live_claims`), for a reserved and an unreserved event alike."""
+
+    taken: TakenSeats
+    live: Counter[int]
+
+
+def first_reads(*, tenant_id: int, event_id: int, now: int) -> list[Pipelined]:
+    """PostgreSQL: a claimer's first reads of an event, to run as soon as it holds the
+    event's lock (catalog's `lock_event_then`): the event's expired claims deleted and its
+    taken seats read (`read_taken_seats` with `expire`), then its live claims per rank
+    (`count_live_claims`). Both, whatever the event's seating, as its seating is known once
+    the lock is granted; the one a hold does not need costs an index read."""
+    params = {"p_event": event_id, "p_now": now}
+    return [
+        (_deleting_expired(_taken_seats, tenant_id), params),
+        (_live_claims_by_rank(tenant_id), params),
+    ]
+
+
+def first_reads_found(rows: Sequence[Sequence[RowMapping]]) -> FirstReads:
+    """The FirstReads of the rows of `first_reads`' statements."""
+    taken, live = rows
+    return FirstReads(
+        taken=_taken(tuple(row.values()) for row in taken),
+        live=_live_claims(tuple(row.values()) for row in live),
+    )
 
 
 def list_claimed_place_keys(

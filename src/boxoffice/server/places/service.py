@@ -18,10 +18,12 @@ from sqlalchemy import Connection, Insert, RowMapping, Select
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
+from boxoffice.server.db.transactions import Pipelined
 from boxoffice.server.errors import NotFound
 from boxoffice.server.places import layouts, repository
 from boxoffice.server.places.layouts import HallPlaces
 from boxoffice.server.places.layouts import seat_key as seat_key
+from boxoffice.server.places.repository import FirstReads as FirstReads
 from boxoffice.server.places.repository import LockedHold as LockedHold
 from boxoffice.server.places.repository import NewHold as NewHold
 from boxoffice.server.tenancy.service import Tenant
@@ -158,6 +160,7 @@ def event_places(
     now: int,
     catalog_version: int | None = None,
     expire: bool = False,
+    found: FirstReads | None = None,
 ) -> EventPlaces:
     """The event's places as of `now`: the catalog's layout with the hall's seats (cached by
     the catalog version, read when not given) and its live claims (sales and unexpired
@@ -166,14 +169,20 @@ def event_places(
     unreserved event's claims are read one by one (the fallback of `probe_free_units`).
     `event_counts` tells availability without reading the claims. With `expire` the
     event's expired holds are deleted first (a claimer's first read of the event, under its
-    lock: `expire_holds`, in the same statement on PostgreSQL)."""
+    lock: `expire_holds`, in the same statement on PostgreSQL). With `found` (what the
+    first reads found, sent with the event's lock: `first_reads`) its expired holds are
+    deleted already, and a reserved event's claims are not read again."""
     cached = layouts.event_layout(conn, tenant_id=tenant_id, event=event, version=catalog_version)
     event_id = int(event["event_id"])
     if cached.layout.reserved:
         # Seat by seat: the kept sold seats and the claims that expire (a reserved event's
         # availability is its free seats).
-        taken = repository.read_taken_seats(
-            conn, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
+        taken = (
+            repository.read_taken_seats(
+                conn, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
+            )
+            if found is None
+            else found.taken
         )
         return EventPlaces(
             **_layout_fields(cached.layout),  # type: ignore[arg-type]
@@ -201,6 +210,7 @@ def event_counts(
     now: int,
     catalog_version: int | None = None,
     expire: bool = False,
+    found: FirstReads | None = None,
 ) -> EventCounts:
     """The event's availability as of `now`, without reading its claims one by one: the
     catalog's layout (cached by the catalog version, read when not given), the sales
@@ -208,9 +218,13 @@ def event_counts(
     for a reserved event the live claims on its blocked seats (one probe a blocked seat),
     which are not of its sellable places. Its cost does not grow with the places sold
     (docs/development.md, "Places"). With `expire` the event's expired holds are deleted
-    first, as by `event_places`."""
-    claimed = repository.count_live_claims(
-        conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now, expire=expire
+    first, as by `event_places`; with `found`, as by `event_places` too."""
+    claimed = (
+        repository.count_live_claims(
+            conn, tenant_id=tenant_id, event_id=int(event["event_id"]), now=now, expire=expire
+        )
+        if found is None
+        else Counter(found.live)
     )
     return _counts(conn, tenant_id, event, catalog_version, claimed, now)
 
@@ -333,6 +347,17 @@ def hold(conn: Connection, *, tenant_id: int, holds: Sequence[NewHold], expires_
     """Hold every place until `expires_at`, or none: False when one of them was claimed
     concurrently (nothing of this call remains; the caller may pick other places)."""
     return repository.insert_holds(conn, tenant_id=tenant_id, holds=holds, expires_at=expires_at)
+
+
+def first_reads(*, tenant_id: int, event_id: int, now: int) -> list[Pipelined]:
+    """PostgreSQL: a claimer's first reads of an event (its expired holds deleted), to send
+    with the event's lock (catalog.lock_event_then); `first_reads_found` reads their rows,
+    and `event_places` and `event_counts` take what they found instead of reading again."""
+    return repository.first_reads(tenant_id=tenant_id, event_id=event_id, now=now)
+
+
+def first_reads_found(rows: Sequence[Sequence[RowMapping]]) -> FirstReads:
+    return repository.first_reads_found(rows)
 
 
 def holds_insert_from(source: Select[Any]) -> Insert:
