@@ -39,6 +39,7 @@ from boxoffice.server.responses import error_response, json_response
 from boxoffice.server.shop.routes import router as shop_router
 from boxoffice.server.tenancy.auth import AuthenticationMiddleware
 from boxoffice.server.tenancy.service import CLIENT_NAME
+from boxoffice.server.threadpool import size_for
 from boxoffice.server.values.clock import Clock, now_micros
 from boxoffice.server.waitinglist.routes import router as waitinglist_router
 
@@ -163,6 +164,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    size_for(engine.dialect.name)
     install_error_handlers(app)
     install_home_page(app)
     for router in _PEPPERED_ROUTERS:

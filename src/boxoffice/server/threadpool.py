@@ -8,8 +8,9 @@ Python-level lock and condition), a capacity limiter and a cancel scope. A
 (bench/threadhop_cost.py, docs/benchmarks.md).
 
 What anyio guaranteed is kept: the caller's context variables are seen in the thread (the
-request id of log lines), at most THREADS threads run at once, and a cancelled caller
-still waits for its thread to finish, so no part of a request outlives it.
+request id of log lines), at most THREADS threads run at once (so many for the app's
+database), and a cancelled caller still waits for its thread to finish, so no part of a
+request outlives it.
 
 A middleware may leave blocking work for the route's own hop (`set_route_prelude`): the
 authentication's key check runs first in the route's thread, so that an API request makes
@@ -25,31 +26,70 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Annotated, Any, ParamSpec, TypeVar, get_args, get_origin
 
 from fastapi import params
 from starlette.requests import Request
 
 __all__ = [
+    "DEFAULT_THREADS",
     "THREADS",
     "Prelude",
     "is_plain_function",
     "is_route_endpoint",
+    "pool_threads",
     "reads_request",
     "reset_route_prelude",
     "route_endpoint",
     "run_in_thread",
     "set_route_prelude",
+    "size_for",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 D = TypeVar("D", bound=Callable[[Request], Awaitable[Any]])
 
-# As many as anyio's default limiter allowed for the same work (40).
-THREADS = 40
+# The threads a worker process runs requests in, by the app's database (`size_for`).
+# Every thread with work competes for Python's one interpreter lock with the others and
+# with the event loop. On PostgreSQL the thread that holds an event's row lock, which the
+# event's other buyers wait for, waits for the interpreter like any other, so fewer
+# threads sell more: under `make onsale` (2 workers on 2 cores, 32 buyers) 10 threads sold
+# 84-116 orders/s against 73-87 with 40, at 10.7-12.2 ms of the server's CPU an order
+# against 12.6-13.6. On SQLite, where writers queue for the one write lock in the kernel
+# at no cost, 40 sold 148-166 against 123-134 with 10 (docs/benchmarks.md, "On-sale").
+THREADS = {"postgresql": 10, "sqlite": 40}
+# Any other database: as many as anyio's default limiter allows for the same work.
+DEFAULT_THREADS = 40
 
-_POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="boxoffice-request")
+
+@dataclass(slots=True)
+class _Pool:
+    threads: int
+    executor: ThreadPoolExecutor
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="boxoffice-request")
+
+
+_POOL = _Pool(DEFAULT_THREADS, _executor(DEFAULT_THREADS))
+
+
+def size_for(database: str) -> None:
+    """Run requests in THREADS[database] threads (`database`: a dialect's name); create_app
+    calls it. A pool of another size is replaced; its threads finish what they run and
+    end once it is gone."""
+    threads = THREADS.get(database, DEFAULT_THREADS)
+    if threads != _POOL.threads:
+        _POOL.threads, _POOL.executor = threads, _executor(threads)
+
+
+def pool_threads() -> int:
+    """How many threads the request path runs in now."""
+    return _POOL.threads
+
 
 # Blocking work to do in the route's thread before the route: it gets the route's keyword
 # arguments and may replace some (the authenticated tenant) or raise (a refusal).
@@ -63,7 +103,7 @@ async def run_in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs)
     """`func(*args, **kwargs)` in a worker thread, in a copy of the caller's context."""
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-    future = loop.run_in_executor(_POOL, call)
+    future = loop.run_in_executor(_POOL.executor, call)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
