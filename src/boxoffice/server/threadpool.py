@@ -56,7 +56,7 @@ D = TypeVar("D", bound=Callable[[Request], Awaitable[Any]])
 # with the event loop. On PostgreSQL the thread that holds an event's row lock, which the
 # event's other buyers wait for, waits for the interpreter like any other, so fewer
 # threads sell more: under `make onsale` (2 workers on 2 cores, 32 buyers) 10 threads sold
-# 84-116 orders/s against 73-87 with 40, at 10.7-12.2 ms of the server's CPU an order
+# 84-113 orders/s against 73-87 with 40, at 10.7-12.1 ms of the server's CPU an order
 # against 12.6-13.6. On SQLite, where writers queue for the one write lock in the kernel
 # at no cost, 40 sold 148-166 against 123-134 with 10 (docs/benchmarks.md, "On-sale").
 THREADS = {"postgresql": 10, "sqlite": 40}
