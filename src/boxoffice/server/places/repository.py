@@ -25,6 +25,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -424,12 +425,42 @@ def _read_keys(conn: Connection, stmt: Select[Any], values: Mapping[str, Any]) -
 
 @per_tenant
 def _claimed_among(tenant_id: int) -> Select[Any]:
-    """`list_claimed_among`'s statement (every unreserved hold probes with it): kept."""
+    """`list_claimed_among`'s statement on SQLite (every unreserved hold probes with it):
+    kept."""
     return _claimed_keys(
         tenant_id,
         place_claims.c.event_id == bindparam("p_event"),
         place_claims.c.place_key.in_(bindparam("p_keys", expanding=True)),
     )
+
+
+@per_tenant
+def _pg_claimed_among(tenant_id: int) -> Select[Any]:
+    """`list_claimed_among`'s statement on PostgreSQL: for each key of the array `p_keys`,
+    its claim looked up through the unique key (a LATERAL subquery with LIMIT 1, one index
+    lookup per key), the keys found joined by commas.
+
+    Not `place_key IN (...)`: while place_claims has no statistics (a new database's first
+    on-sale, before autovacuum's first ANALYZE) the planner takes (tenant_id, event_id) for
+    a handful of rows, and read the whole event through the unique key, filtering on the
+    keys (3 ms of the server's CPU with 3,000 places sold, under the event's lock). A
+    lookup per key is the only plan for this shape, with statistics or without."""
+    keys = (
+        func.unnest(bindparam("p_keys", type_=postgresql.ARRAY(String)))
+        .table_valued("place_key")
+        .render_derived(name="probe")
+    )
+    claim = (
+        scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id)
+        .where(
+            place_claims.c.event_id == bindparam("p_event"),
+            place_claims.c.place_key == keys.c.place_key,
+        )
+        .limit(1)
+        .lateral("claim")
+    )
+    found = func.aggregate_strings(claim.c.place_key, ",")
+    return select(found).select_from(keys).join(claim, true())
 
 
 def list_claimed_among(
@@ -440,7 +471,8 @@ def list_claimed_among(
     if not place_keys:
         return frozenset()
     values = {"p_event": event_id, "p_keys": sorted(place_keys)}
-    return _read_keys(conn, _claimed_among(tenant_id), values)
+    probe = _pg_claimed_among if conn.dialect.name == "postgresql" else _claimed_among
+    return _read_keys(conn, probe(tenant_id), values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,26 @@ place_claims = Table(
     Column("order_seat_id", Integer, nullable=True, index=True),
     instant_column("expires_at", nullable=True),
     UniqueConstraint("tenant_id", "event_id", "place_key"),
-    # The claims that expire (holds, unpaid reservations) of an event, by expiry: counting
-    # the live ones reads only them, deleting the expired ones only those.
-    Index("ix_place_claims_expiry", "tenant_id", "event_id", "expires_at"),
+)
+
+# The claims that expire (holds, unpaid reservations) of an event, by expiry: counting the
+# live ones reads only them, deleting the expired ones only those. Partial: sales (no
+# expiry) are not in it, so it stays the size of the holds and reservations, and a query
+# that does not ask for an expiry cannot use it. That matters on PostgreSQL, where both
+# this index and the unique key start with (tenant_id, event_id): while place_claims has no
+# statistics (a new database's first on-sale, before autovacuum's first ANALYZE) the
+# planner saw them as equal, and the prepared statements' plans read every claim of the
+# event through the wrong one (the probe of free units through this index, the delete of
+# expired holds through the unique key: 2.8 and 0.6 ms with 3,000 places sold, where the
+# right index reads a handful of rows). A comparison on expires_at (`> now`, `<= now`)
+# implies `IS NOT NULL`, so the reads of expiring claims still use it (both databases).
+Index(
+    "ix_place_claims_expiry",
+    place_claims.c.tenant_id,
+    place_claims.c.event_id,
+    place_claims.c.expires_at,
+    postgresql_where=place_claims.c.expires_at.is_not(None),
+    sqlite_where=place_claims.c.expires_at.is_not(None),
 )
 
 
