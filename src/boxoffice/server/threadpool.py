@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ from fastapi import params
 from starlette.requests import Request
 
 __all__ = [
+    "DEFAULT_SWITCH_INTERVAL",
     "DEFAULT_THREADS",
+    "SWITCH_INTERVALS",
     "THREADS",
     "Prelude",
     "is_plain_function",
@@ -63,6 +66,19 @@ THREADS = {"postgresql": 10, "sqlite": 40}
 # Any other database: as many as anyio's default limiter allows for the same work.
 DEFAULT_THREADS = 40
 
+# How long a thread may run Python while another waits for the interpreter lock, in
+# seconds (sys.setswitchinterval), by the app's database (`size_for`). A thread whose
+# database call has returned waits for the lock until the thread running Python lets go
+# of it, at most this long each time. On PostgreSQL the thread holding an event's row lock
+# makes a round trip or two before its commit, and waits that way after each while the
+# event's other buyers wait for it. At 1 ms instead of Python's 5, eight `make onsale`
+# runs on PostgreSQL each, alternately: the reserved hall sold 101-129 orders/s (median
+# 122) against 98-124 (113), the unreserved event 112-148 (126) against 99-140 (124), at
+# a little less of the server's CPU an order. SQLite keeps Python's own (two runs each:
+# within their spread either way).
+SWITCH_INTERVALS = {"postgresql": 0.001}
+DEFAULT_SWITCH_INTERVAL = 0.005
+
 
 @dataclass(slots=True)
 class _Pool:
@@ -78,9 +94,10 @@ _POOL = _Pool(DEFAULT_THREADS, _executor(DEFAULT_THREADS))
 
 
 def size_for(database: str) -> None:
-    """Run requests in THREADS[database] threads (`database`: a dialect's name); create_app
-    calls it. A pool of another size is replaced; its threads finish what they run and
-    end once it is gone."""
+    """Run requests in THREADS[database] threads (`database`: a dialect's name), switching
+    between threads at SWITCH_INTERVALS[database]; create_app calls it. A pool of another
+    size is replaced; its threads finish what they run and end once it is gone."""
+    sys.setswitchinterval(SWITCH_INTERVALS.get(database, DEFAULT_SWITCH_INTERVAL))
     threads = THREADS.get(database, DEFAULT_THREADS)
     if threads != _POOL.threads:
         _POOL.threads, _POOL.executor = threads, _executor(threads)
