@@ -77,6 +77,11 @@ def postgres_plan(engine: Engine, statement: Statement) -> list[dict[str, Any]]:
     with engine.connect() as conn, conn.begin():
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         raw = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).scalar_one()
+    return plan_nodes(raw)
+
+
+def plan_nodes(raw: Any) -> list[dict[str, Any]]:
+    """Every node of a plan that PostgreSQL's `EXPLAIN (FORMAT JSON)` returned."""
     plan = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
     nodes: list[dict[str, Any]] = []
     pending = [plan[0]["Plan"]]
@@ -104,22 +109,26 @@ def claims_read(engine: Engine, statements: list[Statement]) -> list[tuple[str, 
     return found
 
 
+def sell(http: TestClient, client: Client, price_id: str, rank_id: int, count: int) -> None:
+    """Sell `count` places of the price in one order (lines of at most 20 tickets)."""
+    cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
+    lines = [
+        {"priceId": price_id, "rankId": rank_id, "numberOfTickets": min(20, count - n)}
+        for n in range(0, count, 20)
+    ]
+    held = http.post(f"{client.base}/cart/{cart}", json=lines, headers=client.auth)
+    assert held.status_code == 200, held.text
+    sold = http.post(
+        f"{client.base}/cart/{cart}/checkout",
+        json={"paymentMethodId": 1, "paid": True},
+        headers=client.auth,
+    )
+    assert sold.status_code == 201, sold.text
+
+
 def sell_everything(http: TestClient, client: Client) -> None:
     for price_id, rank_id, count, _event in ALL_PLACES:
-        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
-        # At most 20 tickets a line.
-        lines = [
-            {"priceId": price_id, "rankId": rank_id, "numberOfTickets": min(20, count - n)}
-            for n in range(0, count, 20)
-        ]
-        held = http.post(f"{client.base}/cart/{cart}", json=lines, headers=client.auth)
-        assert held.status_code == 200, held.text
-        sold = http.post(
-            f"{client.base}/cart/{cart}/checkout",
-            json={"paymentMethodId": 1, "paid": True},
-            headers=client.auth,
-        )
-        assert sold.status_code == 201, sold.text
+        sell(http, client, price_id, rank_id, count)
 
 
 def test_reading_an_event_costs_the_same_with_none_and_all_sold(

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -40,7 +39,7 @@ from tests.conftest import (
     _postgres_database_url,
     new_client,
 )
-from tests.places.test_counts_cost import Statement, recorded
+from tests.places.test_counts_cost import Statement, plan_nodes, recorded, sell, sqlite_plan
 
 # The standard catalog's reserved rank (27 seats) and unreserved units (45): all but
 # LEFT of each are sold before the holds whose plans are read.
@@ -67,20 +66,6 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     finally:
         engine.dispose()
         _drop_postgres_database(name)
-
-
-def sell(http: TestClient, client: Client, price_id: str, rank_id: int, count: int) -> None:
-    for done in range(0, count, 20):
-        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
-        line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": min(20, count - done)}
-        held = http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth)
-        assert held.status_code == 200, held.text
-        sold = http.post(
-            f"{client.base}/cart/{cart}/checkout",
-            json={"paymentMethodId": 1, "paid": True},
-            headers=client.auth,
-        )
-        assert sold.status_code == 201, sold.text
 
 
 def hold_two(http: TestClient, client: Client, price_id: str, rank_id: int) -> None:
@@ -122,20 +107,7 @@ def postgres_generic_plan(engine: Engine, statement: Statement) -> list[dict[str
         row = conn.execute(explain).fetchone()
         conn.rollback()
     assert row is not None
-    plan = orjson.loads(row[0]) if isinstance(row[0], str | bytes) else row[0]
-    nodes: list[dict[str, Any]] = []
-    pending = [plan[0]["Plan"]]
-    while pending:
-        node = pending.pop()
-        nodes.append(node)
-        pending.extend(node.get("Plans", []))
-    return nodes
-
-
-def sqlite_plan(engine: Engine, statement: Statement) -> list[str]:
-    text, params = statement
-    with engine.connect() as conn:
-        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + text, params)]
+    return plan_nodes(row[0])
 
 
 def assert_reads_only_its_rows(engine: Engine, statement: Statement) -> None:
