@@ -44,8 +44,10 @@ place_claims = Table(
 # planner saw them as equal, and the prepared statements' plans read every claim of the
 # event through the wrong one (the probe of free units through this index, the delete of
 # expired holds through the unique key: 2.8 and 0.6 ms with 3,000 places sold, where the
-# right index reads a handful of rows). A comparison on expires_at (`> now`, `<= now`)
-# implies `IS NOT NULL`, so the reads of expiring claims still use it (both databases).
+# right index reads a handful of rows; the probe needed a new shape as well:
+# places/repository.py, _pg_claimed_among). A comparison on expires_at (`> now`,
+# `<= now`) implies `IS NOT NULL`, so the reads of expiring claims still use it (both
+# databases).
 Index(
     "ix_place_claims_expiry",
     place_claims.c.tenant_id,
