@@ -441,7 +441,7 @@ def _pg_claimed_among(tenant_id: int) -> Select[Any]:
     lookup per key), the keys found joined by commas.
 
     Not `place_key IN (...)`: while place_claims has no statistics (a new database's first
-    on-sale, before autovacuum's first ANALYZE) the planner takes (tenant_id, event_id) for
+    on-sale, before autovacuum's first ANALYZE) the planner took (tenant_id, event_id) for
     a handful of rows, and read the whole event through the unique key, filtering on the
     keys (3 ms of the server's CPU with 3,000 places sold, under the event's lock). Here
     the plan is a nested loop of unique-key lookups, one per key
