@@ -21,6 +21,7 @@ from sqlalchemy import (
     make_url,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -168,10 +169,20 @@ def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
         clients.c.name == bindparam("p_name")
     )
     numbers = select(func.generate_series(1, bindparam("p_to")).label("n"))
+    # A statement that returns no rows (no RETURNING) answers an empty list.
+    untouched = update(clients).where(clients.c.name == bindparam("p_none")).values(timezone="UTC")
     with write_transaction(engine) as tx:
-        found = run_pipelined(tx.conn, [(by_name, {"p_name": name}), (numbers, {"p_to": 3})])
+        found = run_pipelined(
+            tx.conn,
+            [
+                (by_name, {"p_name": name}),
+                (untouched, {"p_none": name + "-none"}),
+                (numbers, {"p_to": 3}),
+            ],
+        )
     assert [[dict(row) for row in rows] for rows in found] == [
         [{"name": name, "one": 1}],
+        [],
         [{"n": 1}, {"n": 2}, {"n": 3}],
     ]
     failing = select((literal_column("1") / bindparam("p_zero")).label("x"))

@@ -98,6 +98,25 @@ def _pg_begin(conn: Connection) -> int:
         ) from exc
 
 
+# PostgreSQL: the clock as a statement's value (UTC microseconds), for `autocommit_write`:
+# the start of the statement, the same value wherever the statement reads it.
+PG_STATEMENT_CLOCK = "(extract(epoch FROM statement_timestamp()) * 1000000)::bigint"
+
+
+@contextmanager
+def autocommit_write(engine: Engine) -> Iterator[Connection]:
+    """PostgreSQL: a connection for ONE write statement of rows that no export reads and
+    that carry no change stamp (a new cart), in autocommit: no BEGIN, no write barrier, no
+    COMMIT; one round trip where `write_transaction` makes three. The statement is atomic
+    by itself; it takes its clock from PG_STATEMENT_CLOCK (the database's clock, as a
+    write transaction's `Tx.now`). Not for SQLite, whose writes take the write lock
+    (write_transaction)."""
+    if is_sqlite(engine):
+        raise TypeError("autocommit_write is for PostgreSQL")
+    with engine.connect() as raw:
+        yield raw.execution_options(isolation_level="AUTOCOMMIT")
+
+
 # A statement and the parameters it runs with.
 Pipelined = tuple[Executable, Mapping[str, Any]]
 
@@ -154,8 +173,11 @@ def run_pipelined(conn: Connection, statements: Sequence[Pipelined]) -> list[lis
                     for before_cursor in conn.dispatch.before_cursor_execute:
                         before_cursor(conn, cursor, sql, arguments, None, False)
                     cursor.execute(sql, arguments)
-            found = []
+            found: list[list[RowMapping]] = []
             for cursor in cursors:
+                if cursor.description is None:  # a statement that returns no rows
+                    found.append([])
+                    continue
                 row = result_tuple([column.name for column in cursor.description])
                 found.append([row(values)._mapping for values in cursor])
             return found
