@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Insert,
     Integer,
@@ -32,6 +33,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
+from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,30 @@ def insert_cart(
     return conn.execute(_INSERT_CART, values).mappings().one()
 
 
+# PostgreSQL: a cart stamped with the database's clock by the INSERT itself
+# (transactions.autocommit_write).
+_PG_CLOCK = literal_column(PG_STATEMENT_CLOCK, BigInteger)
+_INSERT_CART_AT_CLOCK: Insert = (
+    insert(carts)
+    .values(
+        id=bindparam("p_cart"),
+        tenant_id=bindparam("p_tenant"),
+        created_at=_PG_CLOCK,
+        expires_at=_PG_CLOCK + bindparam("p_hold", type_=BigInteger),
+    )
+    .returning(*carts.c)
+)
+
+
+def insert_cart_at_clock(
+    conn: Connection, *, tenant_id: int, cart_id: str, hold_micros: int
+) -> RowMapping:
+    """PostgreSQL: insert a cart created at the database's clock, expiring `hold_micros`
+    later, in one statement (autocommit_write); the row as stored."""
+    values = {"p_cart": cart_id, "p_tenant": tenant_id, "p_hold": hold_micros}
+    return conn.execute(_INSERT_CART_AT_CLOCK, values).mappings().one()
+
+
 def get_cart(
     conn: Connection, *, tenant_id: int, cart_id: str, lock: bool = False
 ) -> RowMapping | None:
@@ -155,6 +181,24 @@ def close_open_cart(
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
     return list(conn.execute(_items(tenant_id), {"p_cart": cart_id}).mappings())
+
+
+def extend_live_cart_sent(*, tenant_id: int, cart_id: str, now: int, expires_at: int) -> Pipelined:
+    """`extend_live_cart` as a statement to send in a pipeline (run_pipelined); its rows
+    are what extend_live_cart reads the first of."""
+    values = {"p_cart": cart_id, "p_now": now, "p_expires": expires_at}
+    return _live_expiry_update(tenant_id), values
+
+
+def close_open_cart_sent(*, tenant_id: int, cart_id: str, now: int) -> Pipelined:
+    """`close_open_cart` as a statement to send in a pipeline (db/transactions.py,
+    run_pipelined); its rows are what close_open_cart reads the first of."""
+    return _open_close(tenant_id), {"p_cart": cart_id, "p_now": now}
+
+
+def list_items_sent(*, tenant_id: int, cart_id: str) -> Pipelined:
+    """`list_items` as a statement to send in a pipeline; its rows are the items."""
+    return _items(tenant_id), {"p_cart": cart_id}
 
 
 def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) -> RowMapping | None:

@@ -41,8 +41,7 @@ _HOLD: Responses = (
 @router.post("/cart", status_code=201, response_model=CartResource)
 def create_cart(tenant: CurrentTenant, engine: AppEngine, hold_minutes: HoldMinutes) -> Response:
     """Create an empty cart (extension); it lasts `timeOut`, moved on by every change."""
-    with write_transaction(engine) as tx:
-        view = service.create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
+    view = service.open_cart(engine, tenant=tenant, hold_minutes=hold_minutes)
     return json_response(resources.cart_resource(view, tenant.timezone), 201)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection, Engine, RowMapping
 
 from boxoffice.server.carts import repository
 from boxoffice.server.carts.repository import NewItem
@@ -23,7 +23,13 @@ from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
 from boxoffice.server.customers import service as customers
 from boxoffice.server.customers.service import CustomerRecord
-from boxoffice.server.db.transactions import Tx
+from boxoffice.server.db.engine import is_sqlite
+from boxoffice.server.db.transactions import (
+    Tx,
+    autocommit_write,
+    run_pipelined,
+    write_transaction,
+)
 from boxoffice.server.errors import Conflict, Gone, InvalidInput, NotFound
 from boxoffice.server.orders import service as orders
 from boxoffice.server.orders.service import NewOrder, NewSeat
@@ -170,6 +176,24 @@ def create_cart(tx: Tx, *, tenant: Tenant, hold_minutes: int) -> CartView:
         now=tx.now,
         expires_at=tx.now + hold_minutes * MICROS_PER_MINUTE,
     )
+    return CartView(cart=cart, items=[])
+
+
+def open_cart(engine: Engine, *, tenant: Tenant, hold_minutes: int) -> CartView:
+    """A new, empty cart, in a request's write of its own: on PostgreSQL one statement in
+    autocommit (carts are not exported, so neither the write barrier nor a change stamp
+    is needed: db/transactions.py, autocommit_write), stamped with the database's clock as
+    a write transaction is; on SQLite a write transaction (create_cart)."""
+    if is_sqlite(engine):
+        with write_transaction(engine) as tx:
+            return create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
+    with autocommit_write(engine) as conn:
+        cart = repository.insert_cart_at_clock(
+            conn,
+            tenant_id=tenant.id,
+            cart_id=new_cart_id(),
+            hold_micros=hold_minutes * MICROS_PER_MINUTE,
+        )
     return CartView(cart=cart, items=[])
 
 
@@ -331,10 +355,28 @@ def add_items(
     # the events' locks, as a claimer deletes expired holds under them (extending them
     # first could deadlock with that delete).
     expires_at = tx.now + hold_minutes * MICROS_PER_MINUTE
-    cart = _extend_live_cart(conn, tenant, cart_id, tx.now, expires_at)
+    price_ids = {line.price_id for line in lines}
+    # PostgreSQL: the cart's move, its prices and its items in ONE round trip, run in this
+    # order (the items read under the cart's lock, as before).
+    found_items: Sequence[RowMapping] | None = None
+    found_prices: Sequence[RowMapping] | None = None
+    if conn.dialect.name == "postgresql" and len(cart_id) == CART_ID_LENGTH:
+        moved, found_prices, found_items = run_pipelined(
+            conn,
+            [
+                repository.extend_live_cart_sent(
+                    tenant_id=tenant.id, cart_id=cart_id, now=tx.now, expires_at=expires_at
+                ),
+                catalog.prices_by_ids_sent(tenant_id=tenant.id, price_ids=price_ids),
+                repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id),
+            ],
+        )
+        cart = moved[0] if moved else _live_cart(conn, tenant, cart_id, tx.now)
+    else:
+        cart = _extend_live_cart(conn, tenant, cart_id, tx.now, expires_at)
 
     prices = catalog.list_prices_by_ids(
-        conn, tenant_id=tenant.id, price_ids={line.price_id for line in lines}
+        conn, tenant_id=tenant.id, price_ids=price_ids, found=found_prices
     )
     donations: list[NewItem] = []
     tickets: list[_TicketLine] = []
@@ -344,7 +386,9 @@ def add_items(
         else:
             tickets.append(_ticket_line(index, line, prices))
 
-    items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    items = found_items
+    if items is None:
+        items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
     held = sum(1 for item in items if item["item_type"] == "ticket")
     if held + sum(t.count for t in tickets) > MAX_TICKETS_PER_CART:
         raise InvalidInput.field(
@@ -523,6 +567,40 @@ def _checkout_customer(
     return customer
 
 
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """What a checkout reads first: the cart as its closing left it (None: missing or
+    closed already), and, when read with it, the payment method's rows and the items."""
+
+    cart: RowMapping | None
+    method: Sequence[RowMapping] | None = None
+    items: Sequence[RowMapping] | None = None
+
+
+def _close_and_read(tx: Tx, tenant: Tenant, cart_id: str, payment_method_id: int) -> _Opened:
+    """Close the open cart (close_open_cart: the statement that takes its row lock) and,
+    on PostgreSQL, read the payment method and the cart's items in the same round trip
+    (run_pipelined: run one after the other, so the items are read under the cart's lock,
+    as a read after the close would read them). SQLite: the close alone (no round trips
+    to save); the caller reads the rest."""
+    conn = tx.conn
+    if len(cart_id) != CART_ID_LENGTH:
+        return _Opened(cart=None)
+    if conn.dialect.name != "postgresql":
+        return _Opened(
+            cart=repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+        )
+    close = repository.close_open_cart_sent(tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+    method = catalog.payment_method_sent(tenant=tenant, payment_method_id=payment_method_id)
+    sent = [close, repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id)]
+    closed, items, *method_rows = run_pipelined(conn, sent if method is None else [*sent, method])
+    return _Opened(
+        cart=closed[0] if closed else None,
+        method=method_rows[0] if method_rows else None,
+        items=items,
+    )
+
+
 def check_out(
     tx: Tx,
     *,
@@ -542,23 +620,25 @@ def check_out(
     conn = tx.conn
     # Closed by the statement that locks its row (a refusal below rolls that back); an
     # expired cart stays open.
-    cart = _by_id(
-        cart_id,
-        lambda: repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now),
-    )
+    opened = _close_and_read(tx, tenant, cart_id, request.payment_method_id)
+    cart = opened.cart
     if cart is None:
         raise NotFound("Cart")
     if cart["closed_at"] is None:
-        places.release_holds(
-            conn, tenant_id=tenant.id, cart_item_ids=_ticket_ids(conn, tenant, cart_id)
-        )
+        items = opened.items
+        if items is None:
+            items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+        ticket_ids = [int(item["id"]) for item in items if item["item_type"] == "ticket"]
+        places.release_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids)
         return None
     method = catalog.get_payment_method(
-        conn, tenant=tenant, payment_method_id=request.payment_method_id
+        conn, tenant=tenant, payment_method_id=request.payment_method_id, found=opened.method
     )
     customer = _checkout_customer(conn, tenant, request.customer_id)
     extra_donation = request.donation or 0
-    items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
+    items = opened.items
+    if items is None:
+        items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
     if not items:
         raise InvalidInput.field("cart", "The cart is empty.")
     tickets = [i for i in items if i["item_type"] == "ticket"]

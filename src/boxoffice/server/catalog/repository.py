@@ -8,6 +8,7 @@ from sqlalchemy import (
     Connection,
     RowMapping,
     Select,
+    any_,
     bindparam,
     func,
     select,
@@ -128,6 +129,20 @@ def list_prices_by_ids(
     return rows_by(conn, prices.c.price_id, price_ids, tenant_id=tenant_id)
 
 
+@per_tenant
+def _prices_of_ids(tenant_id: int) -> Select[Any]:
+    """The prices of the ids p_prices (a list; `= ANY`: one statement for any number of
+    ids, and no conversion for run_pipelined)."""
+    ids = any_(bindparam("p_prices"))
+    return scoped_select(prices, tenant_id=tenant_id).where(prices.c.price_id == ids)
+
+
+def prices_by_ids_sent(*, tenant_id: int, price_ids: Collection[str]) -> Pipelined:
+    """PostgreSQL: `list_prices_by_ids` as a statement to send in a pipeline
+    (run_pipelined); its rows are the prices found."""
+    return _prices_of_ids(tenant_id), {"p_prices": sorted(price_ids)}
+
+
 def list_halls(conn: Connection, *, tenant_id: int) -> list[RowMapping]:
     return all_rows(conn, halls, tenant_id=tenant_id, order_by=[halls.c.hall_id])
 
@@ -183,6 +198,11 @@ def get_payment_method(
     """A payment method by id (every checkout reads one: its statement is kept)."""
     found = conn.execute(_payment_method(tenant_id), {"p_method": payment_method_id})
     return found.mappings().first()
+
+
+def payment_method_sent(*, tenant_id: int, payment_method_id: int) -> Pipelined:
+    """`get_payment_method` as a statement to send in a pipeline (run_pipelined)."""
+    return _payment_method(tenant_id), {"p_method": payment_method_id}
 
 
 @per_tenant

@@ -296,9 +296,23 @@ def lock_event_then(
 
 
 def list_prices_by_ids(
-    conn: Connection, *, tenant_id: int, price_ids: Collection[str]
+    conn: Connection,
+    *,
+    tenant_id: int,
+    price_ids: Collection[str],
+    found: Sequence[RowMapping] | None = None,
 ) -> dict[str, RowMapping]:
+    """{price id: its price} of those that exist; with `found`, the rows of
+    `prices_by_ids_sent`'s statement, nothing is read."""
+    if found is not None:
+        return {str(row["price_id"]): row for row in found}
     return repository.list_prices_by_ids(conn, tenant_id=tenant_id, price_ids=price_ids)
+
+
+def prices_by_ids_sent(*, tenant_id: int, price_ids: Collection[str]) -> Pipelined:
+    """PostgreSQL: the read of `list_prices_by_ids` as a statement to send in a pipeline
+    (db/transactions.py, run_pipelined), whose rows are then passed to it as `found`."""
+    return repository.prices_by_ids_sent(tenant_id=tenant_id, price_ids=price_ids)
 
 
 def is_hall_seat_blocked(
@@ -350,15 +364,32 @@ def list_payment_methods(conn: Connection, *, tenant: Tenant) -> list[RowMapping
     return repository.list_payment_methods(conn, tenant_id=tenant.id)
 
 
-def get_payment_method(conn: Connection, *, tenant: Tenant, payment_method_id: int) -> RowMapping:
-    """A payment method named in a request body: unknown is a 422 naming the field."""
-    method = (
-        repository.get_payment_method(
+def payment_method_sent(*, tenant: Tenant, payment_method_id: int) -> Pipelined | None:
+    """PostgreSQL: the read of `get_payment_method` as a statement to send in a pipeline
+    (db/transactions.py, run_pipelined), whose rows are then passed to it as `found`; None
+    when the id cannot be a payment method's (nothing to read)."""
+    if not 0 < payment_method_id <= MAX_ID:
+        return None
+    return repository.payment_method_sent(tenant_id=tenant.id, payment_method_id=payment_method_id)
+
+
+def get_payment_method(
+    conn: Connection,
+    *,
+    tenant: Tenant,
+    payment_method_id: int,
+    found: Sequence[RowMapping] | None = None,
+) -> RowMapping:
+    """A payment method named in a request body: unknown is a 422 naming the field. With
+    `found`, the rows of `payment_method_sent`'s statement, nothing is read."""
+    if found is not None:
+        method = found[0] if found else None
+    elif 0 < payment_method_id <= MAX_ID:
+        method = repository.get_payment_method(
             conn, tenant_id=tenant.id, payment_method_id=payment_method_id
         )
-        if 0 < payment_method_id <= MAX_ID
-        else None
-    )
+    else:
+        method = None
     if method is None:
         raise InvalidInput.field(
             "paymentMethodId", f"Payment method {payment_method_id} does not exist."

@@ -39,7 +39,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import Pipelined
+from boxoffice.server.db.transactions import Pipelined, run_pipelined
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
@@ -249,6 +249,55 @@ def count_sales(
         ]
         if keep:
             conn.execute(_bits_clear(tenant_id), keep)
+
+
+@per_tenant
+def _count_added(tenant_id: int) -> Insert:
+    """One count added to (_counts_upsert), its values named: for run_pipelined."""
+    stmt = postgresql.insert(place_counts).values(
+        tenant_id=tenant_id, event_id=bindparam("p_event"), rank_id=bindparam("p_rank"),
+        sold=bindparam("p_sold"),
+    )  # fmt: skip
+    return stmt.on_conflict_do_update(
+        index_elements=[place_counts.c.tenant_id, place_counts.c.event_id, place_counts.c.rank_id],
+        set_={"sold": place_counts.c.sold + stmt.excluded.sold},
+    )
+
+
+@per_tenant
+def _bits_added(tenant_id: int) -> Insert:
+    """One block's bits ORed in (_bits_upsert), its values named: for run_pipelined."""
+    stmt = postgresql.insert(place_sold_seats).values(
+        tenant_id=tenant_id, event_id=bindparam("p_event"), seat_block=bindparam("p_block"),
+        sold_bits=bindparam("p_bits"),
+    )  # fmt: skip
+    bits = place_sold_seats.c.sold_bits
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            place_sold_seats.c.tenant_id,
+            place_sold_seats.c.event_id,
+            place_sold_seats.c.seat_block,
+        ],
+        set_={"sold_bits": bits.bitwise_or(stmt.excluded.sold_bits)},
+    )
+
+
+def _sales_kept(tenant_id: int, sales: Sequence[tuple[int, int, str]]) -> list[Pipelined]:
+    """PostgreSQL: what `count_sales` (sign 1) does for these sales, as statements to send
+    in a pipeline: the counts, then the bits, each in key order (the same order of locks
+    as count_sales)."""
+    counted = Counter((event_id, rank_id) for event_id, rank_id, _key in sales)
+    bits = _seat_bits((event_id, key) for event_id, _rank, key in sales)
+    return [
+        *(
+            (_count_added(tenant_id), {"p_event": e, "p_rank": r, "p_sold": n})
+            for (e, r), n in sorted(counted.items())
+        ),
+        *(
+            (_bits_added(tenant_id), {"p_event": e, "p_block": b, "p_bits": mask})
+            for (e, b), mask in sorted(bits.items())
+        ),
+    ]
 
 
 def _add_bits(conn: Connection, tenant_id: int, bits: Mapping[BlockKey, int]) -> None:
@@ -724,13 +773,19 @@ def update_claims_sold(
     places of a reservation expire with it (`expires_at`)."""
     if not sales:
         return
-    conn.execute(
-        _claim_sold(tenant_id),
-        [
-            {"p_id": hold.claim_id, "p_seat": seat_id, "p_until": expires_at}
-            for hold, seat_id in sales
-        ],
-    )
+    changes = [
+        {"p_id": hold.claim_id, "p_seat": seat_id, "p_until": expires_at} for hold, seat_id in sales
+    ]
+    if conn.dialect.name == "postgresql":
+        # The claims' updates and then what is kept of the sales in ONE round trip
+        # (run_pipelined, run in this order): the counts' rows, which every checkout of the
+        # event shares, are locked last as below.
+        kept: list[Pipelined] = []
+        if expires_at is None:
+            kept = _sales_kept(tenant_id, [(h.event_id, h.rank_id, h.place_key) for h, _ in sales])
+        run_pipelined(conn, [*((_claim_sold(tenant_id), c) for c in changes), *kept])
+        return
+    conn.execute(_claim_sold(tenant_id), changes)
     if expires_at is None:
         # Holds (they expire; locked, so no one changes them meanwhile) that become sales
         # without expiry: counted, from what the lock read (no second read of the claims).

@@ -33,8 +33,7 @@ _EXPIRED = Gone.documented("Cart expired: its places are no longer held.")
 def create_cart(tenant: PublicTenant, engine: AppEngine, hold_minutes: HoldMinutes) -> Response:
     """Create an empty cart; its places are held for `BOXOFFICE_CART_HOLD_MINUTES` after
     each change."""
-    with write_transaction(engine) as tx:
-        cart_id = cart_service.create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
+    cart_id = cart_service.open_cart(engine, tenant=tenant, hold_minutes=hold_minutes)
     location = f"/v1/{tenant.name}/cart/{cart_id}"
     return json_response({"cart_id": cart_id}, 201, {"Location": location})
 

@@ -7,7 +7,7 @@ A public line `{event_id, numberoftickets, discount_id}` becomes one Peppered ca
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection, Engine, RowMapping
 
 from boxoffice.server.carts import service as carts
 from boxoffice.server.carts.schemas import CartItemInput
@@ -65,6 +65,11 @@ def _price(
 def create_cart(tx: Tx, *, tenant: Tenant, hold_minutes: int) -> str:
     view = carts.create_cart(tx, tenant=tenant, hold_minutes=hold_minutes)
     return str(view.cart["id"])
+
+
+def open_cart(engine: Engine, *, tenant: Tenant, hold_minutes: int) -> str:
+    """A new cart in a request of its own (carts.open_cart); its id."""
+    return str(carts.open_cart(engine, tenant=tenant, hold_minutes=hold_minutes).cart["id"])
 
 
 def add_tickets(

@@ -1,0 +1,137 @@
+"""PostgreSQL: a buyer's every step sends its statements in few round trips.
+
+Each round trip costs the worker a wait and a thread switch, and PostgreSQL a network
+exchange; the reads and writes that do not depend on each other's answers are sent together
+(psycopg's pipeline mode: db/transactions.py, run_pipelined). Without a clock: the
+statements the app runs are recorded with the round trip that sends them (the statements of
+one pipeline together, any other alone). The write transaction's BEGIN with its barrier, its
+COMMIT and the key check are not SQLAlchemy statements and are not recorded here
+(tests/test_engine.py covers them).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Connection, Engine, event
+
+from tests.builders import Catalog
+from tests.carts.conftest import Shop
+
+# A round trip: the first words of its statements ("UPDATE carts", "SELECT cart_items", ...).
+RoundTrip = list[str]
+
+
+def _verb_and_table(sql: str) -> str:
+    words = sql.replace("(", " ").split()
+    verb = words[0]
+    if verb == "WITH":
+        return "WITH"
+    keyword = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO", "DELETE": "FROM"}[verb]
+    return f"{verb} {words[words.index(keyword) + 1]}"
+
+
+@contextmanager
+def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
+    """The statements run inside the block, grouped by the round trip that sent them; a
+    statement sent in autocommit (outside any transaction) is marked "autocommit"."""
+    trips: list[RoundTrip] = []
+    opened = psycopg.Connection.pipeline
+    in_pipeline = [False]
+
+    @contextmanager
+    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
+        trips.append([])  # a new round trip for what the pipeline sends
+        in_pipeline[0] = True
+        try:
+            with opened(self) as sent:
+                yield sent
+        finally:
+            in_pipeline[0] = False
+
+    def record(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        what = _verb_and_table(statement)
+        if cursor.connection.autocommit:
+            what += " autocommit"
+        if in_pipeline[0]:
+            trips[-1].append(what)
+        else:
+            trips.append([what])
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield trips
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        # A pipeline that sent no recorded statement (a transaction's BEGIN and barrier).
+        trips[:] = [trip for trip in trips if trip]
+
+
+@pytest.fixture
+def postgresql(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_cart_is_created_by_one_statement_in_autocommit(
+    shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No transaction, no write barrier: carts are not exported and carry no change stamp
+    (db/transactions.py, autocommit_write)."""
+    with round_trips(engine, monkeypatch) as trips:
+        shop.new_cart()
+    assert trips == [["INSERT carts autocommit"]]
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_hold_of_one_event_sends_its_statements_in_four_round_trips(
+    shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cart's move with its prices and items; the event's lock with its first reads;
+    the probe of free units; the items inserted with their holds. (After a first hold of
+    the event, which reads its layout once: places/layouts.py.)"""
+    line = {"priceId": "FREE", "rankId": 2, "numberOfTickets": 2}
+    assert shop.add(shop.new_cart(), [line]).status_code == 200
+    cart = shop.new_cart()
+    with round_trips(engine, monkeypatch) as trips:
+        reply = shop.add(cart, [line])
+    assert reply.status_code == 200, reply.text
+    assert len(trips) == 4, trips
+    assert trips[0] == ["UPDATE carts", "SELECT prices", "SELECT cart_items"]
+    assert trips[1][0] == "SELECT events"
+    assert trips[3] == ["WITH"]
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_checkout_sends_its_statements_in_five_round_trips(
+    shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cart closed with its items and payment method read; its holds locked; the
+    order; its seats; the holds turned into sales with the counts and seats kept."""
+    cart = shop.new_cart()
+    lines = [
+        {"priceId": "STD", "rankId": 1, "numberOfTickets": 2},
+        {"priceId": "FREE", "rankId": 2},
+        {"priceId": "donation", "rankId": 0, "amount": "5.00"},
+    ]
+    assert shop.add(cart, lines).status_code == 200
+    with round_trips(engine, monkeypatch) as trips:
+        reply = shop.checkout(cart, {"paymentMethodId": 1, "paid": True})
+    assert reply.status_code == 201, reply.text
+    assert trips == [
+        ["UPDATE carts", "SELECT cart_items", "SELECT payment_methods"],
+        ["SELECT place_claims"],
+        ["INSERT orders"],
+        ["INSERT order_seats"],
+        [
+            *["UPDATE place_claims"] * 3,
+            *["INSERT place_counts"] * 2,
+            "INSERT place_sold_seats",
+        ],
+    ]
