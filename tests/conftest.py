@@ -24,7 +24,7 @@ from boxoffice.server.config import Settings
 from boxoffice.server.db.engine import make_engine
 from boxoffice.server.db.migrate import upgrade
 from boxoffice.server.db.scoping import CROSS_TENANT, unscoped_tables
-from boxoffice.server.db.transactions import READ_ONLY, write_transaction
+from boxoffice.server.db.transactions import COMMITTED, READ_ONLY, write_transaction
 from boxoffice.server.tenancy.service import Tenant, create_tenant
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -68,6 +68,12 @@ def _check_tenant_scope(
     # there would commit or end at once.
     if execution_options.get(READ_ONLY) and not _plain_read(clauseelement):
         message = f"a write or row lock in read_transaction: {clauseelement}"
+        _unscoped.append(message)
+        raise UnscopedQuery(message)
+    # After run_pipelined(..., commit=True) sent the transaction's COMMIT, a statement
+    # would run in a transaction of its own, outside the write barrier.
+    if execution_options.get(COMMITTED):
+        message = f"a statement after the transaction's COMMIT: {clauseelement}"
         _unscoped.append(message)
         raise UnscopedQuery(message)
     if execution_options.get(CROSS_TENANT):

@@ -4,9 +4,9 @@ Each round trip costs the worker a wait and a thread switch, and PostgreSQL a ne
 exchange; the reads and writes that do not depend on each other's answers are sent together
 (psycopg's pipeline mode: db/transactions.py, run_pipelined). Without a clock: the
 statements the app runs are recorded with the round trip that sends them (the statements of
-one pipeline together, any other alone). The write transaction's BEGIN with its barrier, its
-COMMIT and the key check are not SQLAlchemy statements and are not recorded here
-(tests/test_engine.py covers them).
+one pipeline together, any other alone), and the transaction's COMMIT with them. The
+write transaction's BEGIN with its barrier and the key check are not SQLAlchemy statements
+and are not recorded here (tests/test_engine.py covers them).
 """
 
 from collections.abc import Iterator
@@ -17,8 +17,11 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, event
 
+from boxoffice.server.carts import service as carts_service
+from boxoffice.server.places import service as places_service
 from tests.builders import Catalog
-from tests.carts.conftest import Shop
+from tests.carts.conftest import Shop, claims_of, snapshot
+from tests.conftest import Client
 
 # A round trip: the first words of its statements ("UPDATE carts", "SELECT cart_items", ...).
 RoundTrip = list[str]
@@ -36,7 +39,8 @@ def _verb_and_table(sql: str) -> str:
 @contextmanager
 def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
     """The statements run inside the block, grouped by the round trip that sent them; a
-    statement sent in autocommit (outside any transaction) is marked "autocommit"."""
+    statement sent in autocommit (outside any transaction) is marked "autocommit", and a
+    transaction's COMMIT is "COMMIT"."""
     trips: list[RoundTrip] = []
     opened = psycopg.Connection.pipeline
     in_pipeline = [False]
@@ -62,7 +66,19 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
         else:
             trips.append([what])
 
+    committed = psycopg.Connection.commit
+
+    def commit(self: psycopg.Connection[Any]) -> None:
+        # A COMMIT is sent only when a transaction is open (psycopg sends none when idle).
+        if self.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            if in_pipeline[0]:
+                trips[-1].append("COMMIT")
+            else:
+                trips.append(["COMMIT"])
+        committed(self)
+
     monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    monkeypatch.setattr(psycopg.Connection, "commit", commit)
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield trips
@@ -90,12 +106,13 @@ def test_a_cart_is_created_by_one_statement_in_autocommit(
 
 
 @pytest.mark.usefixtures("postgresql")
-def test_a_hold_of_one_event_sends_its_statements_in_four_round_trips(
+def test_a_hold_of_one_event_sends_its_statements_and_its_commit_in_four_round_trips(
     shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The cart's move with its prices and items; the event's lock with its first reads;
-    the probe of free units; the items inserted with their holds. (After a first hold of
-    the event, which reads its layout once: places/layouts.py.)"""
+    the probe of free units; the items inserted with their holds, and the COMMIT with
+    them (the event's lock is released a round trip sooner). (After a first hold of the
+    event, which reads its layout once: places/layouts.py.)"""
     line = {"priceId": "FREE", "rankId": 2, "numberOfTickets": 2}
     assert shop.add(shop.new_cart(), [line]).status_code == 200
     cart = shop.new_cart()
@@ -105,15 +122,17 @@ def test_a_hold_of_one_event_sends_its_statements_in_four_round_trips(
     assert len(trips) == 4, trips
     assert trips[0] == ["UPDATE carts", "SELECT prices", "SELECT cart_items"]
     assert trips[1][0] == "SELECT events"
-    assert trips[3] == ["WITH"]
+    assert trips[3] == ["WITH", "COMMIT"]
 
 
 @pytest.mark.usefixtures("postgresql")
-def test_a_checkout_sends_its_statements_in_five_round_trips(
+def test_a_checkout_sends_its_statements_and_its_commit_in_five_round_trips(
     shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The cart closed with its items and payment method read; its holds locked; the
-    order; its seats; the holds turned into sales with the counts and seats kept."""
+    order; its seats; the holds turned into sales with the counts and seats kept, and the
+    COMMIT with them (the counts' rows, which every checkout of the event changes, are
+    locked for no round trip more)."""
     cart = shop.new_cart()
     lines = [
         {"priceId": "STD", "rankId": 1, "numberOfTickets": 2},
@@ -133,5 +152,52 @@ def test_a_checkout_sends_its_statements_in_five_round_trips(
             *["UPDATE place_claims"] * 3,
             *["INSERT place_counts"] * 2,
             "INSERT place_sold_seats",
+            "COMMIT",
         ],
     ]
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_hold_whose_last_statement_finds_a_place_taken_commits_nothing_and_picks_again(
+    shop: Shop,
+    engine: Engine,
+    client: Client,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The insert sent with the COMMIT fails on a place claimed meanwhile (as by an order
+    made live again, which does not take the event's lock) instead of skipping it: the
+    COMMIT is not made, nothing of the request stays, and the request runs once more,
+    committed on its own, where the place lost is picked again."""
+    # The probe offers units 1 and 2 whatever is claimed: the second cart's first attempt
+    # then inserts places the first cart holds.
+    monkeypatch.setattr(places_service, "probe_free_units", lambda conn, **_: [1, 2])
+    line = {"priceId": "FREE", "rankId": 2, "numberOfTickets": 2}
+    first = shop.new_cart()
+    assert shop.add(first, [line]).status_code == 200
+    second = shop.new_cart()
+    attempts = _count_calls(monkeypatch, carts_service, "add_items")
+    reply = shop.add(second, [line])
+    assert reply.status_code == 200, reply.text
+    assert attempts == [{"last": True}, {}]
+    keys = {
+        claim["cart_item_id"]: claim["place_key"] for claim in claims_of(engine, client.tenant.id)
+    }
+    items = {item["itemId"] for item in reply.json()["cartItems"]}
+    assert len(items) == 2
+    assert sorted(keys[item] for item in items) == ["u2:3", "u2:4"]
+    assert sorted(keys.values()) == ["u2:1", "u2:2", "u2:3", "u2:4"]
+    assert len(snapshot(engine, client.tenant.id)["cart_items"]) == 4
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[dict[str, Any]]:
+    """Each call of `module.name` from now on, by the keyword arguments beyond the usual."""
+    calls: list[dict[str, Any]] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append({k: v for k, v in kwargs.items() if k == "last"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls

@@ -33,7 +33,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined
+from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined, run_pipelined
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,12 +295,15 @@ def insert_holding_items(
     items: Sequence[NewItem],
     expires_at: int,
     holds_insert_from: HoldsInsert,
+    commit: bool = False,
 ) -> tuple[list[RowMapping], list[int]]:
     """PostgreSQL: insert ticket items with their holds until `expires_at` (inserted by
     `holds_insert_from`'s statement: places.service's), in one statement; the items as
     stored (in the items' order; with one column more, `held`) and the ids of those whose
     hold was made (fewer than the items when a place was claimed already: the caller
-    deletes what was made)."""
+    deletes what was made). `commit`: the statement is the transaction's last and is sent
+    with its COMMIT (run_pipelined); `holds_insert_from` must then fail on a place claimed
+    already (places.holds_insert_or_fail_from), so that nothing half-made is committed."""
     if not items:
         return [], []
     params: dict[str, Any] = {"tenant_id": tenant_id, "cart_id": cart_id, "expires_at": expires_at}
@@ -309,7 +312,10 @@ def insert_holding_items(
         for name in _TICKET_COLUMNS:
             params[f"{name}_{i}"] = getattr(item, name)
     statement = _holding_insert(len(items), holds_insert_from)
-    rows = list(conn.execute(statement, params).mappings())
+    if commit:
+        (rows,) = run_pipelined(conn, [(statement, params)], commit=True)
+    else:
+        rows = list(conn.execute(statement, params).mappings())
     return rows, [int(row["id"]) for row in rows if row["held"]]
 
 

@@ -54,10 +54,9 @@ def add_items(
     items: Annotated[list[CartItemInput], Body()],
 ) -> Response:
     """Hold places: all lines or none (409 when not enough places are available)."""
-    with write_transaction(engine) as tx:
-        view = service.add_items(
-            tx, tenant=tenant, cart_id=cart_id, lines=items, hold_minutes=hold_minutes
-        )
+    view = service.hold_items(
+        engine, tenant=tenant, cart_id=cart_id, lines=items, hold_minutes=hold_minutes
+    )
     return json_response(resources.cart_resource(view, tenant.timezone))
 
 
@@ -115,7 +114,7 @@ def check_out(
 ) -> Response:
     """Place one order from the cart; 410 (and its places released) when it expired."""
     with write_transaction(engine) as tx:
-        placed = service.check_out(tx, tenant=tenant, cart_id=cart_id, request=body)
+        placed = service.check_out(tx, tenant=tenant, cart_id=cart_id, request=body, last=True)
     if placed is None:
         # Raised after the commit, so that releasing the expired cart's places sticks.
         raise service.CartExpired()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from boxoffice.server.carts import repository
 from boxoffice.server.carts.repository import NewItem
@@ -339,10 +340,54 @@ def _not_enough(line: _TicketLine, available: int) -> Conflict:
     )
 
 
-def add_items(
-    tx: Tx, *, tenant: Tenant, cart_id: str, lines: Sequence[CartItemInput], hold_minutes: int
+def hold_items(
+    engine: Engine,
+    *,
+    tenant: Tenant,
+    cart_id: str,
+    lines: Sequence[CartItemInput],
+    hold_minutes: int,
 ) -> CartView:
-    """Hold the places of every line, or none of them (any refusal rolls the request back)."""
+    """`add_items` in a write transaction of its own (POST /cart/{cartId}).
+
+    On PostgreSQL its last statement is sent with the COMMIT (`add_items`'s `last`): the
+    event's lock is released a round trip sooner. That statement fails, rather than skip a
+    place, when the place was claimed meanwhile by a claimer that does not take the event's
+    lock (an order made live again: orders/service.py); then nothing was written, and the
+    request runs once more as it did before, in a transaction committed on its own, where
+    a place lost to a race is picked again."""
+    if not is_sqlite(engine):
+        try:
+            with write_transaction(engine) as tx:
+                return add_items(
+                    tx,
+                    tenant=tenant,
+                    cart_id=cart_id,
+                    lines=lines,
+                    hold_minutes=hold_minutes,
+                    last=True,
+                )
+        except IntegrityError:
+            pass  # a place was taken at the last statement: nothing committed
+    with write_transaction(engine) as tx:
+        return add_items(tx, tenant=tenant, cart_id=cart_id, lines=lines, hold_minutes=hold_minutes)
+
+
+def add_items(
+    tx: Tx,
+    *,
+    tenant: Tenant,
+    cart_id: str,
+    lines: Sequence[CartItemInput],
+    hold_minutes: int,
+    last: bool = False,
+) -> CartView:
+    """Hold the places of every line, or none of them (any refusal rolls the request back).
+
+    `last`: the caller commits right after (hold_items). On PostgreSQL, when the final
+    ticket line's insert is the request's last statement (no donation and no ticket held
+    already follow it), it is sent with the COMMIT, and fails instead of skipping a place
+    claimed already (IntegrityError: nothing is committed; the caller runs it again)."""
     conn = tx.conn
     if not lines:
         raise InvalidInput.field("body", "At least one item is required.")
@@ -436,7 +481,15 @@ def add_items(
 
     added: list[RowMapping] = []
     # Named seats first, so that a best-available pick in the same request cannot take them.
-    for ticket_line in sorted(tickets, key=lambda t: (t.seat_id is None, t.index)):
+    ordered = sorted(tickets, key=lambda t: (t.seat_id is None, t.index))
+    # The line whose insert is the request's last statement, sent with the COMMIT.
+    final = (
+        ordered[-1]
+        if last and ordered and not donations and not held and conn.dialect.name == "postgresql"
+        else None
+    )
+    for ticket_line in ordered:
+        commit = ticket_line is final
         event_id = int(ticket_line.price["event_id"])
         event = events[event_id]
         if ticket_line.seat_id is None and not catalog.is_reserved(event):
@@ -448,7 +501,9 @@ def add_items(
             left = counts.available(int(ticket_line.price["rank_id"]))
             if left < ticket_line.count:
                 raise _not_enough(ticket_line, left)
-            held_items = _hold_probed_units(conn, tenant, cart_id, counts, ticket_line, expires_at)
+            held_items = _hold_probed_units(
+                conn, tenant, cart_id, counts, ticket_line, expires_at, commit=commit
+            )
             if held_items is not None:
                 added += held_items
                 continue
@@ -457,7 +512,12 @@ def add_items(
             # sold (kept bits): its admission is the pick itself.
             available = read(places.event_places, event_id)
             held_items = _hold(
-                conn, tenant, cart_id, _pick(available, ticket_line, tenant), expires_at
+                conn,
+                tenant,
+                cart_id,
+                _pick(available, ticket_line, tenant),
+                expires_at,
+                commit=commit,
             )
             if held_items is not None:
                 added += held_items
@@ -480,10 +540,12 @@ def _hold_probed_units(
     counts: places.EventCounts,
     line: _TicketLine,
     expires_at: int,
+    *,
+    commit: bool = False,
 ) -> list[RowMapping] | None:
     """Hold free units of an unreserved event found by probing (places.probe_free_units):
     the items added, or None (nothing added) when the probe found too few or a unit was
-    taken meanwhile."""
+    taken meanwhile. `commit` as `_hold`'s."""
     rank_id = int(line.price["rank_id"])
     units = places.probe_free_units(
         conn, tenant_id=tenant.id, counts=counts, rank_id=rank_id, count=line.count
@@ -491,15 +553,23 @@ def _hold_probed_units(
     if units is None:
         return None
     items = [_ticket(counts.event, line, tenant, unit_key(rank_id, unit)) for unit in units]
-    return _hold(conn, tenant, cart_id, items, expires_at)
+    return _hold(conn, tenant, cart_id, items, expires_at, commit=commit)
 
 
 def _hold(
-    conn: Connection, tenant: Tenant, cart_id: str, items: Sequence[NewItem], expires_at: int
+    conn: Connection,
+    tenant: Tenant,
+    cart_id: str,
+    items: Sequence[NewItem],
+    expires_at: int,
+    *,
+    commit: bool = False,
 ) -> list[RowMapping] | None:
     """Add ticket items that hold their places, all or nothing: the items added (as
     stored), or None (and no items added) when a place was claimed by someone else in the
-    meantime."""
+    meantime. `commit` (PostgreSQL): the insert is the transaction's last statement, sent
+    with its COMMIT; a place claimed meanwhile fails it (IntegrityError), as nothing could
+    be taken back after it."""
     if conn.dialect.name == "postgresql":
         # The items and their holds in one statement: the events' other buyers wait for
         # every round trip made under their locks.
@@ -509,7 +579,10 @@ def _hold(
             cart_id=cart_id,
             items=items,
             expires_at=expires_at,
-            holds_insert_from=places.holds_insert_from,
+            holds_insert_from=(
+                places.holds_insert_or_fail_from if commit else places.holds_insert_from
+            ),
+            commit=commit,
         )
         if len(held) == len(rows):
             return rows
@@ -608,8 +681,12 @@ def check_out(
     cart_id: str,
     request: CheckoutInput,
     reserve_until: int | None = None,
+    last: bool = False,
 ) -> PlacedOrder | None:
     """Turn the cart into one order and its holds into sales; close the cart.
+
+    `last`: the checkout is the write transaction's last work (its route commits right
+    after): on PostgreSQL the sale's statements are sent with the COMMIT (places.sell).
 
     With `reserve_until` the order is a reservation (`res`, timeOut `reserve_until`) whose
     places stay claimed until then: unpaid by that time, they are free again (payments/).
@@ -691,6 +768,7 @@ def check_out(
         tenant_id=tenant.id,
         sales=[(holds[t], seat_id) for t, seat_id in zip(ticket_ids, seat_ids, strict=True)],
         reserved_until=reserve_until,
+        last=last,
     )
     # The answer from the rows as inserted (in seat id order, as a re-read lists them).
     return PlacedOrder(

@@ -141,11 +141,25 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> Compiled:
     return compiled
 
 
-def run_pipelined(conn: Connection, statements: Sequence[Pipelined]) -> list[list[RowMapping]]:
+# The execution option of a write transaction's connection once its COMMIT has been sent
+# (run_pipelined with `commit`): nothing may run on it afterwards (the test suite refuses
+# it: tests/conftest.py).
+COMMITTED = "committed"
+
+
+def run_pipelined(
+    conn: Connection, statements: Sequence[Pipelined], *, commit: bool = False
+) -> list[list[RowMapping]]:
     """PostgreSQL: the statements sent in ONE round trip (psycopg's pipeline mode) and run
     by the server one after the other, each as in its own execute: under READ COMMITTED a
     statement's snapshot is taken when it starts, so a read sent after a statement that
     waits for a row lock reads what the lock's holder committed. Each statement's rows.
+
+    With `commit` they are the write transaction's last statements, and its COMMIT is sent
+    with them: the row locks they take are released as soon as the server has run them,
+    not a round trip later. A statement that fails skips the COMMIT (the transaction rolls
+    back as on any error). Nothing may run on the connection afterwards; the transaction's
+    own commit (write_transaction) then finds nothing to commit.
 
     On the driver's cursors, as `_pg_begin` (SQLAlchemy's result would not wait for the
     pipeline's sync): for statements whose values need no conversion (text and integers);
@@ -173,6 +187,10 @@ def run_pipelined(conn: Connection, statements: Sequence[Pipelined]) -> list[lis
                     for before_cursor in conn.dispatch.before_cursor_execute:
                         before_cursor(conn, cursor, sql, arguments, None, False)
                     cursor.execute(sql, arguments)
+                if commit:
+                    driver.commit()
+            if commit:
+                conn.execution_options(**{COMMITTED: True})
             found: list[list[RowMapping]] = []
             for cursor in cursors:
                 if cursor.description is None:  # a statement that returns no rows

@@ -106,6 +106,15 @@ def holds_insert_from(source: Select[Any]) -> Insert:
     return _holds_insert(postgresql).from_select(list(HOLD_COLUMNS), source)
 
 
+def holds_insert_or_fail_from(source: Select[Any]) -> Insert:
+    """PostgreSQL: `holds_insert_from` without its ON CONFLICT: a place claimed already
+    fails the statement (a unique violation) instead of being skipped, for a statement
+    sent with the transaction's COMMIT, which must then not commit (run_pipelined's
+    `commit`: a statement that fails skips the COMMIT)."""
+    stmt = postgresql.insert(place_claims).from_select(list(HOLD_COLUMNS), source)
+    return stmt.returning(place_claims.c.cart_item_id)
+
+
 # Built once per dialect: every hold runs it.
 _HOLDS_INSERT = {"postgresql": _holds_insert(postgresql), "sqlite": _holds_insert(sqlite)}
 
@@ -768,9 +777,13 @@ def update_claims_sold(
     tenant_id: int,
     sales: Sequence[tuple[LockedHold, int]],
     expires_at: int | None,
+    last: bool = False,
 ) -> None:
     """Turn locked holds into sales: (hold, order seat id) pairs. A sale has no expiry; the
-    places of a reservation expire with it (`expires_at`)."""
+    places of a reservation expire with it (`expires_at`). `last`: these are the write
+    transaction's last statements; on PostgreSQL its COMMIT is sent with them
+    (run_pipelined's `commit`), so that the kept counts' rows, which every checkout of the
+    event changes, are locked for no round trip more."""
     if not sales:
         return
     changes = [
@@ -783,7 +796,8 @@ def update_claims_sold(
         kept: list[Pipelined] = []
         if expires_at is None:
             kept = _sales_kept(tenant_id, [(h.event_id, h.rank_id, h.place_key) for h, _ in sales])
-        run_pipelined(conn, [*((_claim_sold(tenant_id), c) for c in changes), *kept])
+        updates = ((_claim_sold(tenant_id), change) for change in changes)
+        run_pipelined(conn, [*updates, *kept], commit=last)
         return
     conn.execute(_claim_sold(tenant_id), changes)
     if expires_at is None:

@@ -368,6 +368,12 @@ def holds_insert_from(source: Select[Any]) -> Insert:
     return repository.holds_insert_from(source)
 
 
+def holds_insert_or_fail_from(source: Select[Any]) -> Insert:
+    """`holds_insert_from` for a statement sent with the transaction's COMMIT: a place
+    claimed already fails the statement (and so the COMMIT) instead of being skipped."""
+    return repository.holds_insert_or_fail_from(source)
+
+
 def extend_holds(
     conn: Connection, *, tenant_id: int, cart_item_ids: Collection[int], expires_at: int
 ) -> int:
@@ -403,11 +409,16 @@ def sell(
     tenant_id: int,
     sales: Sequence[tuple[LockedHold, int]],
     reserved_until: int | None = None,
+    last: bool = False,
 ) -> None:
     """Turn locked holds into sales: (hold, order seat id) pairs. With
     `reserved_until` they are a reservation's: the places are free again the moment it
-    passes, unless `keep_reserved` made them sales first."""
-    repository.update_claims_sold(conn, tenant_id=tenant_id, sales=sales, expires_at=reserved_until)
+    passes, unless `keep_reserved` made them sales first. `last`: the sale is the write
+    transaction's last work, and on PostgreSQL its COMMIT is sent with the sale's
+    statements (nothing may run on the connection afterwards)."""
+    repository.update_claims_sold(
+        conn, tenant_id=tenant_id, sales=sales, expires_at=reserved_until, last=last
+    )
 
 
 def keep_reserved(
