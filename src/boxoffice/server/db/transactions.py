@@ -120,16 +120,29 @@ def autocommit_write(engine: Engine) -> Iterator[Connection]:
 # A statement and the parameters it runs with.
 Pipelined = tuple[Executable, Mapping[str, Any]]
 
-# Each statement's SQL as compiled for PostgreSQL, kept with the statement (the hot path's
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement as run_pipelined sends it: its SQL compiled for PostgreSQL, and the
+    row type of its result columns (None: SQLAlchemy knows of none, and the driver's
+    description, if any, names them)."""
+
+    sql: Compiled
+    row: Any
+
+
+# Each statement as compiled for PostgreSQL, kept with the statement (the hot path's
 # statements are kept built: db/scoping.py, per_tenant).
-_PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, Compiled]" = weakref.WeakKeyDictionary()
+_PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, _Compiled]" = weakref.WeakKeyDictionary()
 
 
-def _pipeline_sql(statement: Executable, dialect: Dialect) -> Compiled:
-    """The statement compiled once; refused when a parameter or a column needs SQLAlchemy's
-    conversion, which `run_pipelined` does not make (text and integers need none)."""
-    compiled = _PIPELINE_SQL.get(statement)
-    if compiled is None:
+def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
+    """The statement compiled once, with its rows' type (the names of its result columns
+    as the SQL labels them: no description read from the driver per statement); refused
+    when a parameter or a column needs SQLAlchemy's conversion, which `run_pipelined` does
+    not make (text and integers need none)."""
+    found = _PIPELINE_SQL.get(statement)
+    if found is None:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
         converts = any(
             column_type._cached_result_processor(dialect, None) is not None
@@ -137,8 +150,10 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> Compiled:
         )
         if compiled._bind_processors or converts or compiled.positional:
             raise TypeError(f"run_pipelined cannot run {statement}: its values need converting")
-        _PIPELINE_SQL[statement] = compiled
-    return compiled
+        names = [keyname for keyname, _name, _objects, _type in compiled._result_columns]
+        found = _Compiled(sql=compiled, row=result_tuple(names) if names else None)
+        _PIPELINE_SQL[statement] = found
+    return found
 
 
 # The execution option of a write transaction's connection once its COMMIT has been sent
@@ -179,7 +194,7 @@ def run_pipelined(
         try:
             with driver.pipeline():
                 for statement, sent, params in compiled:
-                    sql, arguments = sent.string, sent.construct_params(dict(params))
+                    sql, arguments = sent.sql.string, sent.sql.construct_params(dict(params))
                     for before in conn.dispatch.before_execute:
                         before(conn, statement, (), arguments, options)
                     cursor = driver.cursor()
@@ -192,11 +207,13 @@ def run_pipelined(
             if commit:
                 conn.execution_options(**{COMMITTED: True})
             found: list[list[RowMapping]] = []
-            for cursor in cursors:
-                if cursor.description is None:  # a statement that returns no rows
-                    found.append([])
-                    continue
-                row = result_tuple([column.name for column in cursor.description])
+            for (_statement, sent, _params), cursor in zip(compiled, cursors, strict=True):
+                row = sent.row
+                if row is None:
+                    if cursor.description is None:  # a statement that returns no rows
+                        found.append([])
+                        continue
+                    row = result_tuple([column.name for column in cursor.description])
                 found.append([row(values)._mapping for values in cursor])
             return found
         finally:
