@@ -20,9 +20,10 @@ from boxoffice.server.threadpool import (
 def test_an_app_runs_requests_in_as_many_threads_as_suit_its_database(
     app: FastAPI, engine: Engine
 ) -> None:
-    """create_app sizes the pool for its database (threadpool.THREADS: fewer on PostgreSQL,
-    where every thread with work competes with the one holding an event's lock), and no
-    more than that many calls run at once: the first that many meet, the rest wait."""
+    """create_app sizes the pool for its database (threadpool.THREADS: few, as every
+    thread with work competes with the one holding an event's or the database's lock),
+    and no more than that many calls run at once: the first that many meet, the rest
+    wait."""
     threads = THREADS[engine.dialect.name]
     assert pool_threads() == threads
     lock, all_in = threading.Lock(), threading.Event()

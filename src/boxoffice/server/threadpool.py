@@ -56,13 +56,15 @@ D = TypeVar("D", bound=Callable[[Request], Awaitable[Any]])
 
 # The threads a worker process runs requests in, by the app's database (`size_for`).
 # Every thread with work competes for Python's one interpreter lock with the others and
-# with the event loop. On PostgreSQL the thread that holds an event's row lock, which the
-# event's other buyers wait for, waits for the interpreter like any other, so fewer
-# threads sell more: under `make onsale` (2 workers on 2 cores, 32 buyers) 10 threads sold
-# 84-113 orders/s against 73-87 with 40, at 10.7-12.1 ms of the server's CPU an order
-# against 12.6-13.6. On SQLite, where writers queue for the one write lock in the kernel
-# at no cost, 40 sold 148-166 against 123-134 with 10 (docs/benchmarks.md, "On-sale").
-THREADS = {"postgresql": 10, "sqlite": 40}
+# with the event loop. The thread that holds what the others wait for (on PostgreSQL an
+# event's row lock, on SQLite the database's write lock, each held through the request's
+# Python in its transaction) waits for the interpreter like any other, so fewer threads
+# sell more: under `make onsale` (2 workers on 2 cores, 32 buyers) on PostgreSQL 10
+# threads sold 84-113 orders/s against 73-87 with 40, at 10.7-12.1 ms of the server's CPU
+# an order against 12.6-13.6; on SQLite 10 sold 149-178 against 136-162 with 40 in five
+# pairings of runs (two earlier runs each had given the opposite: docs/benchmarks.md,
+# "On-sale").
+THREADS = {"postgresql": 10, "sqlite": 10}
 # Any other database: as many as anyio's default limiter allows for the same work.
 DEFAULT_THREADS = 40
 
