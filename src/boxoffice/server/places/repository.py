@@ -179,9 +179,10 @@ def insert_claim(
     return True
 
 
-def _counts_upsert(dialect: Any) -> Insert:
-    """INSERT a count or add to it (ON CONFLICT DO UPDATE), in the dialect's own syntax."""
-    stmt = dialect.insert(place_counts)
+def _counts_upsert(dialect: Any, **values: Any) -> Insert:
+    """INSERT a count or add to it (ON CONFLICT DO UPDATE), in the dialect's own syntax;
+    `values` as in Insert.values (none: the rows given at execution)."""
+    stmt = dialect.insert(place_counts).values(**values) if values else dialect.insert(place_counts)
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[place_counts.c.tenant_id, place_counts.c.event_id, place_counts.c.rank_id],
         set_={"sold": place_counts.c.sold + stmt.excluded.sold},
@@ -205,10 +206,11 @@ def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey,
         conn.execute(_COUNTS_UPSERT[conn.dialect.name], rows)
 
 
-def _bits_upsert(dialect: Any) -> Insert:
+def _bits_upsert(dialect: Any, **values: Any) -> Insert:
     """INSERT a block of sold seats or OR its bits in (ON CONFLICT DO UPDATE): atomic on
-    both databases, like the counts' upsert."""
-    stmt = dialect.insert(place_sold_seats)
+    both databases, like the counts' upsert; `values` as `_counts_upsert`'s."""
+    table = place_sold_seats
+    stmt = dialect.insert(table).values(**values) if values else dialect.insert(table)
     bits = place_sold_seats.c.sold_bits
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[
@@ -263,31 +265,24 @@ def count_sales(
 @per_tenant
 def _count_added(tenant_id: int) -> Insert:
     """One count added to (_counts_upsert), its values named: for run_pipelined."""
-    stmt = postgresql.insert(place_counts).values(
-        tenant_id=tenant_id, event_id=bindparam("p_event"), rank_id=bindparam("p_rank"),
+    return _counts_upsert(
+        postgresql,
+        tenant_id=tenant_id,
+        event_id=bindparam("p_event"),
+        rank_id=bindparam("p_rank"),
         sold=bindparam("p_sold"),
-    )  # fmt: skip
-    return stmt.on_conflict_do_update(
-        index_elements=[place_counts.c.tenant_id, place_counts.c.event_id, place_counts.c.rank_id],
-        set_={"sold": place_counts.c.sold + stmt.excluded.sold},
     )
 
 
 @per_tenant
 def _bits_added(tenant_id: int) -> Insert:
     """One block's bits ORed in (_bits_upsert), its values named: for run_pipelined."""
-    stmt = postgresql.insert(place_sold_seats).values(
-        tenant_id=tenant_id, event_id=bindparam("p_event"), seat_block=bindparam("p_block"),
+    return _bits_upsert(
+        postgresql,
+        tenant_id=tenant_id,
+        event_id=bindparam("p_event"),
+        seat_block=bindparam("p_block"),
         sold_bits=bindparam("p_bits"),
-    )  # fmt: skip
-    bits = place_sold_seats.c.sold_bits
-    return stmt.on_conflict_do_update(
-        index_elements=[
-            place_sold_seats.c.tenant_id,
-            place_sold_seats.c.event_id,
-            place_sold_seats.c.seat_block,
-        ],
-        set_={"sold_bits": bits.bitwise_or(stmt.excluded.sold_bits)},
     )
 
 
