@@ -643,25 +643,28 @@ def _checkout_customer(
 @dataclass(frozen=True, slots=True)
 class _Opened:
     """What a checkout reads first: the cart as its closing left it (None: missing or
-    closed already), and, when read with it, the payment method's rows and the items."""
+    closed already), its items, and the payment method's rows when read with them."""
 
     cart: RowMapping | None
+    items: Sequence[RowMapping] = ()
     method: Sequence[RowMapping] | None = None
-    items: Sequence[RowMapping] | None = None
 
 
 def _close_and_read(tx: Tx, tenant: Tenant, cart_id: str, payment_method_id: int) -> _Opened:
     """Close the open cart (close_open_cart: the statement that takes its row lock) and,
     on PostgreSQL, read the payment method and the cart's items in the same round trip
     (run_pipelined: run one after the other, so the items are read under the cart's lock,
-    as a read after the close would read them). SQLite: the close alone (no round trips
-    to save); the caller reads the rest."""
+    as a read after the close would read them). SQLite: the close, then the items (no
+    round trips to save); the caller reads the payment method."""
     conn = tx.conn
     if len(cart_id) != CART_ID_LENGTH:
         return _Opened(cart=None)
     if conn.dialect.name != "postgresql":
+        cart = repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+        if cart is None:
+            return _Opened(cart=None)
         return _Opened(
-            cart=repository.close_open_cart(conn, tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+            cart=cart, items=repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
         )
     close = repository.close_open_cart_sent(tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
     method = catalog.payment_method_sent(tenant=tenant, payment_method_id=payment_method_id)
@@ -701,10 +704,8 @@ def check_out(
     cart = opened.cart
     if cart is None:
         raise NotFound("Cart")
+    items = opened.items
     if cart["closed_at"] is None:
-        items = opened.items
-        if items is None:
-            items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
         ticket_ids = [int(item["id"]) for item in items if item["item_type"] == "ticket"]
         places.release_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids)
         return None
@@ -713,9 +714,6 @@ def check_out(
     )
     customer = _checkout_customer(conn, tenant, request.customer_id)
     extra_donation = request.donation or 0
-    items = opened.items
-    if items is None:
-        items = repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
     if not items:
         raise InvalidInput.field("cart", "The cart is empty.")
     tickets = [i for i in items if i["item_type"] == "ticket"]
