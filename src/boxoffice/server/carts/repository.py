@@ -165,8 +165,10 @@ def extend_live_cart(
     """Move the expiry of the cart if it is open and unexpired at `now`, in the statement
     that takes its row lock; the cart as it now is, or None (missing, closed or expired:
     nothing changed)."""
-    values = {"p_cart": cart_id, "p_now": now, "p_expires": expires_at}
-    return conn.execute(_live_expiry_update(tenant_id), values).mappings().first()
+    sent = extend_live_cart_sent(
+        tenant_id=tenant_id, cart_id=cart_id, now=now, expires_at=expires_at
+    )
+    return conn.execute(*sent).mappings().first()
 
 
 def close_open_cart(
@@ -175,12 +177,12 @@ def close_open_cart(
     """Close the open cart at `now`, in the statement that takes its row lock, unless it
     has expired by then; the cart as it now is (`closed_at` None: it had expired and stays
     open), or None (missing or closed already)."""
-    values = {"p_cart": cart_id, "p_now": now}
-    return conn.execute(_open_close(tenant_id), values).mappings().first()
+    sent = close_open_cart_sent(tenant_id=tenant_id, cart_id=cart_id, now=now)
+    return conn.execute(*sent).mappings().first()
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
-    return list(conn.execute(_items(tenant_id), {"p_cart": cart_id}).mappings())
+    return list(conn.execute(*list_items_sent(tenant_id=tenant_id, cart_id=cart_id)).mappings())
 
 
 def extend_live_cart_sent(*, tenant_id: int, cart_id: str, now: int, expires_at: int) -> Pipelined:

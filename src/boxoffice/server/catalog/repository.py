@@ -196,8 +196,8 @@ def get_payment_method(
     conn: Connection, *, tenant_id: int, payment_method_id: int
 ) -> RowMapping | None:
     """A payment method by id (every checkout reads one: its statement is kept)."""
-    found = conn.execute(_payment_method(tenant_id), {"p_method": payment_method_id})
-    return found.mappings().first()
+    sent = payment_method_sent(tenant_id=tenant_id, payment_method_id=payment_method_id)
+    return conn.execute(*sent).mappings().first()
 
 
 def payment_method_sent(*, tenant_id: int, payment_method_id: int) -> Pipelined:
