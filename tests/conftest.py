@@ -21,7 +21,7 @@ from sqlalchemy import CompoundSelect, Connection, Engine, Select, TextClause, e
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
-from boxoffice.server.db.engine import make_engine
+from boxoffice.server.db.engine import autocommit_engine, is_sqlite, make_engine
 from boxoffice.server.db.migrate import upgrade
 from boxoffice.server.db.scoping import CROSS_TENANT, unscoped_tables
 from boxoffice.server.db.transactions import COMMITTED, READ_ONLY, write_transaction
@@ -206,6 +206,12 @@ class Client:
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": self.key}
+
+
+def pools(engine: Engine) -> list[Engine]:
+    """The engine and, on PostgreSQL, its pool in autocommit (db/engine.py), for a test that
+    listens to every statement the product runs through the engine."""
+    return [engine] if is_sqlite(engine) else [engine, autocommit_engine(engine)]
 
 
 def new_client(engine: Engine, timezone: str = "Europe/Amsterdam") -> Client:

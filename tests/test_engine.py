@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from boxoffice.server.db.engine import make_engine, writer_turn
+from boxoffice.server.db.engine import autocommit_engine, make_engine, writer_turn
 from boxoffice.server.db.transactions import (
     WRITE_BARRIER_KEY,
     DriverRead,
@@ -51,6 +51,34 @@ def test_the_pool_hands_out_the_connection_returned_last(database_url: str) -> N
                 assert conn.connection.dbapi_connection is returned_last
     finally:
         pool.dispose()
+
+
+def test_postgresql_statements_outside_a_transaction_have_a_pool_in_autocommit(
+    database_url: str,
+) -> None:
+    """The key check, the reads, a new cart and a lease run on a second pool whose
+    connections are in autocommit for good (never switched back and forth), while the
+    engine's own connections write in transactions; disposing of the engine closes both."""
+    if not database_url.startswith("postgresql"):
+        with pytest.raises(TypeError):
+            autocommit_engine(make_engine(database_url))
+        return
+    engine = make_engine(database_url)
+    autocommit = autocommit_engine(engine)
+    try:
+        assert autocommit is autocommit_engine(engine)
+        assert autocommit.pool is not engine.pool
+        for _ in range(2):  # the same connection again: still in autocommit
+            with autocommit.connect() as conn:
+                assert conn.connection.driver_connection.autocommit is True  # type: ignore[union-attr]
+                conn.exec_driver_sql("SELECT 1")
+        assert _CLIENT_NAMED.first(engine, {"name": "-"}) is None
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+        assert autocommit.pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    assert autocommit.pool.checkedin() == 0  # type: ignore[attr-defined]
 
 
 _CLIENT_NAMED = DriverRead(
@@ -101,7 +129,9 @@ def test_reads_run_without_a_transaction_on_postgresql_and_leave_writes_transact
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement.split()[0].upper())
 
-    event.listen(engine, "before_cursor_execute", seen)
+    # PostgreSQL's reads run on the engine's autocommit pool.
+    pool = engine if engine.dialect.name == "sqlite" else autocommit_engine(engine)
+    event.listen(pool, "before_cursor_execute", seen)
     try:
         with read_transaction(engine) as conn:
             driver = conn.connection.driver_connection
@@ -111,7 +141,7 @@ def test_reads_run_without_a_transaction_on_postgresql_and_leave_writes_transact
                 assert conn.in_transaction()
             assert conn.execute(select(clients.c.name).where(clients.c.name == name)).scalar()
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(pool, "before_cursor_execute", seen)
     begun = ["BEGIN"] if engine.dialect.name == "sqlite" else []
     assert statements == [*begun, "SELECT"]
     _insert_then_fail(engine, name + "-half")

@@ -21,7 +21,7 @@ from boxoffice.server.carts import service as carts_service
 from boxoffice.server.places import service as places_service
 from tests.builders import Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
-from tests.conftest import Client
+from tests.conftest import Client, pools
 
 # A round trip: the first words of its statements ("UPDATE carts", "SELECT cart_items", ...).
 RoundTrip = list[str]
@@ -79,11 +79,13 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
     monkeypatch.setattr(psycopg.Connection, "commit", commit)
-    event.listen(engine, "before_cursor_execute", record)
+    for pool in pools(engine):
+        event.listen(pool, "before_cursor_execute", record)
     try:
         yield trips
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for pool in pools(engine):
+            event.remove(pool, "before_cursor_execute", record)
         # A pipeline that sent no recorded statement (a transaction's BEGIN and barrier).
         trips[:] = [trip for trip in trips if trip]
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, event, func, select
 from boxoffice.server.places.repository import SEATS_PER_BLOCK
 from boxoffice.server.places.tables import place_sold_seats
 from tests.builders import RESERVED, UNRESERVED, build_catalog
-from tests.conftest import Client
+from tests.conftest import Client, pools
 
 # The standard catalog's places: 27 + 16 seats of event 200, 45 units of event 201.
 ALL_PLACES = [
@@ -41,11 +41,13 @@ def recorded(engine: Engine) -> Iterator[list[Statement]]:
     ) -> None:
         seen.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", record)
+    for pool in pools(engine):
+        event.listen(pool, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for pool in pools(engine):
+            event.remove(pool, "before_cursor_execute", record)
 
 
 def read_event(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Compiled
 from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from boxoffice.server.db.engine import is_sqlite, writer_turn
+from boxoffice.server.db.engine import autocommit_engine, is_sqlite, writer_turn
 from boxoffice.server.values.clock import now_micros
 
 # Advisory lock key of the write barrier on PostgreSQL ("boxo").
@@ -113,8 +113,8 @@ def autocommit_write(engine: Engine) -> Iterator[Connection]:
     (write_transaction)."""
     if is_sqlite(engine):
         raise TypeError("autocommit_write is for PostgreSQL")
-    with engine.connect() as raw:
-        yield raw.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit_engine(engine).connect() as conn:
+        yield conn
 
 
 # A statement and the parameters it runs with.
@@ -252,9 +252,10 @@ class DriverRead:
     is handed to the driver's cursor as it is. A Connection's execute (its events, the
     compiled cache, result processing) and its switch to autocommit and back cost 45-50 us
     of CPU more than the statement itself (SQLite 60 against 10, PostgreSQL 97 against
-    37, the key check's statement). So the rows come as the driver returns them: only
-    for columns that need no conversion (text, integers). The pool's events still run
-    (engine.py: a connection idle for a while is pinged before it is used).
+    37, the key check's statement; PostgreSQL's connection now comes from the autocommit
+    pool, engine.py, and is not switched at all). So the rows come as the driver returns
+    them: only for columns that need no conversion (text, integers). The pool's events
+    still run (engine.py: a connection idle for a while is pinged before it is used).
     """
 
     statement: Select[Any]
@@ -274,40 +275,24 @@ class DriverRead:
         dialect = engine.dialect
         sql, order = self._sql(dialect)
         arguments = params if order is None else tuple(params[name] for name in order)
-        # SQLite's driver is in autocommit already (engine.py: we emit BEGIN ourselves);
-        # PostgreSQL's is switched to it for the statement: one round trip.
-        autocommit = not is_sqlite(engine)
-        pooled = engine.raw_connection()
+        # Both drivers' connections are in autocommit: SQLite's always (engine.py: we emit
+        # BEGIN ourselves), PostgreSQL's of its autocommit pool. One round trip.
+        pool = engine if is_sqlite(engine) else autocommit_engine(engine)
+        pooled = pool.raw_connection()
         driver = pooled.dbapi_connection
         assert driver is not None  # just checked out: not invalidated
         try:
-            if autocommit:
-                dialect.set_isolation_level(driver, "AUTOCOMMIT")
+            cursor = driver.cursor()
             try:
-                cursor = driver.cursor()
-                try:
-                    cursor.execute(sql, arguments)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+                cursor.execute(sql, arguments)
+                row = cursor.fetchone()
             finally:
-                if autocommit:
-                    _reset_isolation(pooled, dialect)
+                cursor.close()
         except dialect.loaded_dbapi.Error as exc:
             raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
         finally:
             pooled.close()
         return None if row is None else tuple(row)
-
-
-def _reset_isolation(pooled: Any, dialect: Dialect) -> None:
-    """Back to transactions before the connection returns to the pool; a connection that
-    cannot be switched back is discarded, never handed to a write in autocommit."""
-    try:
-        dialect.reset_isolation_level(pooled.dbapi_connection)
-    except BaseException as exc:
-        pooled.invalidate(exc if isinstance(exc, Exception) else None)
-        raise
 
 
 # The execution option of the connections `read_transaction` hands out (the test suite
@@ -328,13 +313,14 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     on PostgreSQL read in one statement (an event with its catalog version) or take an
     export snapshot (`open_export_snapshot`).
     """
-    with engine.connect() as raw:
-        if is_sqlite(engine):
+    if is_sqlite(engine):
+        with engine.connect() as raw:
             conn = raw.execution_options(**{READ_ONLY: True})
             with conn.begin():
                 yield conn
-        else:
-            yield raw.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+    else:
+        with autocommit_engine(engine).connect() as raw:
+            yield raw.execution_options(**{READ_ONLY: True})
 
 
 def open_export_snapshot(engine: Engine) -> Snapshot:

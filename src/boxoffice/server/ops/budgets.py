@@ -15,7 +15,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from boxoffice.server.db.engine import is_sqlite
+from boxoffice.server.db.engine import autocommit_engine, is_sqlite
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.ops import repository
 from boxoffice.server.values.clock import Clock, now_micros
@@ -199,8 +199,8 @@ class SharedBudget:
             with write_transaction(self.engine) as tx:
                 yield tx.conn
             return
-        with self.engine.connect() as raw:
-            yield raw.execution_options(isolation_level="AUTOCOMMIT", manual_transaction=True)
+        with autocommit_engine(self.engine).connect() as raw:
+            yield raw.execution_options(manual_transaction=True)
 
     def _lease(self, identity: str, limit: int, start: int) -> tuple[int, int]:
         with self._one_statement() as conn:
