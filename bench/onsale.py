@@ -13,10 +13,12 @@ production, its lines to a temporary file), then
 2. per event (the reserved one first, on workers that have not served a cart yet: the
    first burst of cold routes is part of the run), --buyers buyers on keep-alive
    connections, each looping create cart -> hold 2 tickets (best available) -> check out
-   (paid) until a hold answers 409 "not enough places": orders/s, tickets/s, p50/p95/p99
-   per step and over every request, the server's CPU seconds per order (its processes in
-   /proc, via psutil; PostgreSQL's backends of the scratch database apart), the client's
-   own CPU seconds, and a py-spy profile of one worker summarised by step;
+   (paid) until a hold answers 409 "not enough places", and one visitor opening the event's
+   page (`GET /event/{id}`) every 50 ms meanwhile: orders/s, tickets/s, p50/p95/p99 per
+   step, over every request and of the visitor's page, the server's CPU seconds per order
+   (its processes in /proc, via psutil; PostgreSQL's backends of the scratch database
+   apart), the client's own CPU seconds, and a py-spy profile of one worker summarised by
+   step;
 3. the reads again with everything sold, `/healthz` again next to them;
 4. the checks, through the API: availability 0 on both events and every seat of the plan
    taken, the orders export holding every place exactly once (no seat in two orders,
@@ -68,6 +70,9 @@ CAPACITY = {RESERVED: 2000, UNRESERVED: 4000}
 PAYMENT_METHOD = 1
 TICKETS_PER_ORDER = 2
 STEPS = ("cart", "hold", "checkout")
+# One visitor opens the event's page during the sale, pausing this long between two looks:
+# at most 20 reads a second, a few percent of the server's CPU beside the sale.
+VISITOR_PAUSE_SECONDS = 0.05
 MINIMAL_READ = "/export/clienttypes"
 # Issue 17's targets.
 TARGET_ORDERS_PER_SECOND = 250
@@ -187,6 +192,8 @@ class Tally:
     sold_out: bool = False
     errors: list[str] = field(default_factory=list)
     order_seconds: list[float] = field(default_factory=list)
+    # The visitor's GET /event/{id} during the sale (VISITOR_PAUSE_SECONDS apart).
+    page_latencies: list[float] = field(default_factory=list)
 
     def unexpected(self, step: str, status: int, body: bytes) -> None:
         if len(self.errors) < 10:
@@ -254,8 +261,34 @@ async def buyers(
         finally:
             conn.close()
 
+    selling = True
+
+    async def visitor() -> None:
+        """Someone opening the event's page while the buyers buy: what a read waits for
+        behind the sale's requests (each worker runs a few requests at a time)."""
+        conn = Connection("127.0.0.1", port, {"Authorization": key})
+        try:
+            while selling:
+                try:
+                    status, payload, took = await conn.request("GET", f"{base}/event/{event_id}")
+                except HttpError as exc:
+                    tally.statuses["event page transport error"] += 1
+                    tally.unexpected("event page", 0, repr(exc).encode())
+                    return
+                tally.page_latencies.append(took)
+                tally.statuses[f"event page {status}"] += 1
+                if status != 200:
+                    tally.unexpected("event page", status, payload)
+                await asyncio.sleep(VISITOR_PAUSE_SECONDS)
+        finally:
+            conn.close()
+
+    page = asyncio.create_task(visitor())
     await asyncio.gather(*(buyer() for _ in range(count)))
-    return tally, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    selling = False
+    await page
+    return tally, elapsed
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -658,6 +691,7 @@ def run_scenario(
         "steps": {s: latency_summary(tally.latencies[s]) for s in STEPS},
         "all_requests": latency_summary(every),
         "order": latency_summary(tally.order_seconds),
+        "event_page_during_sale": latency_summary(tally.page_latencies),
         "statuses": dict(sorted(tally.statuses.items())),
         "retried_409": tally.retried_409,
         "errors": tally.errors,
@@ -678,7 +712,9 @@ def run_scenario(
         f"{database} {kind}: {orders} orders in {elapsed:.1f} s = {result['orders_per_second']}"
         f" orders/s; p50/p99 ms cart {steps['cart']['p50_ms']}/{steps['cart']['p99_ms']}, hold"
         f" {steps['hold']['p50_ms']}/{steps['hold']['p99_ms']}, checkout"
-        f" {steps['checkout']['p50_ms']}/{steps['checkout']['p99_ms']}; server"
+        f" {steps['checkout']['p50_ms']}/{steps['checkout']['p99_ms']}, event page"
+        f" {result['event_page_during_sale']['p50_ms']}/"
+        f"{result['event_page_during_sale']['p99_ms']}; server"
         f" {result['server_cpu_ms_per_order']} CPU ms/order, client"
         f" {result['client_cpu_ms_per_order']}"
     )
@@ -741,8 +777,9 @@ def targets(results: dict[str, Any], databases: list[str]) -> list[dict[str, Any
 def print_report(results: dict[str, Any], databases: list[str]) -> None:
     print("\n| db | event | orders | s | orders/s | tickets/s | cart p50/p95/p99 ms |"
           " hold p50/p95/p99 ms | checkout p50/p95/p99 ms | all p50/p95/p99 ms |"
-          " server CPU ms/order | PostgreSQL CPU ms/order | client CPU ms/order |")  # fmt: skip
-    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+          " event page during the sale p50/p95/p99 ms | server CPU ms/order |"
+          " PostgreSQL CPU ms/order | client CPU ms/order |")  # fmt: skip
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 
     def triple(s: dict[str, Any]) -> str:
         return f"{s['p50_ms']:.0f} / {s['p95_ms']:.0f} / {s['p99_ms']:.0f}"
@@ -755,7 +792,8 @@ def print_report(results: dict[str, Any], databases: list[str]) -> None:
                 f" {s['orders_per_second']:.1f} | {s['tickets_per_second']:.1f} |"
                 f" {triple(steps['cart'])} | {triple(steps['hold'])} |"
                 f" {triple(steps['checkout'])} | {triple(s['all_requests'])} |"
-                f" {s['server_cpu_ms_per_order']} | {s['database_cpu_ms_per_order'] or ''} |"
+                f" {triple(s['event_page_during_sale'])} | {s['server_cpu_ms_per_order']} |"
+                f" {s['database_cpu_ms_per_order'] or ''} |"
                 f" {s['client_cpu_ms_per_order']} |"
             )
     print(f"\nReads ({results['generator']}, {WRK_CONNECTIONS} connections, req/s and ratio to"
