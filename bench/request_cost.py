@@ -156,11 +156,16 @@ STATEMENTS = [0]
 
 
 def count_statements(engine: Any) -> None:
+    """Count on the engine and, on PostgreSQL, its pool in autocommit (the reads')."""
     from sqlalchemy import event
 
-    @event.listens_for(engine, "before_cursor_execute")
+    from boxoffice.server.db.engine import autocommit_engine, is_sqlite
+
     def _counted(*_args: Any) -> None:
         STATEMENTS[0] += 1
+
+    for pool in [engine] if is_sqlite(engine) else [engine, autocommit_engine(engine)]:
+        event.listen(pool, "before_cursor_execute", _counted)
 
 
 KINDS = ("healthz", "minimal read", "event", "event hall", "seating", "order", "order hall")

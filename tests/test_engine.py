@@ -30,6 +30,7 @@ from boxoffice.server.db.transactions import (
     WRITE_BARRIER_KEY,
     DriverRead,
     read_transaction,
+    run_one,
     run_pipelined,
     write_transaction,
 )
@@ -227,6 +228,41 @@ def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
     converted = select(cast(literal_column("1"), _Doubled).label("d"))
     with pytest.raises(TypeError, match="need converting"), write_transaction(engine) as tx:
         run_pipelined(tx.conn, [(converted, {})])
+
+
+def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine) -> None:
+    """run_one (PostgreSQL): one statement's rows as mappings, the execution events seeing
+    it (the suite's tenant check too); an error raised as SQLAlchemy's; a statement whose
+    SQL SQLAlchemy renders per call (an IN list, a literal_execute value) is refused."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("run_one is PostgreSQL's")
+    name = new_client(engine).tenant.name
+    by_name = select(clients.c.name, literal_column("1").label("one")).where(
+        clients.c.name == bindparam("p_name")
+    )
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    with read_transaction(engine) as conn:
+        event.listen(conn.engine, "before_cursor_execute", record)
+        try:
+            rows = run_one(conn, by_name, {"p_name": name})
+            none = run_one(conn, by_name, {"p_name": name + "-none"})
+        finally:
+            event.remove(conn.engine, "before_cursor_execute", record)
+        assert [dict(row) for row in rows] == [{"name": name, "one": 1}]
+        assert none == []
+        assert len(seen) == 2
+        failing = select((literal_column("1") / bindparam("p_zero")).label("x"))
+        with pytest.raises(DBAPIError, match="division by zero"):
+            run_one(conn, failing, {"p_zero": 0})
+        listed = select(clients.c.name).where(clients.c.name.in_(bindparam("p", expanding=True)))
+        aggregated = select(func.aggregate_strings(clients.c.name, ","))
+        for rendered in (listed, aggregated):
+            with pytest.raises(TypeError, match="rendered per call"):
+                run_one(conn, rendered, {"p": [name]})
 
 
 class _Doubled(TypeDecorator[int]):

@@ -33,7 +33,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined, run_pipelined
+from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined, run_one, run_pipelined
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,8 @@ def insert_cart_at_clock(
     """PostgreSQL: insert a cart created at the database's clock, expiring `hold_micros`
     later, in one statement (autocommit_write); the row as stored."""
     values = {"p_cart": cart_id, "p_tenant": tenant_id, "p_hold": hold_micros}
-    return conn.execute(_INSERT_CART_AT_CLOCK, values).mappings().one()
+    (row,) = run_one(conn, _INSERT_CART_AT_CLOCK, values)
+    return row
 
 
 def get_cart(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -39,7 +40,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import Pipelined, run_pipelined
+from boxoffice.server.db.transactions import Pipelined, run_one, run_pipelined
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
@@ -368,7 +369,17 @@ def _event_and_live_claims(tenant_id: int) -> Select[Any]:
     and the claims that expire, `_live_claims_by_rank`; a rank may come twice)."""
     live = _live_claims_by_rank(tenant_id).subquery()
     pair = cast(live.c.rank_id, String) + literal(":") + cast(live.c.sold, String)
-    joined = select(func.aggregate_strings(pair, ",")).select_from(live).scalar_subquery()
+    # The separator as SQL text (both dialects render it as given): a str would be a
+    # parameter that SQLAlchemy renders into the SQL at each execution (literal_execute),
+    # which `run_one` does not do.
+    comma: ColumnElement[str] = literal_column("','")
+    joined = (
+        select(
+            func.aggregate_strings(pair, comma)  # type: ignore[arg-type]
+        )
+        .select_from(live)
+        .scalar_subquery()
+    )
     return catalog_repository.event_and_version(tenant_id).add_columns(joined.label("live"))
 
 
@@ -380,9 +391,10 @@ def read_event_and_live_claims(
     PostgreSQL, where a read is a round trip a statement (`read_transaction`). None when
     there is no such event."""
     values = {"p_event": event_id, "p_now": now}
-    row = conn.execute(_event_and_live_claims(tenant_id), values).mappings().first()
-    if row is None:
+    rows = run_one(conn, _event_and_live_claims(tenant_id), values)
+    if not rows:
         return None
+    row = rows[0]
     live: Counter[int] = Counter()
     for pair in row["live"].split(",") if row["live"] else ():
         rank_id, claims = pair.split(":")
