@@ -86,7 +86,7 @@ def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine
     )
     _ping_idle_connections(autocommit)
     _autocommit_engines[engine] = autocommit
-    # Disposing of the engine (a test's database dropped, a worker forked) closes both pools.
+    # Disposing of the engine (before a test drops its database, say) closes both pools.
     event.listen(engine, "engine_disposed", lambda _engine: autocommit.dispose())
     return engine
 
@@ -97,8 +97,10 @@ _autocommit_engines: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakK
 def autocommit_engine(engine: Engine) -> Engine:
     """PostgreSQL: the engine's pool of connections in autocommit (`_POSTGRES_AUTOCOMMIT_POOL`)
     for statements outside a transaction, or, for an engine not made by `make_engine`, the
-    engine itself switched to autocommit for each use. Not for SQLite, where we BEGIN
-    ourselves on connections that are always in autocommit (`_configure_sqlite`)."""
+    engine itself with its Connections switched to autocommit for each use (a raw
+    connection of it is not switched: its statement's transaction is rolled back when it
+    returns to the pool). Not for SQLite, where we BEGIN ourselves on connections that are
+    always in autocommit (`_configure_sqlite`)."""
     if is_sqlite(engine):
         raise TypeError("autocommit_engine is for PostgreSQL")
     found = _autocommit_engines.get(engine)

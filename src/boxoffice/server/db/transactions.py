@@ -296,7 +296,7 @@ class DriverRead:
     is handed to the driver's cursor as it is. A Connection's execute (its events, the
     compiled cache, result processing) and its switch to autocommit and back cost 45-50 us
     of CPU more than the statement itself (SQLite 60 against 10, PostgreSQL 97 against
-    37, the key check's statement; PostgreSQL's connection now comes from the autocommit
+    37, the key check's statement; on PostgreSQL the connection comes from the autocommit
     pool, engine.py, and is not switched at all). So the rows come as the driver returns
     them: only for columns that need no conversion (text, integers). The pool's events
     still run (engine.py: a connection idle for a while is pinged before it is used).
