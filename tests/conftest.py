@@ -9,7 +9,8 @@ import itertools
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,10 +209,19 @@ class Client:
         return {"Authorization": self.key}
 
 
-def pools(engine: Engine) -> list[Engine]:
-    """The engine and, on PostgreSQL, its pool in autocommit (db/engine.py), for a test that
-    listens to every statement the product runs through the engine."""
-    return [engine] if is_sqlite(engine) else [engine, autocommit_engine(engine)]
+@contextmanager
+def cursor_executes(engine: Engine, record: Callable[..., None]) -> Iterator[None]:
+    """`record` listens to `before_cursor_execute` within the block, on the engine and, on
+    PostgreSQL, its pool in autocommit (db/engine.py): every statement the product runs
+    through the engine."""
+    pools = [engine] if is_sqlite(engine) else [engine, autocommit_engine(engine)]
+    for pool in pools:
+        event.listen(pool, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        for pool in pools:
+            event.remove(pool, "before_cursor_execute", record)
 
 
 def new_client(engine: Engine, timezone: str = "Europe/Amsterdam") -> Client:

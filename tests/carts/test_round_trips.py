@@ -15,13 +15,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine
 
 from boxoffice.server.carts import service as carts_service
 from boxoffice.server.places import service as places_service
 from tests.builders import Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
-from tests.conftest import Client, pools
+from tests.conftest import Client, cursor_executes
 
 # A round trip: the first words of its statements ("UPDATE carts", "SELECT cart_items", ...).
 RoundTrip = list[str]
@@ -79,13 +79,10 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
     monkeypatch.setattr(psycopg.Connection, "commit", commit)
-    for pool in pools(engine):
-        event.listen(pool, "before_cursor_execute", record)
     try:
-        yield trips
+        with cursor_executes(engine, record):
+            yield trips
     finally:
-        for pool in pools(engine):
-            event.remove(pool, "before_cursor_execute", record)
         # A pipeline that sent no recorded statement (a transaction's BEGIN and barrier).
         trips[:] = [trip for trip in trips if trip]
 

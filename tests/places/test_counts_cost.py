@@ -14,12 +14,12 @@ from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from boxoffice.server.places.repository import SEATS_PER_BLOCK
 from boxoffice.server.places.tables import place_sold_seats
 from tests.builders import RESERVED, UNRESERVED, build_catalog
-from tests.conftest import Client, pools
+from tests.conftest import Client, cursor_executes
 
 # The standard catalog's places: 27 + 16 seats of event 200, 45 units of event 201.
 ALL_PLACES = [
@@ -41,13 +41,8 @@ def recorded(engine: Engine) -> Iterator[list[Statement]]:
     ) -> None:
         seen.append((statement, parameters))
 
-    for pool in pools(engine):
-        event.listen(pool, "before_cursor_execute", record)
-    try:
+    with cursor_executes(engine, record):
         yield seen
-    finally:
-        for pool in pools(engine):
-            event.remove(pool, "before_cursor_execute", record)
 
 
 def read_event(
