@@ -10,6 +10,7 @@ from sqlalchemy.engine.default import CACHE_HIT
 from boxoffice.server.carts import service as carts_service
 from boxoffice.server.carts.repository import NewItem
 from boxoffice.server.carts.tables import carts
+from boxoffice.server.db import transactions
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.orders.tables import order_seats, orders
 from boxoffice.server.places.service import seat_key
@@ -300,12 +301,18 @@ def test_a_hold_that_finds_one_of_its_places_claimed_leaves_nothing(
 
 @pytest.mark.parametrize("event_id", [RESERVED, UNRESERVED])
 def test_an_order_compiles_its_statements_once(
-    shop: Shop, engine: Engine, client: Client, catalog: Catalog, event_id: int
+    shop: Shop,
+    engine: Engine,
+    client: Client,
+    catalog: Catalog,
+    event_id: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every statement of a buyer's order (a cart, a best-available hold of 2 tickets, the
     checkout) is compiled once: the second order's statements all come from SQLAlchemy's
-    compiled cache. A statement that cannot be cached (a VALUES list, say) is compiled
-    again on every request, at a cost of the order of the request itself."""
+    compiled cache, or from the SQL that run_pipelined and run_one keep per statement. A
+    statement that cannot be cached (a VALUES list, say) or one built per request is
+    compiled again on every request, at a cost of the order of the request itself."""
     price = {RESERVED: ("STD", 1), UNRESERVED: ("FREE", 2)}[event_id]
     line = [{"priceId": price[0], "rankId": price[1], "numberOfTickets": 2}]
 
@@ -316,6 +323,8 @@ def test_an_order_compiles_its_statements_once(
 
     order()
     compiled: list[tuple[str, Any]] = []
+    pipelined: list[tuple[str, bool]] = []
+    kept = transactions._pipeline_sql
 
     def record(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
@@ -323,10 +332,16 @@ def test_an_order_compiles_its_statements_once(
         if context is not None and context.compiled is not None:
             compiled.append((statement, context.cache_hit))
 
+    def record_pipelined(statement: Any, dialect: Any) -> Any:
+        pipelined.append((str(statement), statement in transactions._PIPELINE_SQL))
+        return kept(statement, dialect)
+
+    monkeypatch.setattr(transactions, "_pipeline_sql", record_pipelined)
     event.listen(engine, "before_cursor_execute", record)
     try:
         order()
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert compiled
+    assert compiled or pipelined
     assert [sql for sql, hit in compiled if hit != CACHE_HIT] == []
+    assert [sql for sql, hit in pipelined if not hit] == []

@@ -2,7 +2,7 @@
 
 from itertools import groupby
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.transactions import write_transaction
@@ -102,6 +102,35 @@ def test_checkout_of_an_expired_cart_is_410_and_releases_its_places(
     # Still expired (not "not found") afterwards.
     assert shop.checkout(cart, {"paymentMethodId": 1}).status_code == 410
     assert shop.available(RESERVED)[1] == 27
+
+
+def test_checkout_whose_hold_expired_before_its_cart_is_410_and_releases_its_places(
+    shop: Shop, engine: Engine, client: Client, catalog: Catalog
+) -> None:
+    """A hold that expired (or was taken as expired by a buyer whose clock had passed it)
+    while its cart is still live: the checkout sells none of the cart's places."""
+    cart = shop.new_cart()
+    shop.add(cart, [{"priceId": "STD", "rankId": 1, "numberOfTickets": 2}])
+    other = shop.new_cart()
+    shop.add(other, [{"priceId": "FREE", "rankId": 2}])
+    held = claims_of(engine, client.tenant.id)
+    assert len(held) == 3
+    with write_transaction(engine) as tx:
+        created = tx.conn.execute(select(carts.c.created_at).where(carts.c.id == cart))
+        first_item = select(func.min(cart_items.c.id)).where(cart_items.c.cart_id == cart)
+        tx.conn.execute(
+            update(place_claims)
+            .where(place_claims.c.cart_item_id == first_item.scalar_subquery())
+            .values(expires_at=created.scalar_one())
+        )
+    response = shop.checkout(cart, {"paymentMethodId": 1})
+    assert response.status_code == 410, response.text
+    assert response.json() == {"message": "Cart expired."}
+    # The cart's holds are gone; the other cart's hold is untouched.
+    assert [c["place_key"] for c in claims_of(engine, client.tenant.id)] == ["u2:1"]
+    assert snapshot(engine, client.tenant.id)["orders"] == []
+    assert shop.available(RESERVED)[1] == 27
+    assert shop.checkout(other, {"paymentMethodId": 1}).status_code == 201
 
 
 def test_expired_holds_are_released_to_the_next_buyer(

@@ -204,6 +204,18 @@ def list_items_sent(*, tenant_id: int, cart_id: str) -> Pipelined:
     return _items(tenant_id), {"p_cart": cart_id}
 
 
+@per_tenant
+def _item_ids(tenant_id: int) -> Select[Any]:
+    stmt = scoped_select(cart_items, cart_items.c.id, tenant_id=tenant_id)
+    return stmt.where(cart_items.c.cart_id == bindparam("p_cart"))
+
+
+def item_ids_sent(*, tenant_id: int, cart_id: str) -> Pipelined:
+    """The ids of the cart's items as a SELECT to send in a pipeline, or to nest in one
+    (places.live_holds_sent)."""
+    return _item_ids(tenant_id), {"p_cart": cart_id}
+
+
 def get_item(conn: Connection, *, tenant_id: int, cart_id: str, item_id: int) -> RowMapping | None:
     where = (cart_items.c.cart_id == cart_id, cart_items.c.id == item_id)
     return first_row(conn, cart_items, *where, tenant_id=tenant_id)

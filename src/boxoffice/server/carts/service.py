@@ -648,14 +648,17 @@ class _Opened:
     cart: RowMapping | None
     items: Sequence[RowMapping] = ()
     method: Sequence[RowMapping] | None = None
+    # The items' unexpired holds, locked (None: not read yet).
+    holds: dict[int, places.LockedHold] | None = None
 
 
 def _close_and_read(tx: Tx, tenant: Tenant, cart_id: str, payment_method_id: int) -> _Opened:
     """Close the open cart (close_open_cart: the statement that takes its row lock) and,
-    on PostgreSQL, read the payment method and the cart's items in the same round trip
-    (run_pipelined: run one after the other, so the items are read under the cart's lock,
-    as a read after the close would read them). SQLite: the close, then the items (no
-    round trips to save); the caller reads the payment method."""
+    on PostgreSQL, read its items, lock their unexpired holds and read the payment method
+    in the same round trip (run_pipelined: run one after the other, so the items are read
+    and their holds locked under the cart's lock, as statements after the close would).
+    SQLite: the close, then the items (no round trips to save); the caller reads the
+    payment method and locks the holds."""
     conn = tx.conn
     if len(cart_id) != CART_ID_LENGTH:
         return _Opened(cart=None)
@@ -667,13 +670,21 @@ def _close_and_read(tx: Tx, tenant: Tenant, cart_id: str, payment_method_id: int
             cart=cart, items=repository.list_items(conn, tenant_id=tenant.id, cart_id=cart_id)
         )
     close = repository.close_open_cart_sent(tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
+    item_ids = repository.item_ids_sent(tenant_id=tenant.id, cart_id=cart_id)
+    sent = [
+        close,
+        repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id),
+        places.live_holds_sent(tenant_id=tenant.id, cart_item_ids=item_ids, now=tx.now),
+    ]
     method = catalog.payment_method_sent(tenant=tenant, payment_method_id=payment_method_id)
-    sent = [close, repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id)]
-    closed, items, *method_rows = run_pipelined(conn, sent if method is None else [*sent, method])
+    closed, items, holds, *method_rows = run_pipelined(
+        conn, sent if method is None else [*sent, method]
+    )
     return _Opened(
         cart=closed[0] if closed else None,
         method=method_rows[0] if method_rows else None,
         items=items,
+        holds=places.locked_holds(holds),
     )
 
 
@@ -718,7 +729,11 @@ def check_out(
         raise InvalidInput.field("cart", "The cart is empty.")
     tickets = [i for i in items if i["item_type"] == "ticket"]
     ticket_ids = [int(t["id"]) for t in tickets]
-    holds = places.lock_live_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids, now=tx.now)
+    holds = opened.holds
+    if holds is None:
+        holds = places.lock_live_holds(
+            conn, tenant_id=tenant.id, cart_item_ids=ticket_ids, now=tx.now
+        )
     if set(holds) != set(ticket_ids):
         # Some holds were taken as expired by a claimer whose clock had passed the expiry.
         places.release_holds(conn, tenant_id=tenant.id, cart_item_ids=ticket_ids)
@@ -727,7 +742,7 @@ def check_out(
     donation = extra_donation + sum(i["amount_cents"] for i in items if i["item_type"] == DONATION)
     seats_total = sum(int(t["amount_cents"]) for t in tickets)
     fee = int(method["fee_cents"])
-    inserted = orders.insert_order(
+    inserted = orders.insert_sold_order(
         conn,
         tenant_id=tenant.id,
         order=NewOrder(
@@ -756,15 +771,10 @@ def check_out(
             )
             for t in tickets
         ],
+        # The sale last: it adds to the event's kept counts, whose rows every checkout of
+        # the event changes (locked from then until commit).
+        holds=[holds[t] for t in ticket_ids],
         now=tx.now,
-    )
-    seat_ids = [int(seat["id"]) for seat in inserted.seats]
-    # The sale last: it adds to the event's kept counts, whose rows every checkout of the
-    # event changes (locked from then until commit).
-    places.sell(
-        conn,
-        tenant_id=tenant.id,
-        sales=[(holds[t], seat_id) for t, seat_id in zip(ticket_ids, seat_ids, strict=True)],
         reserved_until=reserve_until,
         last=last,
     )

@@ -4,16 +4,28 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Integer,
+    RowMapping,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+)
 
 from boxoffice.server.db.changes import changed
 from boxoffice.server.db.scoping import (
     all_rows,
     first_row,
+    per_tenant,
     rows_grouped_by,
     scoped_select,
     scoped_update,
 )
+from boxoffice.server.db.transactions import Pipelined
 from boxoffice.server.orders.tables import order_seats, orders
 
 
@@ -51,6 +63,33 @@ class NewSeat:
 _INSERT_ORDER = insert(orders).returning(*orders.c)
 _INSERT_SEATS = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
 
+# PostgreSQL: an order and its seats as statements to send in ONE pipeline
+# (db/transactions.py, run_pipelined): every column bound by name (so that the statement is
+# compiled once), each seat a statement of its own that finds its order by the order's key
+# (the order is inserted by the statement before it, in the same transaction).
+_ORDER_VALUES = [column.name for column in orders.c if column.name != "id"]
+_INSERT_ORDER_SENT = (
+    insert(orders)
+    .values({name: bindparam(f"p_{name}") for name in _ORDER_VALUES})
+    .returning(*orders.c)
+)
+_SEAT_VALUES = [column.name for column in order_seats.c if column.name not in ("id", "order_id")]
+# The id of the seat that the statement before it inserted, in the same session (the
+# statement after a seat's insert, as `last_seat_id`).
+LAST_SEAT_ID: ColumnElement[int] = literal_column(
+    "currval(pg_get_serial_sequence('order_seats', 'id'))", Integer
+)
+
+
+@per_tenant
+def _insert_seat_sent(tenant_id: int) -> Insert:
+    order_id = scoped_select(orders, orders.c.id, tenant_id=tenant_id).where(
+        orders.c.order_key == bindparam("p_order_key")
+    )
+    values: dict[str, Any] = {name: bindparam(f"p_{name}") for name in _SEAT_VALUES}
+    values["order_id"] = order_id.scalar_subquery()
+    return insert(order_seats).values(values).returning(*order_seats.c)
+
 
 def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
     """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
@@ -77,6 +116,29 @@ def insert_order_seats(
         for s in seats
     ]
     return list(conn.execute(_INSERT_SEATS, rows).mappings())
+
+
+def insert_order_sent(*, tenant_id: int, order: NewOrder, now: int) -> Pipelined:
+    """PostgreSQL: `insert_order` as a statement to send in a pipeline; its row is the order
+    as stored."""
+    values = {
+        "tenant_id": tenant_id,
+        "order_date_at": now,
+        "discount_name": None,
+        "created_at": now,
+        "last_changed_at": now,
+        **asdict(order),
+    }
+    return _INSERT_ORDER_SENT, {f"p_{name}": values[name] for name in _ORDER_VALUES}
+
+
+def insert_seat_sent(*, tenant_id: int, order_key: str, seat: NewSeat) -> Pipelined:
+    """PostgreSQL: one seat of the order with this key (inserted before it in the same
+    transaction), as a statement to send in a pipeline; its row is the seat as stored. The
+    statement right after it may refer to the seat's id as LAST_SEAT_ID."""
+    values = {"tenant_id": tenant_id, "deleted_at": None, **asdict(seat)}
+    params = {f"p_{name}": values[name] for name in _SEAT_VALUES}
+    return _insert_seat_sent(tenant_id), {**params, "p_order_key": order_key}
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:

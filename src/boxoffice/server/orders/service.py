@@ -9,7 +9,7 @@ from sqlalchemy import Connection, RowMapping
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.customers import service as customers_service
 from boxoffice.server.customers.service import CustomerRecord
-from boxoffice.server.db.transactions import Tx
+from boxoffice.server.db.transactions import Tx, run_pipelined
 from boxoffice.server.errors import Conflict, Gone, NotFound
 from boxoffice.server.orders import repository
 from boxoffice.server.orders.repository import NewOrder as NewOrder
@@ -49,6 +49,53 @@ def insert_order(
     seat_rows = repository.insert_order_seats(
         conn, tenant_id=tenant_id, order_id=int(row["id"]), seats=seats
     )
+    return InsertedOrder(row=_mapping(row), seats=[_mapping(s) for s in seat_rows])
+
+
+def insert_sold_order(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    order: NewOrder,
+    seats: Sequence[NewSeat],
+    holds: Sequence[places.LockedHold],
+    now: int,
+    reserved_until: int | None = None,
+    last: bool = False,
+) -> InsertedOrder:
+    """Store a new order and its seats, and sell each seat the place of its locked hold
+    (`holds`, in the seats' order: places.sell); the order and seats as stored. With
+    `reserved_until` the sales are a reservation's. `last`: this is the write transaction's
+    last work; on PostgreSQL its COMMIT is sent with it.
+
+    On PostgreSQL in ONE round trip (run_pipelined): the order, then each seat followed by
+    its sale (of the seat just inserted: LAST_SEAT_ID), then what is kept of the sales, whose
+    rows every checkout of the event changes and which stay locked until commit."""
+    if conn.dialect.name != "postgresql":
+        inserted = insert_order(conn, tenant_id=tenant_id, order=order, seats=seats, now=now)
+        places.sell(
+            conn,
+            tenant_id=tenant_id,
+            sales=[(h, int(s["id"])) for h, s in zip(holds, inserted.seats, strict=True)],
+            reserved_until=reserved_until,
+            last=last,
+        )
+        return inserted
+    claims, kept = places.sales_sent(
+        tenant_id=tenant_id,
+        holds=holds,
+        seat_id=repository.LAST_SEAT_ID,
+        reserved_until=reserved_until,
+    )
+    sent = [repository.insert_order_sent(tenant_id=tenant_id, order=order, now=now)]
+    for seat, claim in zip(seats, claims, strict=True):
+        seat_sent = repository.insert_seat_sent(
+            tenant_id=tenant_id, order_key=order.order_key, seat=seat
+        )
+        sent += [seat_sent, claim]
+    rows = run_pipelined(conn, [*sent, *kept], commit=last)
+    (row,) = rows[0]
+    seat_rows = [seat for seat_rows in rows[1 : 1 + 2 * len(seats) : 2] for seat in seat_rows]
     return InsertedOrder(row=_mapping(row), seats=[_mapping(s) for s in seat_rows])
 
 

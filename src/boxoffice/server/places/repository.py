@@ -739,17 +739,31 @@ class LockedHold:
     place_key: str
 
 
-@per_tenant
-def _live_holds_locked(tenant_id: int) -> Select[Any]:
+def live_holds_locked(tenant_id: int, cart_item_ids: ColumnElement[Any]) -> Select[Any]:
+    """The unexpired holds of the cart items `cart_item_ids` gives (a bound list or a
+    subquery), row-locked until commit; `p_now` is bound at execution. Rows for
+    `locked_holds`."""
     c = place_claims.c
     stmt = scoped_select(
         place_claims, c.cart_item_id, c.id, c.event_id, c.rank_id, c.place_key, tenant_id=tenant_id
-    ).where(
-        c.order_seat_id.is_(None),
-        c.expires_at > bindparam("p_now"),
-        c.cart_item_id.in_(bindparam("p_items", expanding=True)),
-    )
+    ).where(c.order_seat_id.is_(None), c.expires_at > bindparam("p_now"), cart_item_ids)
     return stmt.with_for_update()
+
+
+def locked_holds(rows: Iterable[RowMapping]) -> dict[int, LockedHold]:
+    """{cart item id: its hold} from the rows of a `live_holds_locked` statement."""
+    return {
+        int(row["cart_item_id"]): LockedHold(
+            int(row["id"]), int(row["event_id"]), int(row["rank_id"]), row["place_key"]
+        )
+        for row in rows
+    }
+
+
+@per_tenant
+def _live_holds_locked(tenant_id: int) -> Select[Any]:
+    items = place_claims.c.cart_item_id.in_(bindparam("p_items", expanding=True))
+    return live_holds_locked(tenant_id, items)
 
 
 def lock_live_holds(
@@ -759,12 +773,21 @@ def lock_live_holds(
     if not cart_item_ids:
         return {}
     values = {"p_now": now, "p_items": list(cart_item_ids)}
-    return {
-        int(item_id): LockedHold(int(claim_id), int(event_id), int(rank_id), key)
-        for item_id, claim_id, event_id, rank_id, key in conn.execute(
-            _live_holds_locked(tenant_id), values
-        )
-    }
+    return locked_holds(conn.execute(_live_holds_locked(tenant_id), values).mappings())
+
+
+@lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _live_holds_of(tenant_id: int, cart_item_ids: Select[Any]) -> Select[Any]:
+    return live_holds_locked(tenant_id, place_claims.c.cart_item_id.in_(cart_item_ids))
+
+
+def live_holds_sent(*, tenant_id: int, cart_item_ids: Pipelined, now: int) -> Pipelined:
+    """`lock_live_holds` as a statement to send in a pipeline (run_pipelined), for the cart
+    items whose ids `cart_item_ids` selects (a kept SELECT of one column, and its values);
+    its rows are for `locked_holds`."""
+    select_ids, values = cart_item_ids
+    assert isinstance(select_ids, Select)
+    return _live_holds_of(tenant_id, select_ids), {**values, "p_now": now}
 
 
 @per_tenant
@@ -776,6 +799,38 @@ def _claim_sold(tenant_id: int) -> Update:
             order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=bindparam("p_until")
         )
     )
+
+
+@lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _claim_sold_to(tenant_id: int, seat_id: ColumnElement[int]) -> Update:
+    return (
+        scoped_update(place_claims, tenant_id=tenant_id)
+        .where(place_claims.c.id == bindparam("p_id"))
+        .values(order_seat_id=seat_id, cart_item_id=None, expires_at=bindparam("p_until"))
+    )
+
+
+def sales_sent(
+    *,
+    tenant_id: int,
+    holds: Sequence[LockedHold],
+    seat_id: ColumnElement[int],
+    expires_at: int | None,
+) -> tuple[list[Pipelined], list[Pipelined]]:
+    """PostgreSQL: what `update_claims_sold` does, as statements to send in a pipeline,
+    for holds whose order seats are not inserted yet: each hold's claim becomes a sale of
+    the seat `seat_id` names when its statement runs (an SQL expression: the seat inserted
+    by the statement sent right before it), then what is kept of the sales. The claims'
+    statements (one a hold, each to send right after its seat's insert), and the kept
+    statements (to send last: the counts' rows are locked from then until commit)."""
+    claims: list[Pipelined] = [
+        (_claim_sold_to(tenant_id, seat_id), {"p_id": hold.claim_id, "p_until": expires_at})
+        for hold in holds
+    ]
+    kept: list[Pipelined] = []
+    if expires_at is None:
+        kept = _sales_kept(tenant_id, [(h.event_id, h.rank_id, h.place_key) for h in holds])
+    return claims, kept
 
 
 def update_claims_sold(

@@ -10,11 +10,11 @@ holds (payments/). Features call this module, never its SQL.
 """
 
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Connection, Insert, RowMapping, Select
+from sqlalchemy import ColumnElement, Connection, Insert, RowMapping, Select
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
@@ -400,6 +400,18 @@ def lock_live_holds(
     )
 
 
+def live_holds_sent(*, tenant_id: int, cart_item_ids: Pipelined, now: int) -> Pipelined:
+    """`lock_live_holds` as a statement to send in a pipeline, for the cart items whose ids
+    `cart_item_ids` selects (a SELECT of one column and its values); `locked_holds` reads
+    its rows."""
+    return repository.live_holds_sent(tenant_id=tenant_id, cart_item_ids=cart_item_ids, now=now)
+
+
+def locked_holds(rows: Iterable[RowMapping]) -> dict[int, LockedHold]:
+    """{cart item id: its hold} from the rows of `live_holds_sent`'s statement."""
+    return repository.locked_holds(rows)
+
+
 # Sales: an order seat's claims, without expiry.
 
 
@@ -418,6 +430,22 @@ def sell(
     statements (nothing may run on the connection afterwards)."""
     repository.update_claims_sold(
         conn, tenant_id=tenant_id, sales=sales, expires_at=reserved_until, last=last
+    )
+
+
+def sales_sent(
+    *,
+    tenant_id: int,
+    holds: Sequence[LockedHold],
+    seat_id: ColumnElement[int],
+    reserved_until: int | None = None,
+) -> tuple[list[Pipelined], list[Pipelined]]:
+    """PostgreSQL: `sell` as statements to send in a pipeline, for holds whose order seats
+    are inserted in the same pipeline: each hold's statement (to send right after its
+    seat's insert) sells the place to the seat `seat_id` names then; then what is kept of
+    the sales (to send last). `reserved_until` as `sell`'s."""
+    return repository.sales_sent(
+        tenant_id=tenant_id, holds=holds, seat_id=seat_id, expires_at=reserved_until
     )
 
 
