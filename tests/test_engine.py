@@ -29,6 +29,7 @@ from boxoffice.server.db.engine import autocommit_engine, make_engine, writer_tu
 from boxoffice.server.db.transactions import (
     WRITE_BARRIER_KEY,
     DriverRead,
+    open_ahead,
     read_transaction,
     run_one,
     run_pipelined,
@@ -182,6 +183,53 @@ def test_a_postgresql_write_begins_behind_the_barrier_in_one_round_trip(
         _insert_then_fail(pool, name + "-half")
         assert _CLIENT_NAMED.first(pool, {"name": name + "-half"}) is None
         assert _CLIENT_NAMED.first(pool, {"name": name}) is not None
+    finally:
+        pool.dispose()
+
+
+def test_a_write_transaction_opened_ahead_is_the_next_one_or_is_rolled_back(
+    database_url: str,
+) -> None:
+    """open_ahead (PostgreSQL): a read in the BEGIN's round trip; the next write_transaction
+    of the engine in the same context is that transaction (committed or rolled back as
+    any), and one that no write_transaction took is rolled back by what open_ahead returns,
+    its connection and the barrier given back."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("open_ahead is PostgreSQL's")
+    pool = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=2)
+    try:
+        name = new_client(pool).tenant.name
+
+        def write_then(fail: bool, suffix: str) -> None:
+            row, done = open_ahead(pool, _CLIENT_NAMED, {"name": name})
+            assert row == (name, "Europe/Amsterdam")
+            try:
+                with write_transaction(pool) as tx:
+                    values = {"name": name + suffix, "timezone": "UTC", "created_at": tx.now}
+                    tx.conn.execute(insert(clients).values(**values))
+                    if fail:
+                        raise RuntimeError("after the insert")
+            finally:
+                done()
+
+        write_then(False, "-kept")
+        with pytest.raises(RuntimeError):
+            write_then(True, "-undone")
+        assert _CLIENT_NAMED.first(pool, {"name": name + "-kept"}) is not None
+        assert _CLIENT_NAMED.first(pool, {"name": name + "-undone"}) is None
+        # Not taken: rolled back, and the pool's one connection is free again.
+        row, done = open_ahead(pool, _CLIENT_NAMED, {"name": name + "-none"})
+        assert row is None
+        done()
+        with pool.connect() as export:
+            taken = export.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": WRITE_BARRIER_KEY}
+            ).scalar_one()
+            assert taken is True
+            export.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": WRITE_BARRIER_KEY})
+            export.commit()
+        with write_transaction(pool) as tx:
+            assert tx.conn.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         pool.dispose()
 

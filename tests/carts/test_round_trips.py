@@ -198,3 +198,60 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> lis
 
     monkeypatch.setattr(module, name, counted)
     return calls
+
+
+@contextmanager
+def driver_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
+    """Every statement sent through the driver, grouped by round trip as `round_trips`
+    groups SQLAlchemy's (those of one pipeline together), named "key" (the key check),
+    "barrier" (a write transaction's barrier and clock) or "other"."""
+    trips: list[list[str]] = []
+    opened = psycopg.Connection.pipeline
+    executed = psycopg.Cursor.execute
+    in_pipeline = [False]
+
+    @contextmanager
+    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
+        trips.append([])
+        in_pipeline[0] = True
+        try:
+            with opened(self) as sent:
+                yield sent
+        finally:
+            in_pipeline[0] = False
+
+    def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        sql = str(query)
+        what = "key" if "api_keys" in sql else "barrier" if "advisory_xact" in sql else "other"
+        if in_pipeline[0]:
+            trips[-1].append(what)
+        else:
+            trips.append([what])
+        return executed(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    yield trips
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_write_route_checks_the_key_in_its_transactions_first_round_trip(
+    shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hold and a checkout (routes whose first work is a write transaction) read the key
+    with their BEGIN and barrier, in one round trip; a read and a new cart read it in a
+    round trip of its own, before their statements."""
+    cart = shop.new_cart()
+    line = [{"priceId": "STD", "rankId": 1, "numberOfTickets": 2}]
+    with driver_trips(monkeypatch) as trips:
+        assert shop.add(cart, line).status_code == 200
+    assert trips[0] == ["key", "barrier"], trips
+    assert sum(trip.count("key") for trip in trips) == 1
+    with driver_trips(monkeypatch) as trips:
+        assert shop.checkout(cart, {"paymentMethodId": 1, "paid": True}).status_code == 201
+    assert trips[0] == ["key", "barrier"], trips
+    assert sum(trip.count("key") for trip in trips) == 1
+    with driver_trips(monkeypatch) as trips:
+        assert shop.get(f"/cart/{cart}").status_code == 404
+        shop.new_cart()
+    assert [trip for trip in trips if "key" in trip] == [["key"], ["key"]], trips

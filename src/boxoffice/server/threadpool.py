@@ -48,11 +48,13 @@ __all__ = [
     "run_in_thread",
     "set_route_prelude",
     "size_for",
+    "writes_first",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 D = TypeVar("D", bound=Callable[[Request], Awaitable[Any]])
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The threads a worker process runs requests in, by the app's database (`size_for`).
 # Every thread with work competes for Python's one interpreter lock with the others and
@@ -113,8 +115,10 @@ def pool_threads() -> int:
 
 
 # Blocking work to do in the route's thread before the route: it gets the route's keyword
-# arguments and may replace some (the authenticated tenant) or raise (a refusal).
-Prelude = Callable[[dict[str, Any]], None]
+# arguments and may replace some (the authenticated tenant) or raise (a refusal), and
+# whether the route's first work with the database is a write transaction (`writes_first`).
+# What it returns, if anything, is called in the same thread once the route is done.
+Prelude = Callable[[dict[str, Any], bool], Callable[[], None] | None]
 _PRELUDE: contextvars.ContextVar[Prelude | None] = contextvars.ContextVar(
     "boxoffice_route_prelude", default=None
 )
@@ -144,6 +148,7 @@ def reset_route_prelude(token: contextvars.Token[Prelude | None]) -> None:
 
 _WRAPPED = "_boxoffice_route_endpoint"
 _READS_REQUEST = "_boxoffice_reads_request"
+_WRITES_FIRST = "_boxoffice_writes_first"
 # The argument that carries the request to an endpoint that reads values from it.
 _REQUEST = "_boxoffice_request"
 
@@ -158,6 +163,15 @@ def reads_request(dependency: D) -> D:
     solves it where no route_endpoint stands in between."""
     setattr(dependency, _READS_REQUEST, True)
     return dependency
+
+
+def writes_first(route: F) -> F:
+    """Mark a route function (plain, not async) whose first work with the database is a
+    write transaction (db.transactions.write_transaction), with nothing before it that
+    cannot be undone: the prelude may then open that transaction ahead of the route, with
+    the request's key check in its first round trip (tenancy/auth.py)."""
+    setattr(route, _WRITES_FIRST, True)
+    return route
 
 
 def _reader(parameter: inspect.Parameter) -> Callable[[Request], Awaitable[Any]] | None:
@@ -199,11 +213,14 @@ async def _read_request(arguments: dict[str, Any], readers: Readers, request_nam
         arguments[name] = await read(request)
 
 
-def _after_prelude(func: Callable[..., T], arguments: dict[str, Any]) -> T:
+def _after_prelude(func: Callable[..., T], arguments: dict[str, Any], first_writes: bool) -> T:
     prelude = _PRELUDE.get()
-    if prelude is not None:
-        prelude(arguments)
-    return func(**arguments)
+    done = None if prelude is None else prelude(arguments, first_writes)
+    try:
+        return func(**arguments)
+    finally:
+        if done is not None:
+            done()
 
 
 def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
@@ -220,12 +237,13 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         return func
     signature, readers, request_name = _without_readers(func)
     if is_plain_function(func):
+        first_writes = bool(getattr(func, _WRITES_FIRST, False))
 
         @functools.wraps(func)
         async def endpoint(**arguments: Any) -> Any:
             if readers:
                 await _read_request(arguments, readers, request_name)
-            return await run_in_thread(_after_prelude, func, arguments)
+            return await run_in_thread(_after_prelude, func, arguments, first_writes)
 
     elif inspect.iscoroutinefunction(func):
 
@@ -235,7 +253,9 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
                 await _read_request(arguments, readers, request_name)
             prelude = _PRELUDE.get()
             if prelude is not None:
-                await run_in_thread(prelude, arguments)
+                done = await run_in_thread(prelude, arguments, False)
+                if done is not None:
+                    await run_in_thread(done)
             return await func(**arguments)
 
     else:

@@ -21,6 +21,7 @@ from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.threadpool import writes_first
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["cart"])
@@ -46,6 +47,7 @@ def create_cart(tenant: CurrentTenant, engine: AppEngine, hold_minutes: HoldMinu
 
 
 @router.post("/cart/{cartId}", response_model=CartResource, responses=_HOLD)
+@writes_first
 def add_items(
     tenant: CurrentTenant,
     engine: AppEngine,
@@ -81,6 +83,7 @@ _REMOVE: Responses = NotFound.documented("Cart or cart item not found.") | _EXPI
 
 
 @router.delete("/cart/{cartId}/{itemId}", response_model=CartResource, responses=_REMOVE)
+@writes_first
 def remove_item(
     tenant: CurrentTenant,
     engine: AppEngine,
@@ -96,6 +99,7 @@ def remove_item(
 
 
 @router.delete("/cart/{cartId}", status_code=204, response_class=Response, responses=_NOT_FOUND)
+@writes_first
 def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
     """Release every place and close the cart; afterwards it is not found."""
     with write_transaction(engine) as tx:
@@ -109,6 +113,7 @@ def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> R
     response_model=OrderExportResource,
     responses=_NOT_FOUND | Gone.documented("Cart expired; its places have been released."),
 )
+@writes_first
 def check_out(
     tenant: CurrentTenant, engine: AppEngine, cart_id: CartId, body: CheckoutInput
 ) -> Response:

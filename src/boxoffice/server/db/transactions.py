@@ -15,8 +15,9 @@ writer not yet committed will stamp at or after W. Passing either W or the large
 """
 
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,34 +69,113 @@ _PG_BARRIER_SQL = (
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Tx]:
-    """Open a write transaction behind the barrier; commit on success, roll back on error."""
+    """Open a write transaction behind the barrier; commit on success, roll back on error.
+
+    PostgreSQL: the transaction that `open_ahead` opened for this engine in this context,
+    if any, is this one (its BEGIN was sent with the request's key check)."""
+    ahead = _AHEAD.get()
+    if ahead is not None and ahead.engine is engine:
+        _AHEAD.set(None)
+        try:
+            yield ahead.tx
+        except BaseException:
+            ahead.close(commit=False)
+            raise
+        ahead.close(commit=True)
+        return
     with engine.connect() as raw, writer_turn(engine):
         conn = raw.execution_options(write=True)
         with conn.begin():
             # SQLite: BEGIN IMMEDIATE has taken the write lock already.
-            now = now_micros() if is_sqlite(engine) else _pg_begin(conn)
+            now = now_micros() if is_sqlite(engine) else _pg_begin(conn)[0]
             yield Tx(conn=conn, now=now)
 
 
-def _pg_begin(conn: Connection) -> int:
+def _pg_begin(
+    conn: Connection, first: "DriverRead | None" = None, params: dict[str, Any] | None = None
+) -> tuple[int, tuple[Any, ...] | None]:
     """Open the transaction, pass the barrier and read the clock, in ONE round trip: the
     driver's BEGIN and the barrier's SELECT sent together (psycopg's pipeline mode; else
     BEGIN waits for its answer before the SELECT is sent). On the driver's cursor: the
-    result is read after the pipeline's sync, which SQLAlchemy's result would not wait for."""
+    result is read after the pipeline's sync, which SQLAlchemy's result would not wait for.
+    The clock, and the first row that `first` returns for `params`, run before the barrier
+    in the same round trip (None without `first`, or when it returns no row)."""
     pooled = conn.connection
     driver: Any = pooled.dbapi_connection
+    sql, arguments = _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
     try:
         cursor = driver.cursor()
+        read = None if first is None else driver.cursor()
         try:
             with driver.pipeline():
-                cursor.execute(_PG_BARRIER_SQL, (WRITE_BARRIER_KEY,))
-            return int(cursor.fetchone()[0])
+                if read is not None and first is not None:
+                    sql, arguments = first.sql_and_arguments(conn.dialect, params or {})
+                    read.execute(sql, arguments)
+                    sql, arguments = _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
+                cursor.execute(sql, arguments)
+            row = None if read is None else read.fetchone()
+            return int(cursor.fetchone()[0]), None if row is None else tuple(row)
         finally:
             cursor.close()
+            if read is not None:
+                read.close()
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise _driver_error(
-            exc, pooled, conn.dialect, _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
-        ) from exc
+        raise _driver_error(exc, pooled, conn.dialect, sql, arguments) from exc
+
+
+@dataclass(slots=True)
+class _Ahead:
+    """A write transaction opened before the code that will use it (`open_ahead`)."""
+
+    engine: Engine
+    raw: Connection
+    transaction: Any
+    tx: Tx
+
+    def close(self, *, commit: bool) -> None:
+        """Commit or roll back, then give the connection back: what leaving
+        write_transaction's blocks does."""
+        try:
+            if commit:
+                self.transaction.commit()
+            else:
+                self.transaction.rollback()
+        finally:
+            self.raw.close()
+
+
+_AHEAD: ContextVar["_Ahead | None"] = ContextVar("boxoffice_write_ahead", default=None)
+
+
+def open_ahead(
+    engine: Engine, first: "DriverRead", params: dict[str, Any]
+) -> tuple[tuple[Any, ...] | None, Callable[[], None]]:
+    """PostgreSQL: open the write transaction that the next `write_transaction(engine)` in
+    this context will be, and read `first` in its first round trip (a write route's key
+    check: one round trip and one connection fewer than the check on its own, then the
+    transaction). The first row of `first` (None: no row), and what to call once the
+    caller is done: it rolls the transaction back unless `write_transaction` has taken it
+    (which then commits or rolls back as it always does). The caller decides from the row
+    whether anything may run in the transaction at all."""
+    if is_sqlite(engine):
+        raise TypeError("open_ahead is for PostgreSQL")
+    raw = engine.connect()
+    try:
+        conn = raw.execution_options(write=True)
+        transaction = conn.begin()
+        now, row = _pg_begin(conn, first, params)
+    except BaseException:
+        raw.close()
+        raise
+    ahead = _Ahead(engine=engine, raw=raw, transaction=transaction, tx=Tx(conn=conn, now=now))
+    token = _AHEAD.set(ahead)
+
+    def done() -> None:
+        if _AHEAD.get() is ahead:
+            _AHEAD.reset(token)
+            ahead.close(commit=False)
+
+    return row, done
 
 
 # PostgreSQL: the clock as a statement's value (UTC microseconds), for `autocommit_write`:
@@ -314,11 +394,15 @@ class DriverRead:
             found = self._compiled[dialect.name] = (str(compiled), order)
         return found
 
+    def sql_and_arguments(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """The statement's SQL and its arguments for `params`, as the driver takes them."""
+        sql, order = self._sql(dialect)
+        return sql, params if order is None else tuple(params[name] for name in order)
+
     def first(self, engine: Engine, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row the statement returns for `params`, or None."""
         dialect = engine.dialect
-        sql, order = self._sql(dialect)
-        arguments = params if order is None else tuple(params[name] for name in order)
+        sql, arguments = self.sql_and_arguments(dialect, params)
         # Both drivers' connections are in autocommit: SQLite's always (engine.py: we emit
         # BEGIN ourselves), PostgreSQL's of its autocommit pool. One round trip.
         pool = engine if is_sqlite(engine) else autocommit_engine(engine)

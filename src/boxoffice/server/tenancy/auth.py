@@ -8,7 +8,10 @@ A key that cannot be right (none, malformed, a client name no client can have) i
 at once. A well-formed key is looked up in the database on every request (a revoked key
 fails on the very next one), in a worker thread, and the lookup shares the route's own
 thread hop: the route's `tenant` comes out of it, so the route never runs for a key that
-failed, and a request makes one hop to the thread pool instead of two. A request answered
+failed, and a request makes one hop to the thread pool instead of two. On PostgreSQL a
+route whose first work is a write transaction (`threadpool.writes_first`) has its key read
+in that transaction's first round trip, with its BEGIN and write barrier (`_run_ahead`),
+and nothing more runs in it unless the key passes. A request answered
 before its route runs (an unknown path, a body that does not validate or is too large, an
 error) has its key checked before that answer's first byte is sent, and gets the 401
 instead when the key fails: no answer but the 401 ever leaves for a key that failed.
@@ -27,6 +30,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.server.db.engine import is_sqlite
 from boxoffice.server.errors import AppError, Unauthenticated
 from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
@@ -92,6 +96,13 @@ def authenticate(engine: Engine, client_name: str, authorization: str | None) ->
     # One statement, no transaction around it: the key is looked up afresh on every request
     # (a revoked key fails on the very next one) at the cost of a single round trip.
     found = repository.find_active_key(engine, client_name=client_name, prefix=prefix)
+    return _verified(client_name, key, prefix, found)
+
+
+def _verified(
+    client_name: str, key: str, prefix: str, found: repository.ActiveKey | None
+) -> VerifiedKey:
+    """The key verified against what the lookup found of it, or Unauthenticated."""
     if found is None or not verify_key(key, found.key_hash):
         raise Unauthenticated()
     tenant = Tenant(id=found.tenant_id, name=client_name, timezone=_zone(found.timezone))
@@ -126,8 +137,12 @@ class KeyCheck:
         """Check the key once; a database error is raised and leaves it unsettled."""
         if self.settled:
             return
+        self._settle(lambda: authenticate(self.engine, self.client_name, self.authorization))
+
+    def _settle(self, verify: Callable[[], VerifiedKey]) -> None:
+        """The key verified by `verify`, then admitted; or the refusal of either."""
         try:
-            verified = authenticate(self.engine, self.client_name, self.authorization)
+            verified = verify()
             authenticate_principal(self.scope, verified)
             if self.admit is not None:
                 extra = self.admit(self.scope)
@@ -137,15 +152,50 @@ class KeyCheck:
             return
         self.tenant = verified.tenant
 
-    def before_route(self, arguments: dict[str, Any]) -> None:
-        """The route's prelude: check the key, then give the route its tenant (or refuse)."""
-        self.run()
+    def _run_ahead(self) -> Callable[[], None] | None:
+        """`run` for a route whose first work is a write transaction, on PostgreSQL: that
+        transaction is opened now, the key looked up in its first round trip (the BEGIN, the
+        key, the write barrier), and the route's write_transaction takes it. The lookup is
+        the same statement, afresh on every request, and nothing of the route runs unless
+        the key passes: refused, the transaction is rolled back here. What to call once the
+        route is done (it rolls the transaction back if the route did not take it)."""
+        found_key = _well_formed(self.client_name, self.authorization)
+        if found_key is None:
+            self.refusal = Unauthenticated()
+            return None
+        key, prefix = found_key
+        found, done = repository.find_active_key_ahead(
+            self.engine, client_name=self.client_name, prefix=prefix
+        )
+        try:
+            self._settle(lambda: _verified(self.client_name, key, prefix, found))
+        except BaseException:
+            done()
+            raise
+        if self.refusal is not None:
+            done()
+            return None
+        return done
+
+    def before_route(
+        self, arguments: dict[str, Any], writes_first: bool = False
+    ) -> Callable[[], None] | None:
+        """The route's prelude: check the key, then give the route its tenant (or refuse).
+        `writes_first` (a route whose first database work is a write transaction): on
+        PostgreSQL the key is read in that transaction's first round trip (`_run_ahead`);
+        what it returns is called once the route is done."""
+        done = None
+        if writes_first and not self.settled and not is_sqlite(self.engine):
+            done = self._run_ahead()
+        else:
+            self.run()
         if self.refusal is not None:
             self.refused_in_route = True
             raise self.refusal
         for name, value in arguments.items():
             if value is DEFERRED_TENANT:
                 arguments[name] = self.tenant
+        return done
 
 
 class AuthenticationMiddleware:

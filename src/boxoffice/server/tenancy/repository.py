@@ -1,11 +1,12 @@
 """SQL for clients and API keys."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from boxoffice.server.db.scoping import cross_tenant, scoped_select, scoped_update
-from boxoffice.server.db.transactions import DriverRead
+from boxoffice.server.db.transactions import DriverRead, open_ahead
 from boxoffice.server.tenancy.tables import api_keys, clients
 
 
@@ -93,6 +94,16 @@ def find_active_key(engine: Engine, *, client_name: str, prefix: str) -> ActiveK
     own: the key check of every API request (looked up afresh each time)."""
     row = _ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
     return None if row is None else ActiveKey(*row)
+
+
+def find_active_key_ahead(
+    engine: Engine, *, client_name: str, prefix: str
+) -> tuple[ActiveKey | None, Callable[[], None]]:
+    """PostgreSQL: find_active_key read in the first round trip of the write transaction
+    opened ahead of a route (db.transactions.open_ahead), and what to call once the route
+    is done (it rolls back that transaction unless the route took it)."""
+    row, done = open_ahead(engine, _ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name})
+    return (None if row is None else ActiveKey(*row)), done
 
 
 def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
