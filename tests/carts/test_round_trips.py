@@ -36,24 +36,33 @@ def _verb_and_table(sql: str) -> str:
     return f"{verb} {words[words.index(keyword) + 1]}"
 
 
-@contextmanager
-def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
-    """The statements run inside the block, grouped by the round trip that sent them; a
-    statement sent in autocommit (outside any transaction) is marked "autocommit", and a
-    transaction's COMMIT is "COMMIT"."""
-    trips: list[RoundTrip] = []
+def _pipelines(trips: list[RoundTrip], monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Start a new round trip in `trips` for what each pipeline sends; whether a pipeline is
+    open now (its one item)."""
     opened = psycopg.Connection.pipeline
     in_pipeline = [False]
 
     @contextmanager
     def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
-        trips.append([])  # a new round trip for what the pipeline sends
+        trips.append([])
         in_pipeline[0] = True
         try:
             with opened(self) as sent:
                 yield sent
         finally:
             in_pipeline[0] = False
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    return in_pipeline
+
+
+@contextmanager
+def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
+    """The statements run inside the block, grouped by the round trip that sent them; a
+    statement sent in autocommit (outside any transaction) is marked "autocommit", and a
+    transaction's COMMIT is "COMMIT"."""
+    trips: list[RoundTrip] = []
+    in_pipeline = _pipelines(trips, monkeypatch)
 
     def record(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
@@ -77,7 +86,6 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
                 trips.append(["COMMIT"])
         committed(self)
 
-    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
     monkeypatch.setattr(psycopg.Connection, "commit", commit)
     try:
         with cursor_executes(engine, record):
@@ -201,24 +209,13 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> lis
 
 
 @contextmanager
-def driver_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
+def driver_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
     """Every statement sent through the driver, grouped by round trip as `round_trips`
     groups SQLAlchemy's (those of one pipeline together), named "key" (the key check),
     "barrier" (a write transaction's barrier and clock) or "other"."""
-    trips: list[list[str]] = []
-    opened = psycopg.Connection.pipeline
+    trips: list[RoundTrip] = []
     executed = psycopg.Cursor.execute
-    in_pipeline = [False]
-
-    @contextmanager
-    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
-        trips.append([])
-        in_pipeline[0] = True
-        try:
-            with opened(self) as sent:
-                yield sent
-        finally:
-            in_pipeline[0] = False
+    in_pipeline = _pipelines(trips, monkeypatch)
 
     def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         sql = str(query)
@@ -229,7 +226,6 @@ def driver_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
             trips.append([what])
         return executed(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
     monkeypatch.setattr(psycopg.Cursor, "execute", execute)
     yield trips
 

@@ -91,9 +91,9 @@ def _insert_seat_sent(tenant_id: int) -> Insert:
     return insert(order_seats).values(values).returning(*order_seats.c)
 
 
-def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
-    """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
-    values = {
+def _order_values(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
+    """Every column of a new order but its id."""
+    return {
         "tenant_id": tenant_id,
         "order_date_at": now,
         "discount_name": None,
@@ -101,6 +101,11 @@ def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int)
         "last_changed_at": now,
         **asdict(order),
     }
+
+
+def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
+    """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
+    values = _order_values(tenant_id, order, now)
     return conn.execute(_INSERT_ORDER, values).mappings().one()
 
 
@@ -121,14 +126,7 @@ def insert_order_seats(
 def insert_order_sent(*, tenant_id: int, order: NewOrder, now: int) -> Pipelined:
     """PostgreSQL: `insert_order` as a statement to send in a pipeline; its row is the order
     as stored."""
-    values = {
-        "tenant_id": tenant_id,
-        "order_date_at": now,
-        "discount_name": None,
-        "created_at": now,
-        "last_changed_at": now,
-        **asdict(order),
-    }
+    values = _order_values(tenant_id, order, now)
     return _INSERT_ORDER_SENT, {f"p_{name}": values[name] for name in _ORDER_VALUES}
 
 
