@@ -167,3 +167,43 @@ def test_a_holds_claim_statements_read_only_their_rows_without_statistics(
     assert len(reads) >= 2, statements
     for statement in reads:
         assert_reads_only_its_rows(fresh, statement)
+
+
+def test_a_checkouts_lock_of_its_holds_reads_the_clients_holds_once(fresh: Engine) -> None:
+    """PostgreSQL sends the lock of a checkout's holds with the cart's close, its items the
+    cart's: as one array computed once, so that its scan of the claims runs once and gives
+    only the cart's holds. As a join, a new database's generic plan read the client's live
+    holds once per item (two items), or gave them all to the join (three)."""
+    if fresh.dialect.name != "postgresql":
+        pytest.skip("the lock is sent with the cart's close on PostgreSQL only")
+    settings = Settings(
+        database_url=fresh.url.render_as_string(hide_password=False),
+        rate_limit_per_minute=0,
+        auth_failure_limit_per_minute=0,
+    )
+    client = new_client(fresh)
+    build_catalog(fresh, client)
+    price_id, rank_id, _places = LINES["reserved"]
+    with TestClient(create_app(settings, engine=fresh), base_url="http://127.0.0.1") as http:
+        hold_two(http, client, price_id, rank_id)  # another cart's holds, live
+        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
+        line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": 3}
+        assert http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth).is_success
+        with recorded(fresh) as statements:
+            # The close fails on a payment method that does not exist: the lock is run, and
+            # nothing is sold, so the plan below reads the same holds.
+            refused = http.post(
+                f"{client.base}/cart/{cart}/checkout",
+                json={"paymentMethodId": 999},
+                headers=client.auth,
+            )
+        assert refused.status_code in (400, 404, 422), refused.text
+    (lock,) = [(s, p) for s, p in statements if "place_claims" in s and "FOR UPDATE" in s]
+    scans = [
+        n
+        for n in postgres_generic_plan(fresh, lock)
+        if n.get("Relation Name") == "place_claims" and "Scan" in n["Node Type"]
+    ]
+    assert scans, lock[0]
+    assert all(int(n["Actual Loops"]) == 1 for n in scans), scans
+    assert sum(int(n["Actual Rows"]) for n in scans) == 3
