@@ -143,19 +143,24 @@ def assert_reads_only_its_rows(engine: Engine, statement: Statement) -> None:
     )
 
 
-@pytest.mark.parametrize("seating", sorted(LINES))
-def test_a_holds_claim_statements_read_only_their_rows_without_statistics(
-    fresh: Engine, seating: str
-) -> None:
+def serving(fresh: Engine) -> TestClient:
+    """The app on the fresh database, rate limits off."""
     settings = Settings(
         database_url=fresh.url.render_as_string(hide_password=False),
         rate_limit_per_minute=0,
         auth_failure_limit_per_minute=0,
     )
+    return TestClient(create_app(settings, engine=fresh), base_url="http://127.0.0.1")
+
+
+@pytest.mark.parametrize("seating", sorted(LINES))
+def test_a_holds_claim_statements_read_only_their_rows_without_statistics(
+    fresh: Engine, seating: str
+) -> None:
     client = new_client(fresh)
     build_catalog(fresh, client)
     price_id, rank_id, places = LINES[seating]
-    with TestClient(create_app(settings, engine=fresh), base_url="http://127.0.0.1") as http:
+    with serving(fresh) as http:
         sell(http, client, price_id, rank_id, places - LEFT)
         # Another buyer's cart, its holds live while this one holds.
         hold_two(http, client, price_id, rank_id)
@@ -176,15 +181,10 @@ def test_a_checkouts_lock_of_its_holds_reads_the_clients_holds_once(fresh: Engin
     holds once per item (two items), or gave them all to the join (three)."""
     if fresh.dialect.name != "postgresql":
         pytest.skip("the lock is sent with the cart's close on PostgreSQL only")
-    settings = Settings(
-        database_url=fresh.url.render_as_string(hide_password=False),
-        rate_limit_per_minute=0,
-        auth_failure_limit_per_minute=0,
-    )
     client = new_client(fresh)
     build_catalog(fresh, client)
     price_id, rank_id, _places = LINES["reserved"]
-    with TestClient(create_app(settings, engine=fresh), base_url="http://127.0.0.1") as http:
+    with serving(fresh) as http:
         hold_two(http, client, price_id, rank_id)  # another cart's holds, live
         cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
         line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": 3}
