@@ -798,24 +798,22 @@ def live_holds_sent(*, tenant_id: int, cart_item_ids: Pipelined, now: int) -> Pi
     return _live_holds_of(tenant_id, select_ids), {**values, "p_now": now}
 
 
-@per_tenant
-def _claim_sold(tenant_id: int) -> Update:
-    return (
-        scoped_update(place_claims, tenant_id=tenant_id)
-        .where(place_claims.c.id == bindparam("p_id"))
-        .values(
-            order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=bindparam("p_until")
-        )
-    )
-
-
 @lru_cache(maxsize=PER_TENANT_STATEMENTS)
 def _claim_sold_to(tenant_id: int, seat_id: ColumnElement[int]) -> Update:
+    """The claim `p_id` sold to the order seat `seat_id` names, expiring at `p_until`."""
     return (
         scoped_update(place_claims, tenant_id=tenant_id)
         .where(place_claims.c.id == bindparam("p_id"))
         .values(order_seat_id=seat_id, cart_item_id=None, expires_at=bindparam("p_until"))
     )
+
+
+# The order seat of a sale as a value bound at execution.
+_SEAT_BOUND: ColumnElement[int] = bindparam("p_seat")
+
+
+def _claim_sold(tenant_id: int) -> Update:
+    return _claim_sold_to(tenant_id, _SEAT_BOUND)
 
 
 def sales_sent(
