@@ -62,8 +62,9 @@ def insert_key(
 
 
 # Built once: every API request runs it (db/scoping.py, per_tenant, says what that saves),
-# straight on the driver (DriverRead): its columns are text and integers.
-_ACTIVE_KEY = DriverRead(
+# straight on the driver (DriverRead): its columns are text and integers. What one run of
+# it costs each side: bench/statement_cost.py.
+ACTIVE_KEY = DriverRead(
     cross_tenant(
         select(
             api_keys.c.key_hash,
@@ -85,14 +86,14 @@ _ACTIVE_KEY = DriverRead(
 def get_active_key_hash(conn: Connection, *, client_name: str, prefix: str) -> ActiveKey | None:
     """The stored hash, client and rate limit of a live key of this client, if any."""
     params = {"p_prefix": prefix, "p_client": client_name}
-    row = conn.execute(_ACTIVE_KEY.statement, params).first()
+    row = conn.execute(ACTIVE_KEY.statement, params).first()
     return None if row is None else ActiveKey(*row)
 
 
 def find_active_key(engine: Engine, *, client_name: str, prefix: str) -> ActiveKey | None:
     """get_active_key_hash as ONE statement outside any transaction, on a connection of its
     own: the key check of every API request (looked up afresh each time)."""
-    row = _ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
+    row = ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
     return None if row is None else ActiveKey(*row)
 
 
@@ -102,7 +103,7 @@ def find_active_key_ahead(
     """PostgreSQL: find_active_key read in the first round trip of the write transaction
     opened ahead of a route (db.transactions.open_ahead), and what to call once the route
     is done (it rolls back that transaction unless the route took it)."""
-    row, done = open_ahead(engine, _ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name})
+    row, done = open_ahead(engine, ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name})
     return (None if row is None else ActiveKey(*row)), done
 
 
