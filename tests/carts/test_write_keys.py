@@ -1,6 +1,6 @@
 """A cart's write routes refuse a failed key before anything is written, on PostgreSQL too,
 where the key is read in the first round trip of the route's own write transaction
-(tenancy/auth.py, `_run_ahead`): every failure is the same 401, the transaction is rolled
+(tenancy/auth.py, `KeyCheck._run_with`): every failure is the same 401, the transaction is rolled
 back, and a revoked key fails on the very next request."""
 
 from sqlalchemy import Engine

@@ -73,6 +73,7 @@ def write_transaction(engine: Engine) -> Iterator[Tx]:
 
     PostgreSQL: the transaction that `open_ahead` opened for this engine in this context,
     if any, is this one (its BEGIN was sent with the request's key check)."""
+    _give_back_kept(engine)
     ahead = _AHEAD.get()
     if ahead is not None and ahead.engine is engine:
         _AHEAD.set(None)
@@ -193,7 +194,8 @@ def autocommit_write(engine: Engine) -> Iterator[Connection]:
     (write_transaction)."""
     if is_sqlite(engine):
         raise TypeError("autocommit_write is for PostgreSQL")
-    with autocommit_engine(engine).connect() as conn:
+    kept = _take_kept(engine)
+    with kept if kept is not None else autocommit_engine(engine).connect() as conn:
         yield conn
 
 
@@ -401,12 +403,43 @@ class DriverRead:
 
     def first(self, engine: Engine, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row the statement returns for `params`, or None."""
-        dialect = engine.dialect
-        sql, arguments = self.sql_and_arguments(dialect, params)
         # Both drivers' connections are in autocommit: SQLite's always (engine.py: we emit
         # BEGIN ourselves), PostgreSQL's of its autocommit pool. One round trip.
-        pool = engine if is_sqlite(engine) else autocommit_engine(engine)
-        pooled = pool.raw_connection()
+        pooled = _reads_pool(engine).raw_connection()
+        try:
+            return self._first_on(pooled, engine.dialect, params)
+        finally:
+            pooled.close()
+
+    def first_kept(
+        self, engine: Engine, params: dict[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, Callable[[], None]]:
+        """`first`, on a connection then kept for this context's next `read_transaction`
+        or `autocommit_write` of `engine`, which use it instead of checking one out of the
+        same pool (a read route's key check and its read: one checkout and one checkin
+        fewer, 5-6% of the minimal read's instructions). Any other work with the database
+        gives it back first (`_give_back_kept`). The first row, and what to call once the
+        caller is done: it gives the connection back unless one of those has taken it."""
+        conn = _reads_pool(engine).connect()
+        try:
+            row = self._first_on(conn.connection, engine.dialect, params)
+        except BaseException:
+            conn.close()
+            raise
+        kept = _Kept(engine, conn)
+        token = _KEPT.set(kept)
+
+        def done() -> None:
+            if _KEPT.get() is kept:
+                _KEPT.reset(token)
+            kept.give_back()
+
+        return row, done
+
+    def _first_on(
+        self, pooled: Any, dialect: Dialect, params: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        sql, arguments = self.sql_and_arguments(dialect, params)
         driver = pooled.dbapi_connection
         assert driver is not None  # just checked out: not invalidated
         try:
@@ -418,9 +451,50 @@ class DriverRead:
                 cursor.close()
         except dialect.loaded_dbapi.Error as exc:
             raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
-        finally:
-            pooled.close()
         return None if row is None else tuple(row)
+
+
+def _reads_pool(engine: Engine) -> Engine:
+    """The engine whose pool serves statements outside a write transaction: the engine on
+    SQLite (whose connections are in autocommit until we BEGIN), PostgreSQL's autocommit
+    pool."""
+    return engine if is_sqlite(engine) else autocommit_engine(engine)
+
+
+@dataclass(slots=True, eq=False)
+class _Kept:
+    """A connection of `_reads_pool(engine)` kept by `DriverRead.first_kept`."""
+
+    engine: Engine
+    conn: Connection
+    taken: bool = False
+
+    def give_back(self) -> None:
+        if not self.taken:
+            self.taken = True
+            self.conn.close()
+
+
+_KEPT: ContextVar[_Kept | None] = ContextVar("boxoffice_kept_connection", default=None)
+
+
+def _take_kept(engine: Engine) -> Connection | None:
+    """The connection kept for this context's next read of `engine`, now the caller's."""
+    kept = _KEPT.get()
+    if kept is None or kept.engine is not engine or kept.taken:
+        return None
+    _KEPT.set(None)
+    kept.taken = True
+    return kept.conn
+
+
+def _give_back_kept(engine: Engine) -> None:
+    """Give the kept connection back to its pool before other work with the database, so
+    that a request holds one connection at a time."""
+    kept = _KEPT.get()
+    if kept is not None and kept.engine is engine:
+        _KEPT.set(None)
+        kept.give_back()
 
 
 # The execution option of the connections `read_transaction` hands out (the test suite
@@ -441,14 +515,14 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     on PostgreSQL read in one statement (an event with its catalog version) or take an
     export snapshot (`open_export_snapshot`).
     """
-    if is_sqlite(engine):
-        with engine.connect() as raw:
-            conn = raw.execution_options(**{READ_ONLY: True})
+    kept = _take_kept(engine)
+    with kept if kept is not None else _reads_pool(engine).connect() as raw:
+        conn = raw.execution_options(**{READ_ONLY: True})
+        if is_sqlite(engine):
             with conn.begin():
                 yield conn
-    else:
-        with autocommit_engine(engine).connect() as raw:
-            yield raw.execution_options(**{READ_ONLY: True})
+        else:
+            yield conn
 
 
 def open_export_snapshot(engine: Engine) -> Snapshot:
@@ -457,6 +531,7 @@ def open_export_snapshot(engine: Engine) -> Snapshot:
     The caller owns the returned connection and must call `close_snapshot` (the export
     streams after this function returns, so this cannot be a context manager of the route).
     """
+    _give_back_kept(engine)
     conn = engine.connect().execution_options(manual_transaction=True, isolation_level="AUTOCOMMIT")
     try:
         if is_sqlite(engine):

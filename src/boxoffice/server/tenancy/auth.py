@@ -10,8 +10,9 @@ fails on the very next one), in a worker thread, and the lookup shares the route
 thread hop: the route's `tenant` comes out of it, so the route never runs for a key that
 failed, and a request makes one hop to the thread pool instead of two. On PostgreSQL a
 route whose first work is a write transaction (`threadpool.writes_first`) has its key read
-in that transaction's first round trip, with its BEGIN and write barrier (`_run_ahead`),
-and nothing more runs in it unless the key passes. A request answered
+in that transaction's first round trip, with its BEGIN and write barrier, and nothing more
+runs in it unless the key passes; any other route's first read takes the connection the
+key was read on, not a second one of the same pool (`KeyCheck._run_with`). A request answered
 before its route runs (an unknown path, a body that does not validate or is too large, an
 error) has its key checked before that answer's first byte is sent, and gets the 401
 instead when the key fails: no answer but the 401 ever leaves for a key that failed.
@@ -152,21 +153,21 @@ class KeyCheck:
             return
         self.tenant = verified.tenant
 
-    def _run_ahead(self) -> Callable[[], None] | None:
-        """`run` for a route whose first work is a write transaction, on PostgreSQL: that
-        transaction is opened now, the key looked up in its first round trip (the BEGIN, the
-        key, the write barrier), and the route's write_transaction takes it. The lookup is
-        the same statement, afresh on every request, and nothing of the route runs unless
-        the key passes: refused, the transaction is rolled back here. What to call once the
-        route is done (it rolls the transaction back if the route did not take it)."""
+    def _run_with(self, lookup: repository.KeyLookup) -> Callable[[], None] | None:
+        """`run` with the key's lookup made by `lookup`, which also returns what to call
+        once the route is done: the lookup of a write route on PostgreSQL reads the key in
+        the first round trip of the route's write transaction, opened now (the BEGIN, the
+        key, the write barrier), which the route's write_transaction takes (refused, it is
+        rolled back here; the route did not take it, once it is done); any other route's
+        keeps the lookup's connection for the route's first read (`DriverRead.first_kept`).
+        The lookup is the same statement, afresh on every request, and nothing of the
+        route runs unless the key passes. What to call once the route is done, or None."""
         found_key = _well_formed(self.client_name, self.authorization)
         if found_key is None:
             self.refusal = Unauthenticated()
             return None
         key, prefix = found_key
-        found, done = repository.find_active_key_ahead(
-            self.engine, client_name=self.client_name, prefix=prefix
-        )
+        found, done = lookup(self.engine, client_name=self.client_name, prefix=prefix)
         try:
             self._settle(lambda: _verified(self.client_name, key, prefix, found))
         except BaseException:
@@ -182,13 +183,16 @@ class KeyCheck:
     ) -> Callable[[], None] | None:
         """The route's prelude: check the key, then give the route its tenant (or refuse).
         `writes_first` (a route whose first database work is a write transaction): on
-        PostgreSQL the key is read in that transaction's first round trip (`_run_ahead`);
-        what it returns is called once the route is done."""
+        PostgreSQL the key is read in that transaction's first round trip; any other
+        route's first read takes the connection the key was read on (`_run_with`). What it
+        returns is called once the route is done."""
         done = None
-        if writes_first and not self.settled and not is_sqlite(self.engine):
-            done = self._run_ahead()
+        if self.settled:
+            pass
+        elif writes_first and not is_sqlite(self.engine):
+            done = self._run_with(repository.find_active_key_ahead)
         else:
-            self.run()
+            done = self._run_with(repository.find_active_key_kept)
         if self.refusal is not None:
             self.refused_in_route = True
             raise self.refusal

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 
@@ -95,6 +96,25 @@ def find_active_key(engine: Engine, *, client_name: str, prefix: str) -> ActiveK
     own: the key check of every API request (looked up afresh each time)."""
     row = ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
     return None if row is None else ActiveKey(*row)
+
+
+class KeyLookup(Protocol):
+    """A key's lookup that leaves something open for the route (find_active_key_ahead,
+    find_active_key_kept): the key, and what to call once the route is done."""
+
+    def __call__(
+        self, engine: Engine, *, client_name: str, prefix: str
+    ) -> tuple[ActiveKey | None, Callable[[], None]]: ...
+
+
+def find_active_key_kept(
+    engine: Engine, *, client_name: str, prefix: str
+) -> tuple[ActiveKey | None, Callable[[], None]]:
+    """find_active_key on a connection kept for the route's first read of the database
+    (db.transactions.DriverRead.first_kept), and what to call once the route is done (it
+    gives the connection back unless the route took it)."""
+    row, done = ACTIVE_KEY.first_kept(engine, {"p_prefix": prefix, "p_client": client_name})
+    return (None if row is None else ActiveKey(*row)), done
 
 
 def find_active_key_ahead(
