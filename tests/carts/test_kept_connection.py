@@ -14,6 +14,7 @@ from boxoffice.server.db.engine import autocommit_engine, is_sqlite
 from tests.builders import RESERVED
 from tests.carts.conftest import Shop
 from tests.conftest import Client
+from tests.exports.test_streaming import connections_in_use
 from tests.test_tenancy import assert_unauthenticated
 
 LINE = [{"priceId": "STD", "rankId": 1, "numberOfTickets": 2}]
@@ -33,7 +34,7 @@ def checkouts(engine: Engine) -> Iterator[list[int]]:
     seen: list[int] = []
 
     def checked_out(_dbapi: Any, _record: Any, _proxy: Any) -> None:
-        seen.append(pool.pool.checkedout())  # type: ignore[attr-defined]
+        seen.append(connections_in_use(pool))
 
     event.listen(pool, "checkout", checked_out)
     try:
@@ -43,7 +44,7 @@ def checkouts(engine: Engine) -> Iterator[list[int]]:
 
 
 def _in_use(engine: Engine) -> int:
-    return int(_reads_pool(engine).pool.checkedout())  # type: ignore[attr-defined]
+    return connections_in_use(_reads_pool(engine))
 
 
 @pytest.mark.usefixtures("catalog")
