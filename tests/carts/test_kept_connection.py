@@ -1,7 +1,8 @@
 """A request's key check keeps its connection for the route's first read (tenancy/auth.py,
 `KeyCheck._run_with`; db/transactions.py, `DriverRead.first_kept`): a read route checks one
 connection out of the pool the two share, not two, and no request holds two of that pool at
-once or leaves one checked out, whatever its answer."""
+once or leaves one checked out, whatever its answer (rate limits off, as in the tests' app:
+on PostgreSQL a rate limit's lease takes one more while the key's is kept)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
