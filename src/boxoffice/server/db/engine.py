@@ -36,10 +36,11 @@ _SQLITE_FILE_POOL = {"pool_size": 20, "max_overflow": 30, "pool_use_lifo": True}
 # reads of read_transaction, a new cart, a rate limit's lease) run on a pool of their own
 # whose connections are in autocommit from the start and stay so: switching a pooled
 # connection to autocommit and back cost a quarter of the key check's CPU in-process (the
-# driver's two settings and the pool's reset on its return). A request uses at most one of
-# these at a time, in a request thread (4 a worker), so 5 are kept and 10 opened at most
-# (more threads wait for one); nothing is reset on return, since a connection in
-# autocommit has no transaction to end.
+# driver's two settings and the pool's reset on its return). A request uses one of these
+# at a time (two while its key's rate limit takes a lease with the key check's connection
+# kept: transactions.py, DriverRead.first_kept), in a request thread (4 a worker), so 5 are
+# kept and 10 opened at most (more threads wait for one); nothing is reset on return,
+# since a connection in autocommit has no transaction to end.
 _POSTGRES_AUTOCOMMIT_POOL = {
     "pool_size": 5,
     "max_overflow": 5,
