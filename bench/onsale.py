@@ -424,7 +424,7 @@ _STEP_FRAMES = (
     ("cart", "create_cart (boxoffice/server/carts/routes.py"),
     ("hold", "add_items (boxoffice/server/carts/routes.py"),
     ("checkout", "check_out (boxoffice/server/carts/routes.py"),
-    ("authentication (middleware)", "authenticate (boxoffice/server/tenancy/auth.py"),
+    ("authentication (middleware)", "KeyCheck._run_with (boxoffice/server/tenancy/auth.py"),
 )
 
 

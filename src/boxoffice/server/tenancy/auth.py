@@ -88,18 +88,6 @@ def _well_formed(client_name: str, authorization: str | None) -> tuple[str, str]
     return key, prefix
 
 
-def authenticate(engine: Engine, client_name: str, authorization: str | None) -> VerifiedKey:
-    """The key `authorization` presents: its client, public prefix and rate limit."""
-    found_key = _well_formed(client_name, authorization)
-    if found_key is None:
-        raise Unauthenticated()
-    key, prefix = found_key
-    # One statement, no transaction around it: the key is looked up afresh on every request
-    # (a revoked key fails on the very next one) at the cost of a single round trip.
-    found = repository.find_active_key(engine, client_name=client_name, prefix=prefix)
-    return _verified(client_name, key, prefix, found)
-
-
 def _verified(
     client_name: str, key: str, prefix: str, found: repository.ActiveKey | None
 ) -> VerifiedKey:
@@ -136,14 +124,14 @@ class KeyCheck:
 
     def run(self) -> None:
         """Check the key once; a database error is raised and leaves it unsettled."""
-        if self.settled:
-            return
-        self._settle(lambda: authenticate(self.engine, self.client_name, self.authorization))
+        if not self.settled:
+            self._run_with(repository.find_active_key)
 
-    def _settle(self, verify: Callable[[], VerifiedKey]) -> None:
-        """The key verified by `verify`, then admitted; or the refusal of either."""
+    def _settle(self, key: str, prefix: str, found: repository.ActiveKey | None) -> None:
+        """The key verified against what its lookup `found`, then admitted; or the refusal
+        of either."""
         try:
-            verified = verify()
+            verified = _verified(self.client_name, key, prefix, found)
             authenticate_principal(self.scope, verified)
             if self.admit is not None:
                 extra = self.admit(self.scope)
@@ -154,14 +142,16 @@ class KeyCheck:
         self.tenant = verified.tenant
 
     def _run_with(self, lookup: repository.KeyLookup) -> Callable[[], None] | None:
-        """`run` with the key's lookup made by `lookup`, which also returns what to call
-        once the route is done: the lookup of a write route on PostgreSQL reads the key in
-        the first round trip of the route's write transaction, opened now (the BEGIN, the
-        key, the write barrier), which the route's write_transaction takes (refused, it is
-        rolled back here; the route did not take it, once it is done); any other route's
-        keeps the lookup's connection for the route's first read (`DriverRead.first_kept`).
-        The lookup is the same statement, afresh on every request, and nothing of the
-        route runs unless the key passes. What to call once the route is done, or None."""
+        """Check the key with its lookup made by `lookup`, which also returns what to call
+        once the route is done: on its own (`find_active_key`, the key of a request
+        answered before its route); a write route's on PostgreSQL in the first round trip
+        of the route's write transaction, opened now (the BEGIN, the key, the write
+        barrier), which the route's write_transaction takes (refused, it is rolled back
+        here; the route did not take it, once it is done); any other route's keeping the
+        lookup's connection for the route's first read (`DriverRead.first_kept`). The
+        lookup is the same statement, afresh on every request (a revoked key fails on the
+        very next one), and nothing of the route runs unless the key passes. What to call
+        once the route is done, or None (refused)."""
         found_key = _well_formed(self.client_name, self.authorization)
         if found_key is None:
             self.refusal = Unauthenticated()
@@ -169,7 +159,7 @@ class KeyCheck:
         key, prefix = found_key
         found, done = lookup(self.engine, client_name=self.client_name, prefix=prefix)
         try:
-            self._settle(lambda: _verified(self.client_name, key, prefix, found))
+            self._settle(key, prefix, found)
         except BaseException:
             done()
             raise
@@ -187,12 +177,10 @@ class KeyCheck:
         route's first read takes the connection the key was read on (`_run_with`). What it
         returns is called once the route is done."""
         done = None
-        if self.settled:
-            pass
-        elif writes_first and not is_sqlite(self.engine):
-            done = self._run_with(repository.find_active_key_ahead)
-        else:
-            done = self._run_with(repository.find_active_key_kept)
+        if not self.settled:
+            ahead = writes_first and not is_sqlite(self.engine)
+            lookup = repository.find_active_key_ahead if ahead else repository.find_active_key_kept
+            done = self._run_with(lookup)
         if self.refusal is not None:
             self.refused_in_route = True
             raise self.refusal

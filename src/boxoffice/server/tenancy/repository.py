@@ -1,8 +1,8 @@
 """SQL for clients and API keys."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 
@@ -86,21 +86,35 @@ ACTIVE_KEY = DriverRead(
 
 def get_active_key_hash(conn: Connection, *, client_name: str, prefix: str) -> ActiveKey | None:
     """The stored hash, client and rate limit of a live key of this client, if any."""
-    params = {"p_prefix": prefix, "p_client": client_name}
-    row = conn.execute(ACTIVE_KEY.statement, params).first()
+    row = conn.execute(ACTIVE_KEY.statement, _key_params(client_name, prefix)).first()
+    return _active_key(row)
+
+
+def _key_params(client_name: str, prefix: str) -> dict[str, str]:
+    return {"p_prefix": prefix, "p_client": client_name}
+
+
+def _active_key(row: Sequence[Any] | None) -> ActiveKey | None:
     return None if row is None else ActiveKey(*row)
 
 
-def find_active_key(engine: Engine, *, client_name: str, prefix: str) -> ActiveKey | None:
+def _nothing_open() -> None:
+    return None
+
+
+def find_active_key(
+    engine: Engine, *, client_name: str, prefix: str
+) -> tuple[ActiveKey | None, Callable[[], None]]:
     """get_active_key_hash as ONE statement outside any transaction, on a connection of its
-    own: the key check of every API request (looked up afresh each time)."""
-    row = ACTIVE_KEY.first(engine, {"p_prefix": prefix, "p_client": client_name})
-    return None if row is None else ActiveKey(*row)
+    own, given back at once (what to call once the route is done: nothing): the key check
+    of a request answered before its route runs (looked up afresh each time)."""
+    row = ACTIVE_KEY.first(engine, _key_params(client_name, prefix))
+    return _active_key(row), _nothing_open
 
 
 class KeyLookup(Protocol):
-    """A key's lookup that leaves something open for the route (find_active_key_ahead,
-    find_active_key_kept): the key, and what to call once the route is done."""
+    """A key's lookup (find_active_key, find_active_key_kept, find_active_key_ahead): the
+    key, and what to call once the route is done (what the lookup left open for it)."""
 
     def __call__(
         self, engine: Engine, *, client_name: str, prefix: str
@@ -113,8 +127,8 @@ def find_active_key_kept(
     """find_active_key on a connection kept for the route's first read of the database
     (db.transactions.DriverRead.first_kept), and what to call once the route is done (it
     gives the connection back unless the route took it)."""
-    row, done = ACTIVE_KEY.first_kept(engine, {"p_prefix": prefix, "p_client": client_name})
-    return (None if row is None else ActiveKey(*row)), done
+    row, done = ACTIVE_KEY.first_kept(engine, _key_params(client_name, prefix))
+    return _active_key(row), done
 
 
 def find_active_key_ahead(
@@ -123,8 +137,8 @@ def find_active_key_ahead(
     """PostgreSQL: find_active_key read in the first round trip of the write transaction
     opened ahead of a route (db.transactions.open_ahead), and what to call once the route
     is done (it rolls back that transaction unless the route took it)."""
-    row, done = open_ahead(engine, ACTIVE_KEY, {"p_prefix": prefix, "p_client": client_name})
-    return (None if row is None else ActiveKey(*row)), done
+    row, done = open_ahead(engine, ACTIVE_KEY, _key_params(client_name, prefix))
+    return _active_key(row), done
 
 
 def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRecord]:
