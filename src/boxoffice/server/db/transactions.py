@@ -194,8 +194,7 @@ def autocommit_write(engine: Engine) -> Iterator[Connection]:
     (write_transaction)."""
     if is_sqlite(engine):
         raise TypeError("autocommit_write is for PostgreSQL")
-    kept = _take_kept(engine)
-    with kept if kept is not None else autocommit_engine(engine).connect() as conn:
+    with _reads_connection(engine) as conn:
         yield conn
 
 
@@ -479,11 +478,12 @@ class _Kept:
 _KEPT: ContextVar[_Kept | None] = ContextVar("boxoffice_kept_connection", default=None)
 
 
-def _take_kept(engine: Engine) -> Connection | None:
-    """The connection kept for this context's next read of `engine`, now the caller's."""
+def _reads_connection(engine: Engine) -> Connection:
+    """A connection of `_reads_pool(engine)`, the caller's to close: the one kept for this
+    context's next read of `engine` (`DriverRead.first_kept`), else one checked out."""
     kept = _KEPT.get()
-    if kept is None or kept.engine is not engine or kept.taken:
-        return None
+    if kept is None or kept.engine is not engine:
+        return _reads_pool(engine).connect()
     _KEPT.set(None)
     kept.taken = True
     return kept.conn
@@ -516,8 +516,7 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     on PostgreSQL read in one statement (an event with its catalog version) or take an
     export snapshot (`open_export_snapshot`).
     """
-    kept = _take_kept(engine)
-    with kept if kept is not None else _reads_pool(engine).connect() as raw:
+    with _reads_connection(engine) as raw:
         conn = raw.execution_options(**{READ_ONLY: True})
         if is_sqlite(engine):
             with conn.begin():
