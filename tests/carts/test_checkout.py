@@ -88,6 +88,15 @@ def test_anonymous_checkout(shop: Shop, engine: Engine, client: Client, catalog:
     seat_ids = [s["seatId"] for s in order["seats"]]
     assert sorted(c["order_seat_id"] for c in claims) == sorted(seat_ids)
     assert all(c["cart_item_id"] is None and c["expires_at"] is None for c in claims)
+    # Each seat was sold the place its item held (the seat and its claim paired, not just
+    # as many claims as seats).
+    place_of = {c["order_seat_id"]: c["place_key"] for c in claims}
+    sold = [place_of[s["seatId"]] for s in order["seats"]]
+    assert sold[:2] == [
+        seat_key(catalog.seat[(PARKET, 1, 5)]),
+        seat_key(catalog.seat[(PARKET, 1, 6)]),
+    ]
+    assert sold[2].startswith("u2:")
     with engine.connect() as conn:
         seats = conn.execute(
             select(order_seats).where(order_seats.c.order_id == order["orderId"])
@@ -171,10 +180,15 @@ def test_a_checkout_changes_the_kept_counts_last(
     cart = filled_cart(shop)
     with recorded(engine) as statements:
         assert shop.checkout(cart, {"paymentMethodId": 1, "paid": True}).status_code == 201
-    sql = [text.lstrip().split(None, 3)[:3] for text, _params in statements]
-    writes = [" ".join(words) for words in sql if words[0] in ("INSERT", "UPDATE", "DELETE")]
+    # Every write of every statement, in order (on PostgreSQL the order, its seats and the
+    # claims' sale are one statement's CTEs).
+    writes = [
+        " ".join(found.split())
+        for text, _params in statements
+        for found in re.findall(r"(?<!DO )(?:INSERT INTO|UPDATE|DELETE FROM)\s+\w+", text)
+    ]
     assert writes[-2:] == ["INSERT INTO place_counts", "INSERT INTO place_sold_seats"], writes
-    assert "UPDATE place_claims SET" in writes and "UPDATE carts SET" in writes
+    assert "UPDATE place_claims" in writes and "UPDATE carts" in writes
 
 
 def _cart_statements(statements: list[tuple[str, Any]]) -> list[str]:

@@ -1,26 +1,32 @@
 """SQL for orders and their seats. Every function is scoped by a keyword-only tenant_id."""
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
-    Insert,
     Integer,
     RowMapping,
+    Select,
+    Update,
     bindparam,
     func,
     insert,
+    literal,
     literal_column,
+    select,
+    true,
+    union_all,
 )
+from sqlalchemy import cast as sql_cast
 
 from boxoffice.server.db.changes import changed
 from boxoffice.server.db.scoping import (
+    PER_TENANT_STATEMENTS,
     all_rows,
     first_row,
-    per_tenant,
     rows_grouped_by,
     scoped_select,
     scoped_update,
@@ -63,32 +69,68 @@ class NewSeat:
 _INSERT_ORDER = insert(orders).returning(*orders.c)
 _INSERT_SEATS = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
 
-# PostgreSQL: an order and its seats as statements to send in ONE pipeline
-# (db/transactions.py, run_pipelined): every column bound by name (so that the statement is
-# compiled once), each seat a statement of its own that finds its order by the order's key
-# (the order is inserted by the statement before it, in the same transaction).
+# PostgreSQL: an order (and its seats and their sales: _sold_order_insert) as a statement
+# to send in a pipeline (db/transactions.py, run_pipelined): every column bound by name,
+# so that the statement is compiled once.
 _ORDER_VALUES = [column.name for column in orders.c if column.name != "id"]
 _INSERT_ORDER_SENT = (
     insert(orders)
     .values({name: bindparam(f"p_{name}") for name in _ORDER_VALUES})
     .returning(*orders.c)
 )
-_SEAT_VALUES = [column.name for column in order_seats.c if column.name not in ("id", "order_id")]
-# The id of the seat that the statement before it inserted, in the same session (the
-# statement after a seat's insert, as `last_seat_id`).
-LAST_SEAT_ID: ColumnElement[int] = literal_column(
-    "currval(pg_get_serial_sequence('order_seats', 'id'))", Integer
-)
+# A seat's values as given (NewSeat's fields).
+_SEAT_GIVEN = [f.name for f in fields(NewSeat)]
+# The UPDATE that sells the claims of the (claim_id, seat_id) rows its source selects
+# (places.service.claims_sold_from): the claims table is places'.
+ClaimsSold = Callable[[int, Select[Any]], Update]
 
 
-@per_tenant
-def _insert_seat_sent(tenant_id: int) -> Insert:
-    order_id = scoped_select(orders, orders.c.id, tenant_id=tenant_id).where(
-        orders.c.order_key == bindparam("p_order_key")
+@lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _sold_order_insert(tenant_id: int, count: int, claims_sold_from: ClaimsSold) -> Select[Any]:
+    """PostgreSQL: an order, its `count` seats and their sales in ONE statement, where each
+    was a statement of its own (1 + 2 a seat), each costing the server and the driver more
+    than its rows (docs/benchmarks.md, "What a PostgreSQL statement costs").
+
+    The seats' ids are drawn from their sequence first (`numbered`, a materialised CTE:
+    drawn once), so that each sale names its seat; the seats refer to the order by the
+    RETURNING of its insert (`new_order`), and the claims are sold by `claims_sold_from`'s
+    UPDATE (places'). A row per seat, in the order given: the order's columns, then the
+    seat's, prefixed `seat_`."""
+    new_order = _INSERT_ORDER_SENT.cte("new_order")
+    typed = [order_seats.c[name] for name in _SEAT_GIVEN]
+    # The seats given, a SELECT each (a VALUES list would not be cached compiled), typed:
+    # a column of NULLs alone would be text.
+    given = union_all(
+        *(
+            select(
+                literal(i, Integer).label("n"),
+                sql_cast(bindparam(f"claim_{i}"), Integer).label("claim_id"),
+                *(sql_cast(bindparam(f"{c.name}_{i}"), c.type).label(c.name) for c in typed),
+            )
+            for i in range(count)
+        )
+    ).subquery("given")
+    next_id = func.nextval(literal_column("'order_seats_id_seq'")).label("id")
+    numbered = select(next_id, *given.c).cte("numbered").prefix_with("MATERIALIZED")
+    seat_rows = select(
+        numbered.c.id,
+        bindparam("p_tenant_id", type_=Integer),
+        select(new_order.c.id).scalar_subquery(),
+        *(numbered.c[name] for name in _SEAT_GIVEN),
     )
-    values: dict[str, Any] = {name: bindparam(f"p_{name}") for name in _SEAT_VALUES}
-    values["order_id"] = order_id.scalar_subquery()
-    return insert(order_seats).values(values).returning(*order_seats.c)
+    seats = (
+        insert(order_seats)
+        .from_select(["id", "tenant_id", "order_id", *_SEAT_GIVEN], seat_rows)
+        .returning(*order_seats.c)
+        .cte("seats")
+    )
+    sales = select(numbered.c.claim_id, numbered.c.id.label("seat_id"))
+    sold = claims_sold_from(tenant_id, sales).cte("sold")
+    joined = numbered.join(seats, seats.c.id == numbered.c.id).join(new_order, true())
+    seat_columns = (seats.c[c.name].label(f"seat_{c.name}") for c in order_seats.c)
+    return (
+        select(*new_order.c, *seat_columns).select_from(joined).order_by(numbered.c.n).add_cte(sold)
+    )
 
 
 def _order_values(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
@@ -123,20 +165,47 @@ def insert_order_seats(
     return list(conn.execute(_INSERT_SEATS, rows).mappings())
 
 
-def insert_order_sent(*, tenant_id: int, order: NewOrder, now: int) -> Pipelined:
-    """PostgreSQL: `insert_order` as a statement to send in a pipeline; its row is the order
-    as stored."""
+def insert_sold_order_sent(
+    *,
+    tenant_id: int,
+    order: NewOrder,
+    now: int,
+    sales: Sequence[tuple[NewSeat, int]],
+    expires_at: int | None,
+    claims_sold_from: ClaimsSold,
+) -> Pipelined:
+    """PostgreSQL: insert an order and its seats and sell each seat the place of its claim,
+    (seat, claim id) pairs (of holds locked in this transaction), in one statement to send
+    in a pipeline; `expires_at` the sales' expiry (None: a sale without), the claims
+    updated by `claims_sold_from`. Its rows are for `sold_order_rows`. Without seats, the
+    order's insert alone."""
     values = _order_values(tenant_id, order, now)
-    return _INSERT_ORDER_SENT, {f"p_{name}": values[name] for name in _ORDER_VALUES}
+    params: dict[str, Any] = {f"p_{name}": values[name] for name in _ORDER_VALUES}
+    if not sales:
+        return _INSERT_ORDER_SENT, params
+    params["p_until"] = expires_at
+    for i, (seat, claim_id) in enumerate(sales):
+        params[f"claim_{i}"] = claim_id
+        for name in _SEAT_GIVEN:
+            params[f"{name}_{i}"] = getattr(seat, name)
+    return _sold_order_insert(tenant_id, len(sales), claims_sold_from), params
 
 
-def insert_seat_sent(*, tenant_id: int, order_key: str, seat: NewSeat) -> Pipelined:
-    """PostgreSQL: one seat of the order with this key (inserted before it in the same
-    transaction), as a statement to send in a pipeline; its row is the seat as stored. The
-    statement right after it may refer to the seat's id as LAST_SEAT_ID."""
-    values = {"tenant_id": tenant_id, "deleted_at": None, **asdict(seat)}
-    params = {f"p_{name}": values[name] for name in _SEAT_VALUES}
-    return _insert_seat_sent(tenant_id), {**params, "p_order_key": order_key}
+# The order's columns in `_sold_order_insert`'s rows, and the seat's (its name, its label).
+_ORDER_NAMES = tuple(column.name for column in orders.c)
+_SEAT_NAMES = tuple((column.name, f"seat_{column.name}") for column in order_seats.c)
+
+
+def sold_order_rows(
+    rows: Sequence[RowMapping],
+) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    """The order and its seats (in the seats' order) as `insert_sold_order_sent` stored
+    them, from its statement's rows."""
+    first = rows[0]
+    if "seat_id" not in first:
+        return cast("Mapping[str, Any]", first), []
+    order = {name: first[name] for name in _ORDER_NAMES}
+    return order, [{name: row[label] for name, label in _SEAT_NAMES} for row in rows]
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> RowMapping | None:

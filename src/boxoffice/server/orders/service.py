@@ -68,9 +68,9 @@ def insert_sold_order(
     `reserved_until` the sales are a reservation's. `last`: this is the write transaction's
     last work; on PostgreSQL its COMMIT is sent with it.
 
-    On PostgreSQL in ONE round trip (run_pipelined): the order, then each seat followed by
-    its sale (of the seat just inserted: LAST_SEAT_ID), then what is kept of the sales, whose
-    rows every checkout of the event changes and which stay locked until commit."""
+    On PostgreSQL in ONE round trip (run_pipelined): the order, its seats and their sales
+    in one statement (repository.insert_sold_order_sent), then what is kept of the sales,
+    whose rows every checkout of the event changes and which stay locked until commit."""
     if conn.dialect.name != "postgresql":
         inserted = insert_order(conn, tenant_id=tenant_id, order=order, seats=seats, now=now)
         places.sell(
@@ -81,22 +81,18 @@ def insert_sold_order(
             last=last,
         )
         return inserted
-    claims, kept = places.sales_sent(
+    sold = repository.insert_sold_order_sent(
         tenant_id=tenant_id,
-        holds=holds,
-        seat_id=repository.LAST_SEAT_ID,
-        reserved_until=reserved_until,
+        order=order,
+        now=now,
+        sales=[(seat, hold.claim_id) for seat, hold in zip(seats, holds, strict=True)],
+        expires_at=reserved_until,
+        claims_sold_from=places.claims_sold_from,
     )
-    sent = [repository.insert_order_sent(tenant_id=tenant_id, order=order, now=now)]
-    for seat, claim in zip(seats, claims, strict=True):
-        seat_sent = repository.insert_seat_sent(
-            tenant_id=tenant_id, order_key=order.order_key, seat=seat
-        )
-        sent += [seat_sent, claim]
-    rows = run_pipelined(conn, [*sent, *kept], commit=last)
-    (row,) = rows[0]
-    seat_rows = [seat for seat_rows in rows[1 : 1 + 2 * len(seats) : 2] for seat in seat_rows]
-    return InsertedOrder(row=_mapping(row), seats=[_mapping(s) for s in seat_rows])
+    kept = places.sales_kept_sent(tenant_id=tenant_id, holds=holds, reserved_until=reserved_until)
+    rows = run_pipelined(conn, [sold, *kept], commit=last)
+    row, seat_rows = repository.sold_order_rows(rows[0])
+    return InsertedOrder(row=row, seats=seat_rows)
 
 
 def get_order(conn: Connection, *, tenant_id: int, order_id: int) -> Mapping[str, Any]:

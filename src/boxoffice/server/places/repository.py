@@ -798,45 +798,46 @@ def live_holds_sent(*, tenant_id: int, cart_item_ids: Pipelined, now: int) -> Pi
     return _live_holds_of(tenant_id, select_ids), {**values, "p_now": now}
 
 
-@lru_cache(maxsize=PER_TENANT_STATEMENTS)
-def _claim_sold_to(tenant_id: int, seat_id: ColumnElement[int]) -> Update:
-    """The claim `p_id` sold to the order seat `seat_id` names, expiring at `p_until`."""
+@per_tenant
+def _claim_sold(tenant_id: int) -> Update:
+    """The claim `p_id` sold to the order seat `p_seat`, expiring at `p_until`."""
     return (
         scoped_update(place_claims, tenant_id=tenant_id)
         .where(place_claims.c.id == bindparam("p_id"))
-        .values(order_seat_id=seat_id, cart_item_id=None, expires_at=bindparam("p_until"))
+        .values(
+            order_seat_id=bindparam("p_seat"), cart_item_id=None, expires_at=bindparam("p_until")
+        )
     )
 
 
-# The order seat of a sale as a value bound at execution.
-_SEAT_BOUND: ColumnElement[int] = bindparam("p_seat")
+# The columns that `claims_sold_from`'s source selects, in this order.
+SALE_COLUMNS = ("claim_id", "seat_id")
 
 
-def _claim_sold(tenant_id: int) -> Update:
-    return _claim_sold_to(tenant_id, _SEAT_BOUND)
+def claims_sold_from(tenant_id: int, sales: Select[Any]) -> Update:
+    """PostgreSQL: update_claims_sold's UPDATE with its sales from `sales` (which selects
+    SALE_COLUMNS: a claim's id and the order seat it is sold to), for a statement that
+    inserts the order seats together with their sales (orders.repository); each expires at
+    `p_until` (None: a sale). RETURNING the claims sold."""
+    source = sales.subquery("sales")
+    claim_id, seat_id = (source.c[name] for name in SALE_COLUMNS)
+    return (
+        scoped_update(place_claims, tenant_id=tenant_id)
+        .where(place_claims.c.id == claim_id)
+        .values(order_seat_id=seat_id, cart_item_id=None, expires_at=bindparam("p_until"))
+        .returning(place_claims.c.id)
+    )
 
 
-def sales_sent(
-    *,
-    tenant_id: int,
-    holds: Sequence[LockedHold],
-    seat_id: ColumnElement[int],
-    expires_at: int | None,
-) -> tuple[list[Pipelined], list[Pipelined]]:
-    """PostgreSQL: what `update_claims_sold` does, as statements to send in a pipeline,
-    for holds whose order seats are not inserted yet: each hold's claim becomes a sale of
-    the seat `seat_id` names when its statement runs (an SQL expression: the seat inserted
-    by the statement sent right before it), then what is kept of the sales. The claims'
-    statements (one a hold, each to send right after its seat's insert), and the kept
-    statements (to send last: the counts' rows are locked from then until commit)."""
-    claims: list[Pipelined] = [
-        (_claim_sold_to(tenant_id, seat_id), {"p_id": hold.claim_id, "p_until": expires_at})
-        for hold in holds
-    ]
-    kept: list[Pipelined] = []
-    if expires_at is None:
-        kept = _sales_kept(tenant_id, [(h.event_id, h.rank_id, h.place_key) for h in holds])
-    return claims, kept
+def sales_kept_sent(
+    *, tenant_id: int, holds: Sequence[LockedHold], expires_at: int | None
+) -> list[Pipelined]:
+    """PostgreSQL: what `update_claims_sold` keeps of the sales of these holds (nothing
+    for a reservation's, which expire), as statements to send in a pipeline after the
+    claims' update (claims_sold_from): the counts' rows are locked from then until commit."""
+    if expires_at is not None:
+        return []
+    return _sales_kept(tenant_id, [(h.event_id, h.rank_id, h.place_key) for h in holds])
 
 
 def update_claims_sold(

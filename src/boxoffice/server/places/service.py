@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Insert, RowMapping, Select
+from sqlalchemy import Connection, Insert, RowMapping, Select, Update
 
 from boxoffice.server.catalog import service as catalog
 from boxoffice.server.catalog.service import HallSeat
@@ -433,20 +433,22 @@ def sell(
     )
 
 
-def sales_sent(
-    *,
-    tenant_id: int,
-    holds: Sequence[LockedHold],
-    seat_id: ColumnElement[int],
-    reserved_until: int | None = None,
-) -> tuple[list[Pipelined], list[Pipelined]]:
-    """PostgreSQL: `sell` as statements to send in a pipeline, for holds whose order seats
-    are inserted in the same pipeline: each hold's statement (to send right after its
-    seat's insert) sells the place to the seat `seat_id` names then; then what is kept of
-    the sales (to send last). `reserved_until` as `sell`'s."""
-    return repository.sales_sent(
-        tenant_id=tenant_id, holds=holds, seat_id=seat_id, expires_at=reserved_until
-    )
+def claims_sold_from(tenant_id: int, sales: Select[Any]) -> Update:
+    """The UPDATE that `sell` makes of the claims, its sales selected by `sales` (the
+    columns of places.repository.SALE_COLUMNS: a locked hold's claim id, the order seat it
+    is sold to), each expiring at the value bound as `p_until` (None: a sale); PostgreSQL.
+    For a statement of another feature that inserts its order seats and sells them their
+    places in one (orders.repository); what is kept of the sales follows (sales_kept_sent)."""
+    return repository.claims_sold_from(tenant_id, sales)
+
+
+def sales_kept_sent(
+    *, tenant_id: int, holds: Sequence[LockedHold], reserved_until: int | None = None
+) -> list[Pipelined]:
+    """PostgreSQL: what `sell` keeps of the sales of these holds (a reservation's:
+    nothing), as statements to send in a pipeline after the claims' update, last: the
+    counts' rows are locked from then until commit."""
+    return repository.sales_kept_sent(tenant_id=tenant_id, holds=holds, expires_at=reserved_until)
 
 
 def keep_reserved(
