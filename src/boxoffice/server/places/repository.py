@@ -603,26 +603,35 @@ class FirstReads:
     live: Counter[int]
 
 
+@per_tenant
+def _first_reads(tenant_id: int) -> CompoundSelect[Any]:
+    """`_taken_seats` and `_live_claims_by_rank` as one read (each row led by the read it
+    is of: 0 the taken seats', 1 the live claims'), the event's expired claims deleted by
+    its WITH clause first (PostgreSQL)."""
+    taken = _taken_seats(tenant_id).subquery("taken")
+    live = _live_claims_by_rank(tenant_id).subquery("live")
+    return union_all(
+        select(literal(0, Integer).label("read"), *taken.c),
+        select(literal(1, Integer), *live.c, null().cast(place_claims.c.place_key.type)),
+    ).add_cte(_expired_claims_cte(tenant_id))
+
+
 def first_reads(*, tenant_id: int, event_id: int, now: int) -> list[Pipelined]:
     """PostgreSQL: a claimer's first reads of an event, to run as soon as it holds the
-    event's lock (catalog's `lock_event_then`): the event's expired claims deleted and its
-    taken seats read (`read_taken_seats` with `expire`), then its live claims per rank
-    (`count_live_claims`). Both, whatever the event's seating, as its seating is known once
-    the lock is granted; the one a hold does not need costs an index read."""
-    params = {"p_event": event_id, "p_now": now}
-    return [
-        (_deleting_expired(_taken_seats, tenant_id), params),
-        (_live_claims_by_rank(tenant_id), params),
-    ]
+    event's lock (catalog's `lock_event_then`), in one statement: the event's expired
+    claims deleted, its taken seats (`read_taken_seats` with `expire`) and its live claims
+    per rank (`count_live_claims`). Both reads, whatever the event's seating, as its
+    seating is known once the lock is granted; the one a hold does not need costs an index
+    read, where a statement of its own cost more than its rows (docs/benchmarks.md)."""
+    return [(_first_reads(tenant_id), {"p_event": event_id, "p_now": now})]
 
 
 def first_reads_found(rows: Sequence[Sequence[RowMapping]]) -> FirstReads:
-    """The FirstReads of the rows of `first_reads`' statements."""
-    taken, live = rows
-    return FirstReads(
-        taken=_taken(tuple(row.values()) for row in taken),
-        live=_live_claims(tuple(row.values()) for row in live),
-    )
+    """The FirstReads of the rows of `first_reads`' statement."""
+    (read_rows,) = rows
+    taken = [tuple(row.values())[1:] for row in read_rows if row["read"] == 0]
+    live = [tuple(row.values())[1:3] for row in read_rows if row["read"] == 1]
+    return FirstReads(taken=_taken(taken), live=_live_claims(live))
 
 
 def list_claimed_place_keys(
