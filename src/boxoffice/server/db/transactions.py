@@ -14,6 +14,7 @@ writer not yet committed will stamp at or after W. Passing either W or the large
 `lastChanged` seen back as `changedSince` (inclusive) can therefore never miss a change.
 """
 
+import functools
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -99,29 +100,50 @@ def _pg_begin(
     driver's BEGIN and the barrier's SELECT sent together (psycopg's pipeline mode; else
     BEGIN waits for its answer before the SELECT is sent). On the driver's cursor: the
     result is read after the pipeline's sync, which SQLAlchemy's result would not wait for.
-    The clock, and the first row that `first` returns for `params`, run before the barrier
-    in the same round trip (None without `first`, or when it returns no row)."""
+    The clock, and the first row that `first` returns for `params` (None without `first`,
+    or when it returns no row): with `first`, its read is part of the barrier's statement
+    (`_barrier_and`), one statement where there were two."""
     pooled = conn.connection
     driver: Any = pooled.dbapi_connection
-    sql, arguments = _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
+    sql: str = _PG_BARRIER_SQL
+    arguments: Any = (WRITE_BARRIER_KEY,)
+    if first is not None:
+        first_sql, named = first.sql_and_arguments(conn.dialect, params or {})
+        if not isinstance(named, dict):
+            raise TypeError("_pg_begin's first read takes its parameters by name")
+        sql, arguments = _barrier_and(first_sql), {**named, _BARRIER_PARAM: WRITE_BARRIER_KEY}
     try:
         cursor = driver.cursor()
-        read = None if first is None else driver.cursor()
         try:
             with driver.pipeline():
-                if read is not None and first is not None:
-                    sql, arguments = first.sql_and_arguments(conn.dialect, params or {})
-                    read.execute(sql, arguments)
-                    sql, arguments = _PG_BARRIER_SQL, (WRITE_BARRIER_KEY,)
                 cursor.execute(sql, arguments)
-            row = None if read is None else read.fetchone()
-            return int(cursor.fetchone()[0]), None if row is None else tuple(row)
+            now, *found = cursor.fetchone()
         finally:
             cursor.close()
-            if read is not None:
-                read.close()
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, conn.dialect, sql, arguments) from exc
+    if first is None or found[0] is None:
+        return int(now), None
+    return int(now), tuple(found[1:])
+
+
+# The barrier's key as a named parameter of `_barrier_and`'s statement.
+_BARRIER_PARAM = "boxoffice_write_barrier"
+
+
+@functools.cache
+def _barrier_and(first_sql: str) -> str:
+    """The barrier and the clock (`_PG_BARRIER_SQL`), and the first row of `first_sql` (a
+    statement whose parameters are named), as ONE statement: the row's columns after the
+    clock, led by `found` (NULL: no row). The barrier's subquery is the outer side of the
+    join, so its lock is taken first and the clock read once it is granted, as on its own;
+    the read's snapshot is the statement's."""
+    return (
+        "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, first.*"
+        f" FROM (SELECT pg_advisory_xact_lock_shared(%({_BARRIER_PARAM})s) AS barrier) AS passed"
+        f" LEFT JOIN (SELECT true AS found, read.* FROM ({first_sql}) AS read LIMIT 1) AS first"
+        " ON true"
+    )
 
 
 @dataclass(slots=True)
