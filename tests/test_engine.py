@@ -17,13 +17,14 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     literal_column,
     make_url,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
 from boxoffice.server.db.engine import autocommit_engine, make_engine, writer_turn
 from boxoffice.server.db.transactions import (
@@ -276,6 +277,32 @@ def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
     converted = select(cast(literal_column("1"), _Doubled).label("d"))
     with pytest.raises(TypeError, match="need converting"), write_transaction(engine) as tx:
         run_pipelined(tx.conn, [(converted, {})])
+
+
+def test_a_pipelined_statements_arguments_are_those_sqlalchemy_would_send(engine: Engine) -> None:
+    """run_pipelined and run_one (PostgreSQL) build a statement's arguments themselves: a
+    value given by its key, a parameter's own value (a literal, a default, a callable's)
+    when none is given, as SQLAlchemy's construct_params would; a required value missing
+    raises SQLAlchemy's error before anything is sent."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's")
+    echoed = select(
+        bindparam("p_given", type_=Integer).label("given"),
+        bindparam("p_default", value=7, type_=Integer).label("default"),
+        literal(5, Integer).label("literal"),
+        bindparam("p_called", callable_=lambda: 9, type_=Integer).label("called"),
+    )
+    with write_transaction(engine) as tx:
+        (rows,) = run_pipelined(tx.conn, [(echoed, {"p_given": 3})])
+        (overridden,) = run_pipelined(tx.conn, [(echoed, {"p_given": 3, "p_default": 8})])
+        one = run_one(tx.conn, echoed, {"p_given": 4})
+    assert [dict(row) for row in rows] == [{"given": 3, "default": 7, "literal": 5, "called": 9}]
+    assert [dict(row) for row in overridden] == [
+        {"given": 3, "default": 8, "literal": 5, "called": 9}
+    ]
+    assert [dict(row) for row in one] == [{"given": 4, "default": 7, "literal": 5, "called": 9}]
+    with pytest.raises(InvalidRequestError, match="p_given"), write_transaction(engine) as tx:
+        run_pipelined(tx.conn, [(echoed, {})])
 
 
 def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine) -> None:

@@ -232,6 +232,28 @@ class _Compiled:
 
     sql: Compiled
     row: Any
+    # Its parameters: (the name the SQL gives it, the key a caller passes it by, its
+    # compiled name, the parameter), as `Compiled.construct_params` reads them.
+    binds: tuple[tuple[str, str, str, Any], ...] = ()
+
+    def arguments(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The statement's arguments for `params`: what `construct_params` makes (a value
+        given by its key or compiled name, else the parameter's own value), without its
+        generic work for every statement (6% of an order step's thread samples), which
+        this makes once, at compile time. A required value missing: construct_params's
+        error."""
+        arguments: dict[str, Any] = {}
+        for name, key, compiled_name, bind in self.binds:
+            if key in params:
+                arguments[name] = params[key]
+            elif compiled_name in params:
+                arguments[name] = params[compiled_name]
+            elif bind.required:
+                # construct_params raises its error for the value missing.
+                return dict(self.sql.construct_params(dict(params)) or {})
+            else:
+                arguments[name] = bind.effective_value if bind.callable else bind.value
+        return arguments
 
 
 # Each statement as compiled for PostgreSQL, kept with the statement (the hot path's
@@ -262,7 +284,12 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
             # column's default), which no statement here would send.
             raise TypeError(f"run_pipelined cannot run {statement}: its values are made per call")
         names = [keyname for keyname, _name, _objects, _type in compiled._result_columns]
-        found = _Compiled(sql=compiled, row=result_tuple(names) if names else None)
+        escaped = compiled.escaped_bind_names
+        binds = tuple(
+            (escaped.get(name, name), bind.key, name, bind)
+            for bind, name in compiled.bind_names.items()
+        )
+        found = _Compiled(sql=compiled, row=result_tuple(names) if names else None, binds=binds)
         _PIPELINE_SQL[statement] = found
     return found
 
@@ -350,7 +377,7 @@ def _execute(
 ) -> tuple[str, Any]:
     """Execute one statement on a driver's cursor, SQLAlchemy's execution events first; its
     SQL and arguments (for an error's message)."""
-    sql, arguments = sent.sql.string, sent.sql.construct_params(dict(params))
+    sql, arguments = sent.sql.string, sent.arguments(params)
     options = conn.get_execution_options()
     for before in conn.dispatch.before_execute:
         before(conn, statement, (), arguments, options)
