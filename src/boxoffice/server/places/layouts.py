@@ -18,6 +18,7 @@ process, as in the tests, never share an entry) and bounded (least recently used
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -25,7 +26,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, RowMapping
 
 from boxoffice.server.catalog import service as catalog
-from boxoffice.server.catalog.service import EventLayout, Hall
+from boxoffice.server.catalog.service import EventLayout, Hall, HallSeat
 from boxoffice.server.places.repository import SEAT_KEY_PREFIX, seat_block
 
 # Entries kept per engine. A hall of 2,000 seats with its seat plan pieces takes about a
@@ -45,7 +46,8 @@ class HallPlaces:
     """A hall's seats with what is made of them once: `keys[i]` is the place key of
     `hall.seats[i]`, `bits[i]` its (block, bit mask) among the kept sold seats
     (`repository.seat_block`); `rows` are the hall's rows in plan order, each as the
-    positions of its seats in `hall.seats` (`position`: a seat id's). Compared by
+    positions of its seats in `hall.seats` (`position`: a seat id's), and `row_bits` the
+    same rows as their seats' bits, (block, mask) per block a row has seats in. Compared by
     identity, and weakly referable: what is made of it per hall (the seat plan's JSON
     pieces, places/resources.py) is kept beside it for as long as it is cached."""
 
@@ -53,6 +55,7 @@ class HallPlaces:
     keys: tuple[str, ...] = field(init=False)
     bits: tuple[tuple[int, int], ...] = field(init=False)
     rows: tuple[tuple[int, ...], ...] = field(init=False)
+    row_bits: tuple[tuple[tuple[int, int], ...], ...] = field(init=False)
     position: dict[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +67,16 @@ class HallPlaces:
         object.__setattr__(
             self, "rows", tuple(tuple(position[s.id] for s in row) for row in self.hall.rows)
         )
+        object.__setattr__(self, "row_bits", tuple(_blocks(row) for row in self.hall.rows))
+
+
+def _blocks(seats: Iterable[HallSeat]) -> tuple[tuple[int, int], ...]:
+    """The seats' bits among the kept sold seats, (block, mask) per block, by block."""
+    masks: dict[int, int] = {}
+    for seat in seats:
+        block, mask = seat_block(seat.id)
+        masks[block] = masks.get(block, 0) | mask
+    return tuple(sorted(masks.items()))
 
 
 NO_HALL = HallPlaces(Hall(seats=(), sections=()))

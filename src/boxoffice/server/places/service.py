@@ -121,12 +121,37 @@ class EventPlaces(EventCounts):
         decided once for the whole hall, `taken_seats`: a bit test a seat)."""
         if rank_id not in self.price_ranks:
             return
-        seats, taken, blocked = self.hall.hall.seats, self.taken_seats(), self.blocked_seat_ids
-        for row in self.hall.rows:
+        seats, blocked = self.hall.hall.seats, self.blocked_seat_ids
+        if self._taken is not None:
+            taken = self._taken
+            for row in self.hall.rows:
+                yield [
+                    seats[i]
+                    for i in row
+                    if seats[i].rank_id == rank_id and not taken[i] and seats[i].id not in blocked
+                ]
+            return
+        # Not decided for the whole hall (a hold's pick, which stops at the first row it
+        # can use): a row whose every seat is sold is told by its blocks' bits, a test or
+        # two, instead of a test a seat, the rows ahead of it being the sold ones when a
+        # sale fills the hall from the front.
+        keys, bits, claimed, sold = (
+            self.hall.keys,
+            self.hall.bits,
+            self.claimed_keys,
+            self.sold_blocks.get,
+        )
+        for row, row_bits in zip(self.hall.rows, self.hall.row_bits, strict=True):
+            if all(sold(block, 0) & mask == mask for block, mask in row_bits):
+                yield []
+                continue
             yield [
                 seats[i]
                 for i in row
-                if seats[i].rank_id == rank_id and not taken[i] and seats[i].id not in blocked
+                if seats[i].rank_id == rank_id
+                and keys[i] not in claimed
+                and not sold(bits[i][0], 0) & bits[i][1]
+                and seats[i].id not in blocked
             ]
 
     def free_units(self, rank_id: int) -> list[int]:
