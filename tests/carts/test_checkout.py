@@ -196,7 +196,9 @@ def _cart_statements(statements: list[tuple[str, Any]]) -> list[str]:
     found = []
     for text, _params in statements:
         words = text.split()
-        if words[0] == "UPDATE" and words[1] == "carts":
+        # (On PostgreSQL a hold's UPDATE is the WITH clause of the statement that also
+        # reads its prices.)
+        if re.search(r"\bUPDATE carts\b", text):
             found.append("UPDATE")
         elif words[0] == "SELECT" and "carts" in words[words.index("FROM") + 1 :][:1]:
             found.append("SELECT")

@@ -116,7 +116,8 @@ def test_a_cart_is_created_by_one_statement_in_autocommit(
 def test_a_hold_of_one_event_sends_its_statements_and_its_commit_in_four_round_trips(
     shop: Shop, engine: Engine, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The cart's move with its prices and items; the event's lock with its first reads;
+    """The cart's move with its prices (one statement: WITH) and its items; the event's
+    lock with its first reads;
     the probe of free units; the items inserted with their holds, and the COMMIT with
     them (the event's lock is released a round trip sooner). (After a first hold of the
     event, which reads its layout once: places/layouts.py.)"""
@@ -127,7 +128,7 @@ def test_a_hold_of_one_event_sends_its_statements_and_its_commit_in_four_round_t
         reply = shop.add(cart, [line])
     assert reply.status_code == 200, reply.text
     assert len(trips) == 4, trips
-    assert trips[0] == ["UPDATE carts", "SELECT prices", "SELECT cart_items"]
+    assert trips[0] == ["WITH", "SELECT cart_items"]
     assert trips[1][0] == "SELECT events"
     assert trips[3] == ["WITH", "COMMIT"]
 

@@ -1,6 +1,7 @@
 """SQL for carts and their items. Every function takes a keyword-only tenant_id."""
 
 import functools
+import typing
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,11 +23,13 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    true,
     union_all,
 )
 
 from boxoffice.server.carts.tables import cart_items, carts
 from boxoffice.server.db.scoping import (
+    PER_TENANT_STATEMENTS,
     first_row,
     per_tenant,
     scoped_delete,
@@ -191,6 +194,49 @@ def extend_live_cart_sent(*, tenant_id: int, cart_id: str, now: int, expires_at:
     are what extend_live_cart reads the first of."""
     values = {"p_cart": cart_id, "p_now": now, "p_expires": expires_at}
     return _live_expiry_update(tenant_id), values
+
+
+@functools.lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _moved_with(tenant_id: int, read: Select[Any]) -> Select[Any]:
+    """PostgreSQL: `_live_expiry_update` and `read` (another feature's SELECT) in one
+    statement: the cart as moved, with each row of `read` (its columns prefixed `read_`;
+    one row of NULLs when it finds none); no row when the cart was not moved. `read` runs
+    on the statement's snapshot, taken before the cart's row lock is waited for: for rows
+    that the cart's lock does not guard (a hold's prices), not for the cart's items."""
+    moved = _live_expiry_update(tenant_id).cte("moved")
+    rows = read.subquery("read")
+    read_columns = [column.label(f"read_{column.name}") for column in rows.c]
+    return select(*moved.c, *read_columns).select_from(moved.outerjoin(rows, true()))
+
+
+def extend_live_cart_with_sent(
+    *, tenant_id: int, cart_id: str, now: int, expires_at: int, read: Pipelined
+) -> Pipelined:
+    """`extend_live_cart_sent` and the statement `read` (a kept SELECT and its values,
+    named apart from the move's `p_cart`, `p_now` and `p_expires`) as one statement to send
+    in a pipeline; its rows are for `moved_and_read`."""
+    select_read, read_values = read
+    assert isinstance(select_read, Select)
+    _update, values = extend_live_cart_sent(
+        tenant_id=tenant_id, cart_id=cart_id, now=now, expires_at=expires_at
+    )
+    return _moved_with(tenant_id, select_read), {**read_values, **values}
+
+
+def moved_and_read(
+    rows: Sequence[RowMapping],
+) -> tuple[RowMapping | None, Sequence[RowMapping] | None]:
+    """The cart as `extend_live_cart_with_sent`'s statement moved it (None: it was not,
+    and the read's rows are unknown: None), and the read's rows (by their own names)."""
+    if not rows:
+        return None, None
+    names = [(key[len("read_") :], key) for key in rows[0] if key.startswith("read_")]
+    cart = {column.name: rows[0][column.name] for column in carts.c}
+    found: list[dict[str, Any]] = [{name: row[key] for name, key in names} for row in rows]
+    if all(value is None for value in found[0].values()):
+        found = []
+    # Mappings of names, as the rows a cart's and a price's own statements give.
+    return typing.cast(RowMapping, cart), typing.cast(list[RowMapping], found)
 
 
 def close_open_cart_sent(*, tenant_id: int, cart_id: str, now: int) -> Pipelined:

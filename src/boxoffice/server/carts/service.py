@@ -423,17 +423,23 @@ def add_items(
     found_items: Sequence[RowMapping] | None = None
     found_prices: Sequence[RowMapping] | None = None
     if conn.dialect.name == "postgresql" and len(cart_id) == CART_ID_LENGTH:
-        moved, found_prices, found_items = run_pipelined(
+        # The prices read by the cart's move, in its statement (the items may not be: a
+        # statement's snapshot is taken before the cart's row lock is waited for).
+        moved_rows, found_items = run_pipelined(
             conn,
             [
-                repository.extend_live_cart_sent(
-                    tenant_id=tenant.id, cart_id=cart_id, now=tx.now, expires_at=expires_at
+                repository.extend_live_cart_with_sent(
+                    tenant_id=tenant.id,
+                    cart_id=cart_id,
+                    now=tx.now,
+                    expires_at=expires_at,
+                    read=catalog.prices_by_ids_sent(tenant_id=tenant.id, price_ids=price_ids),
                 ),
-                catalog.prices_by_ids_sent(tenant_id=tenant.id, price_ids=price_ids),
                 repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id),
             ],
         )
-        cart = moved[0] if moved else _live_cart(conn, tenant, cart_id, tx.now)
+        moved, found_prices = repository.moved_and_read(moved_rows)
+        cart = moved if moved is not None else _live_cart(conn, tenant, cart_id, tx.now)
     else:
         cart = _extend_live_cart(conn, tenant, cart_id, tx.now, expires_at)
 
