@@ -256,6 +256,44 @@ def _item_ids(tenant_id: int) -> Select[Any]:
     return stmt.where(cart_items.c.cart_id == bindparam("p_cart"))
 
 
+@functools.lru_cache(maxsize=PER_TENANT_STATEMENTS)
+def _items_with(tenant_id: int, read: Select[Any]) -> Select[Any]:
+    """PostgreSQL: the cart's items (`_items`), each with its row of `read` (another
+    feature's SELECT whose first column is a cart item's id, at most one row an item: a
+    checkout's lock of the items' holds), in one statement; `read`'s columns prefixed
+    `read_`, NULL for an item it has no row of. `read` is a WITH clause: a SELECT ... FOR
+    UPDATE may be one, and runs once."""
+    found = read.cte("read")
+    items = _items(tenant_id).subquery("items")
+    read_columns = [column.label(f"read_{column.name}") for column in found.c]
+    joined = items.outerjoin(found, found.c[0] == items.c.id)
+    return select(*items.c, *read_columns).select_from(joined).order_by(items.c.id)
+
+
+def list_items_with_sent(*, tenant_id: int, cart_id: str, read: Pipelined) -> Pipelined:
+    """`list_items_sent` with each item's row of `read` (a kept SELECT and its values, named
+    apart from `p_cart`), one statement to send in a pipeline; its rows are for
+    `items_and_read`."""
+    select_read, read_values = read
+    assert isinstance(select_read, Select)
+    return _items_with(tenant_id, select_read), {**read_values, "p_cart": cart_id}
+
+
+def items_and_read(rows: Sequence[RowMapping]) -> tuple[list[RowMapping], list[RowMapping]]:
+    """The items and the read's rows (by their own names) of `list_items_with_sent`'s."""
+    items: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
+    names = (
+        [(key[len("read_") :], key) for key in rows[0] if key.startswith("read_")] if rows else []
+    )
+    for row in rows:
+        items.append({column.name: row[column.name] for column in cart_items.c})
+        if any(row[key] is not None for _name, key in names):
+            found.append({name: row[key] for name, key in names})
+    # Mappings of names, as the rows of the items' and the read's own statements.
+    return typing.cast(list[RowMapping], items), typing.cast(list[RowMapping], found)
+
+
 def item_ids_sent(*, tenant_id: int, cart_id: str) -> Pipelined:
     """The ids of the cart's items as a SELECT to send in a pipeline, or to nest in one
     (places.live_holds_sent)."""

@@ -694,20 +694,22 @@ def _close_and_read(tx: Tx, tenant: Tenant, cart_id: str, payment_method_id: int
         )
     close = repository.close_open_cart_sent(tenant_id=tenant.id, cart_id=cart_id, now=tx.now)
     item_ids = repository.item_ids_sent(tenant_id=tenant.id, cart_id=cart_id)
+    holds = places.live_holds_sent(tenant_id=tenant.id, cart_item_ids=item_ids, now=tx.now)
+    # The items and the lock of their holds, one statement (the lock a WITH clause).
     sent = [
         close,
-        repository.list_items_sent(tenant_id=tenant.id, cart_id=cart_id),
-        places.live_holds_sent(tenant_id=tenant.id, cart_item_ids=item_ids, now=tx.now),
+        repository.list_items_with_sent(tenant_id=tenant.id, cart_id=cart_id, read=holds),
     ]
     method = catalog.payment_method_sent(tenant=tenant, payment_method_id=payment_method_id)
-    closed, items, holds, *method_rows = run_pipelined(
+    closed, items_rows, *method_rows = run_pipelined(
         conn, sent if method is None else [*sent, method]
     )
+    items, held = repository.items_and_read(items_rows)
     return _Opened(
         cart=closed[0] if closed else None,
         method=method_rows[0] if method_rows else None,
         items=items,
-        holds=places.locked_holds(holds),
+        holds=places.locked_holds(held),
     )
 
 
