@@ -17,17 +17,14 @@ from sqlalchemy import (
     Update,
     bindparam,
     case,
-    cast,
-    func,
     insert,
-    literal,
     literal_column,
     select,
     true,
-    union_all,
 )
 
 from boxoffice.server.carts.tables import cart_items, carts
+from boxoffice.server.db.numbered import Given, numbered_rows, numbered_values
 from boxoffice.server.db.scoping import (
     PER_TENANT_STATEMENTS,
     first_row,
@@ -342,26 +339,14 @@ def _holding_insert(count: int, holds_insert_from: HoldsInsert) -> Select[Any]:
     """PostgreSQL: `count` ticket items and their holds in one statement (one round trip
     while the events are locked, where two would hold up their other buyers longer).
 
-    The items' ids are drawn from their sequence first (`numbered`, a materialised CTE:
-    drawn once), so that each hold names its item; the holds are inserted by
+    The items' ids are drawn from their sequence first (`numbered`, db.numbered: a
+    materialised CTE, drawn once), so that each hold names its item; the holds are inserted by
     `holds_insert_from`'s statement (places: the claims table is theirs), which skips the
     places claimed already. Returns each item as stored and whether its hold was made, in
     the order given."""
     typed = [cart_items.c[name] for name in _TICKET_COLUMNS]
-    # The items given, a SELECT each (a VALUES list would not be cached compiled), typed:
-    # a column of NULLs alone would be text.
-    given = union_all(
-        *(
-            select(
-                literal(i, Integer).label("n"),
-                cast(bindparam(f"place_key_{i}"), String).label("place_key"),
-                *(cast(bindparam(f"{c.name}_{i}"), c.type).label(c.name) for c in typed),
-            )
-            for i in range(count)
-        )
-    ).subquery("given")
-    next_id = func.nextval(literal_column("'cart_items_id_seq'")).label("id")
-    numbered = select(next_id, *given.c).cte("numbered").prefix_with("MATERIALIZED")
+    given: list[Given] = [("place_key", String()), *((c.name, c.type) for c in typed)]
+    numbered = numbered_rows("cart_items_id_seq", count, given)
     tenant_id, cart_id = bindparam("tenant_id", type_=Integer), bindparam("cart_id", type_=String)
     item_rows = select(numbered.c.id, tenant_id, cart_id, *(numbered.c[n] for n in _TICKET_COLUMNS))
     items = (
@@ -406,10 +391,11 @@ def insert_holding_items(
     if not items:
         return [], []
     params: dict[str, Any] = {"tenant_id": tenant_id, "cart_id": cart_id, "expires_at": expires_at}
-    for i, item in enumerate(items):
-        params[f"place_key_{i}"] = item.place_key
-        for name in _TICKET_COLUMNS:
-            params[f"{name}_{i}"] = getattr(item, name)
+    given = [
+        {"place_key": item.place_key, **{name: getattr(item, name) for name in _TICKET_COLUMNS}}
+        for item in items
+    ]
+    params.update(numbered_values(given))
     statement = _holding_insert(len(items), holds_insert_from)
     if commit:
         (rows,) = run_pipelined(conn, [(statement, params)], commit=True)

@@ -14,15 +14,12 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    literal,
-    literal_column,
     select,
     true,
-    union_all,
 )
-from sqlalchemy import cast as sql_cast
 
 from boxoffice.server.db.changes import changed
+from boxoffice.server.db.numbered import Given, numbered_rows, numbered_values
 from boxoffice.server.db.scoping import (
     PER_TENANT_STATEMENTS,
     all_rows,
@@ -91,27 +88,17 @@ def _sold_order_insert(tenant_id: int, count: int, claims_sold_from: ClaimsSold)
     was a statement of its own (1 + 2 a seat), each costing the server and the driver more
     than its rows (docs/benchmarks.md, "What a PostgreSQL statement costs").
 
-    The seats' ids are drawn from their sequence first (`numbered`, a materialised CTE:
-    drawn once), so that each sale names its seat; the seats refer to the order by the
-    RETURNING of its insert (`new_order`), and the claims are sold by `claims_sold_from`'s
-    UPDATE (places'). A row per seat, in the order given: the order's columns, then the
-    seat's, prefixed `seat_`."""
+    The seats' ids are drawn from their sequence first (`numbered`, db.numbered: a
+    materialised CTE, drawn once), so that each sale names its seat; the seats refer to
+    the order by the RETURNING of its insert (`new_order`), and the claims are sold by
+    `claims_sold_from`'s UPDATE (places'). A row per seat, in the order given: the order's
+    columns, then the seat's, prefixed `seat_`."""
     new_order = _INSERT_ORDER_SENT.cte("new_order")
-    typed = [order_seats.c[name] for name in _SEAT_GIVEN]
-    # The seats given, a SELECT each (a VALUES list would not be cached compiled), typed:
-    # a column of NULLs alone would be text.
-    given = union_all(
-        *(
-            select(
-                literal(i, Integer).label("n"),
-                sql_cast(bindparam(f"claim_{i}"), Integer).label("claim_id"),
-                *(sql_cast(bindparam(f"{c.name}_{i}"), c.type).label(c.name) for c in typed),
-            )
-            for i in range(count)
-        )
-    ).subquery("given")
-    next_id = func.nextval(literal_column("'order_seats_id_seq'")).label("id")
-    numbered = select(next_id, *given.c).cte("numbered").prefix_with("MATERIALIZED")
+    given: list[Given] = [
+        ("claim_id", Integer()),
+        *((name, order_seats.c[name].type) for name in _SEAT_GIVEN),
+    ]
+    numbered = numbered_rows("order_seats_id_seq", count, given)
     seat_rows = select(
         numbered.c.id,
         bindparam("p_tenant_id", type_=Integer),
@@ -184,10 +171,8 @@ def insert_sold_order_sent(
     if not sales:
         return _INSERT_ORDER_SENT, params
     params["p_until"] = expires_at
-    for i, (seat, claim_id) in enumerate(sales):
-        params[f"claim_{i}"] = claim_id
-        for name in _SEAT_GIVEN:
-            params[f"{name}_{i}"] = getattr(seat, name)
+    given = [{"claim_id": claim_id, **asdict(seat)} for seat, claim_id in sales]
+    params.update(numbered_values(given))
     return _sold_order_insert(tenant_id, len(sales), claims_sold_from), params
 
 
