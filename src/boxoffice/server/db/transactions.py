@@ -33,7 +33,9 @@ from boxoffice.server.values.clock import now_micros
 # Advisory lock key of the write barrier on PostgreSQL ("boxo").
 WRITE_BARRIER_KEY = 0x626F786F
 
-_PG_NOW = text("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
+# PostgreSQL's clock (UTC microseconds) when the expression is evaluated.
+_PG_CLOCK = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+_PG_NOW = text(f"SELECT {_PG_CLOCK}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,14 @@ def _clock(conn: Connection) -> int:
     return int(value)
 
 
+# The barrier's key as a named parameter of the statements below.
+_BARRIER_PARAM = "boxoffice_write_barrier"
+# The barrier passed (in shared mode), as a subquery of one row.
+_PG_PASSED = f"(SELECT pg_advisory_xact_lock_shared(%({_BARRIER_PARAM})s) AS barrier) AS passed"
 # The barrier and then the clock, in one round trip: the outer projection is computed for
 # the row the subquery returns, so clock_timestamp() is read after the lock is granted (a
 # volatile function keeps the subquery from being flattened into the outer query).
-_PG_BARRIER_SQL = (
-    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
-    " FROM (SELECT pg_advisory_xact_lock_shared(%s) AS barrier) AS passed"
-)
+_PG_BARRIER_SQL = f"SELECT {_PG_CLOCK} FROM {_PG_PASSED}"
 
 
 @contextmanager
@@ -106,12 +109,12 @@ def _pg_begin(
     pooled = conn.connection
     driver: Any = pooled.dbapi_connection
     sql: str = _PG_BARRIER_SQL
-    arguments: Any = (WRITE_BARRIER_KEY,)
+    arguments: dict[str, Any] = {_BARRIER_PARAM: WRITE_BARRIER_KEY}
     if first is not None:
         first_sql, named = first.sql_and_arguments(conn.dialect, params or {})
         if not isinstance(named, dict):
             raise TypeError("_pg_begin's first read takes its parameters by name")
-        sql, arguments = _barrier_and(first_sql), {**named, _BARRIER_PARAM: WRITE_BARRIER_KEY}
+        sql, arguments = _barrier_and(first_sql), {**named, **arguments}
     try:
         cursor = driver.cursor()
         try:
@@ -127,10 +130,6 @@ def _pg_begin(
     return int(now), tuple(found[1:])
 
 
-# The barrier's key as a named parameter of `_barrier_and`'s statement.
-_BARRIER_PARAM = "boxoffice_write_barrier"
-
-
 @functools.cache
 def _barrier_and(first_sql: str) -> str:
     """The barrier and the clock (`_PG_BARRIER_SQL`), and the first row of `first_sql` (a
@@ -139,8 +138,7 @@ def _barrier_and(first_sql: str) -> str:
     join, so its lock is taken first and the clock read once it is granted, as on its own;
     the read's snapshot is the statement's."""
     return (
-        "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, first.*"
-        f" FROM (SELECT pg_advisory_xact_lock_shared(%({_BARRIER_PARAM})s) AS barrier) AS passed"
+        f"SELECT {_PG_CLOCK}, first.* FROM {_PG_PASSED}"
         f" LEFT JOIN (SELECT true AS found, read.* FROM ({first_sql}) AS read LIMIT 1) AS first"
         " ON true"
     )
