@@ -14,6 +14,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     String,
+    Table,
     Update,
     bindparam,
     case,
@@ -227,13 +228,27 @@ def moved_and_read(
     and the read's rows are unknown: None), and the read's rows (by their own names)."""
     if not rows:
         return None, None
-    names = [(key[len("read_") :], key) for key in rows[0] if key.startswith("read_")]
-    cart = {column.name: rows[0][column.name] for column in carts.c}
-    found: list[dict[str, Any]] = [{name: row[key] for name, key in names} for row in rows]
-    if all(value is None for value in found[0].values()):
-        found = []
-    # Mappings of names, as the rows a cart's and a price's own statements give.
-    return typing.cast(RowMapping, cart), typing.cast(list[RowMapping], found)
+    carts_rows, found = _own_and_read(rows, carts)
+    return carts_rows[0], found
+
+
+def _own_and_read(
+    rows: Sequence[RowMapping], table: Table
+) -> tuple[list[RowMapping], list[RowMapping]]:
+    """Each row of a statement that joined another feature's read to `table`'s rows
+    (`_moved_with`, `_items_with`): `table`'s columns, and the read's by their own names
+    where it had a row (its `read_` columns not all NULL)."""
+    names = (
+        [(key[len("read_") :], key) for key in rows[0] if key.startswith("read_")] if rows else []
+    )
+    own: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        own.append({column.name: row[column.name] for column in table.c})
+        if any(row[key] is not None for _name, key in names):
+            found.append({name: row[key] for name, key in names})
+    # Mappings of names, as the rows of the table's and the read's own statements.
+    return typing.cast(list[RowMapping], own), typing.cast(list[RowMapping], found)
 
 
 def close_open_cart_sent(*, tenant_id: int, cart_id: str, now: int) -> Pipelined:
@@ -278,17 +293,7 @@ def list_items_with_sent(*, tenant_id: int, cart_id: str, read: Pipelined) -> Pi
 
 def items_and_read(rows: Sequence[RowMapping]) -> tuple[list[RowMapping], list[RowMapping]]:
     """The items and the read's rows (by their own names) of `list_items_with_sent`'s."""
-    items: list[dict[str, Any]] = []
-    found: list[dict[str, Any]] = []
-    names = (
-        [(key[len("read_") :], key) for key in rows[0] if key.startswith("read_")] if rows else []
-    )
-    for row in rows:
-        items.append({column.name: row[column.name] for column in cart_items.c})
-        if any(row[key] is not None for _name, key in names):
-            found.append({name: row[key] for name, key in names})
-    # Mappings of names, as the rows of the items' and the read's own statements.
-    return typing.cast(list[RowMapping], items), typing.cast(list[RowMapping], found)
+    return _own_and_read(rows, cart_items)
 
 
 def item_ids_sent(*, tenant_id: int, cart_id: str) -> Pipelined:
