@@ -30,6 +30,7 @@ from boxoffice.server.db.engine import autocommit_engine, make_engine, writer_tu
 from boxoffice.server.db.transactions import (
     WRITE_BARRIER_KEY,
     DriverRead,
+    native_sql,
     open_ahead,
     read_transaction,
     run_one,
@@ -338,6 +339,40 @@ def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine)
         for rendered in (listed, aggregated):
             with pytest.raises(TypeError, match="rendered per call"):
                 run_one(conn, rendered, {"p": [name]})
+
+
+def test_native_placeholders_number_each_name_once_and_unescape_percents() -> None:
+    """native_sql: what psycopg would make of SQLAlchemy's pyformat SQL, made once."""
+    assert native_sql("SELECT %(a)s, %(b)s || '%%', %(a)s % 3") == (
+        "SELECT $1, $2 || '%', $1 % 3",
+        ("a", "b"),
+    )
+    assert native_sql("SELECT 1") == ("SELECT 1", ())
+
+
+def test_the_driver_sends_a_long_statement_with_native_placeholders(engine: Engine) -> None:
+    """run_one and run_pipelined (PostgreSQL) send a statement's SQL with PostgreSQL's own
+    placeholders, however long it is and however many parameters it has (psycopg's own
+    conversion is cached up to 4 KiB and 50 parameters): a parameter used twice, a
+    literal percent and 60 parameters answer as SQLAlchemy's execute answers."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("run_one is PostgreSQL's")
+    many = [bindparam(f"p_{n}", type_=Integer) for n in range(60)]
+    padding = literal_column("'" + "x" * 5000 + "'")
+    statement = select(
+        sum(many[1:], many[0]).label("total"),
+        (many[0] + many[0]).label("twice"),
+        func.concat(literal_column("'50%'"), func.length(padding)).label("percent"),
+        (many[7] % 4).label("rest"),
+    )
+    values = {f"p_{n}": n for n in range(60)}
+    with read_transaction(engine) as conn:
+        expected = [dict(row) for row in conn.execute(statement, values).mappings()]
+        assert [dict(row) for row in run_one(conn, statement, values)] == expected
+    with write_transaction(engine) as tx:
+        (rows,) = run_pipelined(tx.conn, [(statement, values)])
+    assert [dict(row) for row in rows] == expected
+    assert expected == [{"total": sum(range(60)), "twice": 0, "percent": "50%5000", "rest": 3}]
 
 
 class _Doubled(TypeDecorator[int]):
