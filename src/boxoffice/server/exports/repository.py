@@ -38,6 +38,7 @@ from boxoffice.server.customers.resources import USER, USER_ROW_COLUMNS
 from boxoffice.server.customers.tables import customer_tags, customers
 from boxoffice.server.db.paging import Position, Window, keyset_select, positions_at
 from boxoffice.server.db.scoping import per_tenant, same_tenant, scoped_select
+from boxoffice.server.db.transactions import run_one
 from boxoffice.server.exports.json_sql import Part, Raw, Value, json_sql, pg_instant
 from boxoffice.server.orders.resources import (
     ORDER_EXPORT,
@@ -77,7 +78,9 @@ def _client_type_names(tenant_id: int) -> Select[Any]:
 
 
 def list_client_types(conn: Connection, *, tenant_id: int) -> list[str]:
-    return list(conn.execute(_client_type_names(tenant_id)).scalars())
+    # On the driver (run_one), as the hot path's statements: a Connection's execute costs
+    # a third of this read's CPU on PostgreSQL (py-spy).
+    return [row["name"] for row in run_one(conn, _client_type_names(tenant_id), {})]
 
 
 def stream_rows(
