@@ -349,7 +349,8 @@ def test_an_order_compiles_its_statements_once(
             compiled.append((statement, context.cache_hit))
 
     def record_pipelined(statement: Any, dialect: Any) -> Any:
-        pipelined.append((str(statement), statement in transactions._PIPELINE_SQL))
+        kept_for = transactions._PIPELINE_SQL.get(statement, {})
+        pipelined.append((str(statement), dialect.name in kept_for))
         return kept(statement, dialect)
 
     monkeypatch.setattr(transactions, "_pipeline_sql", record_pipelined)

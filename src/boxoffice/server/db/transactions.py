@@ -239,6 +239,8 @@ class _Compiled:
     # and the names of the parameters they stand for, in their order (`native_sql`).
     native: str = ""
     native_names: tuple[str, ...] = ()
+    # SQLite's qmark placeholders (by position), not PostgreSQL's (by name).
+    positional: bool = False
 
     def arguments(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The statement's arguments for `params`: what `construct_params` makes (a value
@@ -289,7 +291,9 @@ def native_sql(sql: str) -> tuple[str, tuple[str, ...]]:
 
 # Each statement as compiled for PostgreSQL, kept with the statement (the hot path's
 # statements are kept built: db/scoping.py, per_tenant).
-_PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, _Compiled]" = weakref.WeakKeyDictionary()
+_PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, dict[str, _Compiled]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
@@ -297,14 +301,15 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
     as the SQL labels them: no description read from the driver per statement); refused
     when a parameter or a column needs SQLAlchemy's conversion, which `run_pipelined` does
     not make (text and integers need none)."""
-    found = _PIPELINE_SQL.get(statement)
+    kept = _PIPELINE_SQL.get(statement)
+    found = None if kept is None else kept.get(dialect.name)
     if found is None:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
         converts = any(
             column_type._cached_result_processor(dialect, None) is not None
             for _key, _name, _objects, column_type in compiled._result_columns
         )
-        if compiled._bind_processors or converts or compiled.positional:
+        if compiled._bind_processors or converts:
             raise TypeError(f"run_pipelined cannot run {statement}: its values need converting")
         if compiled.post_compile_params or compiled.literal_execute_params:
             # Parameters that SQLAlchemy renders into the SQL at each execution (IN lists,
@@ -320,15 +325,23 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
             (escaped.get(name, name), bind.key, name, bind)
             for bind, name in compiled.bind_names.items()
         )
-        native, native_names = native_sql(compiled.string)
+        if compiled.positional:
+            # SQLite's qmark placeholders: the SQL as it is, a name for each placeholder.
+            native = compiled.string
+            native_names = tuple(escaped.get(name, name) for name in compiled.positiontup or ())
+        else:
+            native, native_names = native_sql(compiled.string)
         found = _Compiled(
             sql=compiled,
             row=result_tuple(names) if names else None,
             binds=binds,
             native=native,
             native_names=native_names,
+            positional=compiled.positional,
         )
-        _PIPELINE_SQL[statement] = found
+        if kept is None:
+            kept = _PIPELINE_SQL[statement] = {}
+        kept[dialect.name] = found
     return found
 
 
@@ -388,19 +401,19 @@ def run_pipelined(
 
 def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[RowMapping]:
     """ONE statement's rows, for the hot path's statements whose values are text and
-    integers. On PostgreSQL it runs on the driver's cursor as `run_pipelined` runs each of
-    its own (compiled once with its rows' type; the execution events see it), without a
-    pipeline: SQLAlchemy's execute builds its result from the driver's description of
-    every column, per statement (a fifth of `GET /event/{id}`'s CPU in its request thread,
-    the event's twenty columns). On SQLite, SQLAlchemy's execute."""
+    integers, on the driver's cursor as `run_pipelined` runs each of its own (compiled once
+    per dialect with its rows' type; the execution events see it), without a pipeline:
+    SQLAlchemy's execute builds its result from the driver's description of every column,
+    per statement (a fifth of `GET /event/{id}`'s CPU in its request thread on PostgreSQL,
+    the event's twenty columns), and costs SQLite 60 us a statement against 10 for the
+    statement itself (DriverRead)."""
     dialect = conn.dialect
-    if dialect.name != "postgresql":
-        return list(conn.execute(statement, params).mappings())
     sent = _pipeline_sql(statement, dialect)
     pooled = conn.connection
     sql, arguments = "", None
     try:
-        cursor = RawCursor(pooled.dbapi_connection)
+        driver: Any = pooled.dbapi_connection
+        cursor = RawCursor(driver) if dialect.name == "postgresql" else driver.cursor()
         try:
             sql, arguments = _execute(conn, cursor, statement, sent, params)
             return _rows(sent, cursor)
@@ -410,18 +423,30 @@ def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) 
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
 
 
+def run_first(
+    conn: Connection, statement: Executable, params: Mapping[str, Any]
+) -> RowMapping | None:
+    """The first row of `run_one`, or None."""
+    rows = run_one(conn, statement, params)
+    return rows[0] if rows else None
+
+
 def _execute(
     conn: Connection, cursor: Any, statement: Executable, sent: _Compiled, params: Mapping[str, Any]
 ) -> tuple[str, Any]:
     """Execute one statement on a driver's cursor, SQLAlchemy's execution events first; its
     SQL and arguments (for an error's message)."""
-    sql, arguments = sent.sql.string, sent.arguments(params)
+    sql, named = sent.sql.string, sent.arguments(params)
+    values = [named[name] for name in sent.native_names]
+    # The events see the arguments as SQLAlchemy would send them with `sql`: by name for
+    # PostgreSQL's pyformat, in order for SQLite's qmark.
+    arguments: Any = tuple(values) if sent.positional else named
     options = conn.get_execution_options()
     for before in conn.dispatch.before_execute:
-        before(conn, statement, (), arguments, options)
+        before(conn, statement, (), named, options)
     for before_cursor in conn.dispatch.before_cursor_execute:
         before_cursor(conn, cursor, sql, arguments, None, False)
-    cursor.execute(sent.native, [arguments[name] for name in sent.native_names])
+    cursor.execute(sent.native, values)
     return sql, arguments
 
 
