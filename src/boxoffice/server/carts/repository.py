@@ -34,7 +34,13 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import PG_STATEMENT_CLOCK, Pipelined, run_one, run_pipelined
+from boxoffice.server.db.transactions import (
+    PG_STATEMENT_CLOCK,
+    Pipelined,
+    run_first,
+    run_one,
+    run_pipelined,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,12 @@ class NewItem:
 
 
 # The statements of a buyer's every step, built once (db/scoping.py, per_tenant).
-_INSERT_CART: Insert = insert(carts).returning(*carts.c)
+# The columns a new cart is given (closed_at: none yet), each a parameter of that name.
+_INSERT_CART: Insert = (
+    insert(carts)
+    .values({name: bindparam(name) for name in ("id", "tenant_id", "created_at", "expires_at")})
+    .returning(*carts.c)
+)
 _INSERT_ITEMS: Insert = insert(cart_items).returning(*cart_items.c, sort_by_parameter_order=True)
 
 
@@ -112,7 +123,8 @@ def insert_cart(
 ) -> RowMapping:
     """Insert a cart; the row as stored (RETURNING: no second statement to read it back)."""
     values = {"id": cart_id, "tenant_id": tenant_id, "created_at": now, "expires_at": expires_at}
-    return conn.execute(_INSERT_CART, values).mappings().one()
+    (row,) = run_one(conn, _INSERT_CART, values)
+    return row
 
 
 # PostgreSQL: a cart stamped with the database's clock by the INSERT itself
@@ -146,7 +158,7 @@ def get_cart(
     """The cart; `lock` takes its row lock so that changes to one cart are serialised
     (FOR UPDATE on PostgreSQL; SQLite's writer lock serialises already)."""
     stmt = (_locked_cart if lock else _cart)(tenant_id)
-    return conn.execute(stmt, {"p_cart": cart_id}).mappings().first()
+    return run_first(conn, stmt, {"p_cart": cart_id})
 
 
 def update_cart_expiry(
@@ -154,11 +166,12 @@ def update_cart_expiry(
 ) -> RowMapping:
     """Move the cart's expiry; the cart as it now is (RETURNING: no read after it)."""
     values = {"p_cart": cart_id, "p_expires": expires_at}
-    return conn.execute(_expiry_update(tenant_id), values).mappings().one()
+    (row,) = run_one(conn, _expiry_update(tenant_id), values)
+    return row
 
 
 def update_cart_closed(conn: Connection, *, tenant_id: int, cart_id: str, now: int) -> None:
-    conn.execute(_closed_update(tenant_id), {"p_cart": cart_id, "p_now": now})
+    run_one(conn, _closed_update(tenant_id), {"p_cart": cart_id, "p_now": now})
 
 
 def extend_live_cart(
@@ -170,7 +183,7 @@ def extend_live_cart(
     sent = extend_live_cart_sent(
         tenant_id=tenant_id, cart_id=cart_id, now=now, expires_at=expires_at
     )
-    return conn.execute(*sent).mappings().first()
+    return run_first(conn, *sent)
 
 
 def close_open_cart(
@@ -180,11 +193,11 @@ def close_open_cart(
     has expired by then; the cart as it now is (`closed_at` None: it had expired and stays
     open), or None (missing or closed already)."""
     sent = close_open_cart_sent(tenant_id=tenant_id, cart_id=cart_id, now=now)
-    return conn.execute(*sent).mappings().first()
+    return run_first(conn, *sent)
 
 
 def list_items(conn: Connection, *, tenant_id: int, cart_id: str) -> list[RowMapping]:
-    return list(conn.execute(*list_items_sent(tenant_id=tenant_id, cart_id=cart_id)).mappings())
+    return run_one(conn, *list_items_sent(tenant_id=tenant_id, cart_id=cart_id))
 
 
 def extend_live_cart_sent(*, tenant_id: int, cart_id: str, now: int, expires_at: int) -> Pipelined:

@@ -36,7 +36,7 @@ from boxoffice.server.db.scoping import (
     same_tenant,
     scoped_select,
 )
-from boxoffice.server.db.transactions import Pipelined, run_pipelined
+from boxoffice.server.db.transactions import Pipelined, run_first, run_pipelined
 from boxoffice.server.tenancy.tables import clients
 
 # Events in start order (ties by id).
@@ -87,7 +87,7 @@ def get_event_and_version(
     conn: Connection, *, tenant_id: int, event_id: int
 ) -> tuple[RowMapping, int] | None:
     """The event and its client's catalog version, read in one statement (one snapshot)."""
-    row = conn.execute(event_and_version(tenant_id), {"p_event": event_id}).mappings().first()
+    row = run_first(conn, event_and_version(tenant_id), {"p_event": event_id})
     return None if row is None else (row, int(row["catalog_version"]))
 
 

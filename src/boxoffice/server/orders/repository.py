@@ -28,7 +28,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import Pipelined
+from boxoffice.server.db.transactions import Pipelined, run_one
 from boxoffice.server.orders.tables import order_seats, orders
 
 
@@ -62,13 +62,12 @@ class NewSeat:
     amount_cents: int
 
 
-# Built once: every checkout runs them.
-_INSERT_ORDER = insert(orders).returning(*orders.c)
+# Built once: every checkout runs it.
 _INSERT_SEATS = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
 
-# PostgreSQL: an order (and its seats and their sales: _sold_order_insert) as a statement
-# to send in a pipeline (db/transactions.py, run_pipelined): every column bound by name,
-# so that the statement is compiled once.
+# An order (on PostgreSQL with its seats and their sales: _sold_order_insert) as a
+# statement for the driver (db/transactions.py, run_one and run_pipelined): every column
+# bound by name, so that the statement is compiled once.
 _ORDER_VALUES = [column.name for column in orders.c if column.name != "id"]
 _INSERT_ORDER_SENT = (
     insert(orders)
@@ -135,7 +134,9 @@ def _order_values(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
 def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
     """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
     values = _order_values(tenant_id, order, now)
-    return conn.execute(_INSERT_ORDER, values).mappings().one()
+    params = {f"p_{name}": values[name] for name in _ORDER_VALUES}
+    (row,) = run_one(conn, _INSERT_ORDER_SENT, params)
+    return row
 
 
 def insert_order_seats(
