@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import (
     Engine,
     Integer,
+    String,
     TypeDecorator,
     bindparam,
     cast,
@@ -33,8 +34,12 @@ from boxoffice.server.db.transactions import (
     native_sql,
     open_ahead,
     read_transaction,
+    run_count,
+    run_first,
+    run_many,
     run_one,
     run_pipelined,
+    run_tuples,
     write_transaction,
 )
 from boxoffice.server.tenancy.tables import clients
@@ -307,11 +312,9 @@ def test_a_pipelined_statements_arguments_are_those_sqlalchemy_would_send(engine
 
 
 def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine) -> None:
-    """run_one (PostgreSQL): one statement's rows as mappings, the execution events seeing
-    it (the suite's tenant check too); an error raised as SQLAlchemy's; a statement whose
-    SQL SQLAlchemy renders per call (an IN list, a literal_execute value) is refused."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("run_one is PostgreSQL's")
+    """run_one: one statement's rows as mappings, the execution events seeing it (the
+    suite's tenant check too); an error raised as SQLAlchemy's; a statement whose SQL
+    SQLAlchemy renders per call (an IN list, a literal_execute value) is refused."""
     name = new_client(engine).tenant.name
     by_name = select(clients.c.name, literal_column("1").label("one")).where(
         clients.c.name == bindparam("p_name")
@@ -331,14 +334,56 @@ def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine)
         assert [dict(row) for row in rows] == [{"name": name, "one": 1}]
         assert none == []
         assert len(seen) == 2
-        failing = select((literal_column("1") / bindparam("p_zero")).label("x"))
-        with pytest.raises(DBAPIError, match="division by zero"):
-            run_one(conn, failing, {"p_zero": 0})
+        if engine.dialect.name == "postgresql":
+            failing = select((literal_column("1") / bindparam("p_zero")).label("x"))
+            with pytest.raises(DBAPIError, match="division by zero"):
+                run_one(conn, failing, {"p_zero": 0})
+        unknown = select(literal_column("no_such_column")).where(clients.c.name == name)
+        with pytest.raises(DBAPIError, match="no_such_column"):
+            run_one(conn, unknown, {})
         listed = select(clients.c.name).where(clients.c.name.in_(bindparam("p", expanding=True)))
         aggregated = select(func.aggregate_strings(clients.c.name, ","))
         for rendered in (listed, aggregated):
             with pytest.raises(TypeError, match="rendered per call"):
                 run_one(conn, rendered, {"p": [name]})
+
+
+def test_the_driver_runs_a_statement_for_many_counts_and_returns_tuples(engine: Engine) -> None:
+    """run_many: one executemany, seen once by the execution events (nothing for no rows);
+    run_count: the rows an UPDATE changed; run_tuples: the rows as tuples, in order."""
+    name = new_client(engine).tenant.name
+    add = insert(clients).values(
+        name=bindparam("p_name"), timezone=bindparam("p_zone"), created_at=bindparam("p_at")
+    )
+    rezone = (
+        update(clients)
+        .where(clients.c.name.like(bindparam("p_like")))
+        .values(timezone=bindparam("p_zone"))
+    )
+    zones = (
+        select(clients.c.name, clients.c.timezone)
+        .where(clients.c.name.like(bindparam("p_like")))
+        .order_by(clients.c.name)
+    )
+    seen: list[bool] = []
+
+    def record(*args: object) -> None:
+        seen.append(bool(args[-1]))
+
+    like = {"p_like": f"{name}-m%"}
+    with write_transaction(engine) as tx:
+        event.listen(tx.conn.engine, "before_cursor_execute", record)
+        try:
+            added = [{"p_name": f"{name}-m{i}", "p_zone": "UTC", "p_at": tx.now} for i in range(3)]
+            run_many(tx.conn, add, added)
+            run_many(tx.conn, add, [])
+        finally:
+            event.remove(tx.conn.engine, "before_cursor_execute", record)
+        assert run_count(tx.conn, rezone, {**like, "p_zone": "Europe/Amsterdam"}) == 3
+        assert run_count(tx.conn, rezone, {"p_like": f"{name}-none%", "p_zone": "UTC"}) == 0
+        found = run_tuples(tx.conn, zones, like)
+    assert seen == [True]
+    assert found == [(f"{name}-m{i}", "Europe/Amsterdam") for i in range(3)]
 
 
 def test_native_placeholders_number_each_name_once_and_unescape_percents() -> None:
@@ -350,29 +395,30 @@ def test_native_placeholders_number_each_name_once_and_unescape_percents() -> No
     assert native_sql("SELECT 1") == ("SELECT 1", ())
 
 
-def test_the_driver_sends_a_long_statement_with_native_placeholders(engine: Engine) -> None:
+def test_the_driver_sends_a_long_statement_as_its_database_takes_it(engine: Engine) -> None:
     """run_one and run_pipelined (PostgreSQL) send a statement's SQL with PostgreSQL's own
     placeholders, however long it is and however many parameters it has (psycopg's own
     conversion is cached up to 4 KiB and 50 parameters): a parameter used twice, a
-    literal percent and 60 parameters answer as SQLAlchemy's execute answers."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("run_one is PostgreSQL's")
+    literal percent and 60 parameters answer as SQLAlchemy's execute answers. On SQLite
+    run_one sends the statement's qmark SQL, its arguments in their placeholders' order."""
     many = [bindparam(f"p_{n}", type_=Integer) for n in range(60)]
     padding = literal_column("'" + "x" * 5000 + "'")
     statement = select(
         sum(many[1:], many[0]).label("total"),
         (many[0] + many[0]).label("twice"),
-        func.concat(literal_column("'50%'"), func.length(padding)).label("percent"),
+        literal_column("'50%'", String).concat(cast(func.length(padding), String)).label("percent"),
         (many[7] % 4).label("rest"),
     )
     values = {f"p_{n}": n for n in range(60)}
     with read_transaction(engine) as conn:
         expected = [dict(row) for row in conn.execute(statement, values).mappings()]
         assert [dict(row) for row in run_one(conn, statement, values)] == expected
-    with write_transaction(engine) as tx:
-        (rows,) = run_pipelined(tx.conn, [(statement, values)])
-    assert [dict(row) for row in rows] == expected
+        assert run_first(conn, statement, values) == expected[0]
     assert expected == [{"total": sum(range(60)), "twice": 0, "percent": "50%5000", "rest": 3}]
+    if engine.dialect.name == "postgresql":
+        with write_transaction(engine) as tx:
+            (rows,) = run_pipelined(tx.conn, [(statement, values)])
+        assert [dict(row) for row in rows] == expected
 
 
 class _Doubled(TypeDecorator[int]):

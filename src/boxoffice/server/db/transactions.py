@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg import RawCursor
 from sqlalchemy import Connection, Dialect, Engine, Executable, RowMapping, Select, text
@@ -407,20 +407,7 @@ def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) 
     per statement (a fifth of `GET /event/{id}`'s CPU in its request thread on PostgreSQL,
     the event's twenty columns), and costs SQLite 60 us a statement against 10 for the
     statement itself (DriverRead)."""
-    dialect = conn.dialect
-    sent = _pipeline_sql(statement, dialect)
-    pooled = conn.connection
-    sql, arguments = "", None
-    try:
-        driver: Any = pooled.dbapi_connection
-        cursor = RawCursor(driver) if dialect.name == "postgresql" else driver.cursor()
-        try:
-            sql, arguments = _execute(conn, cursor, statement, sent, params)
-            return _rows(sent, cursor)
-        finally:
-            cursor.close()
-    except dialect.loaded_dbapi.Error as exc:
-        raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
+    return _on_driver(conn, statement, [params], _rows)
 
 
 def run_first(
@@ -429,6 +416,64 @@ def run_first(
     """The first row of `run_one`, or None."""
     rows = run_one(conn, statement, params)
     return rows[0] if rows else None
+
+
+def run_tuples(
+    conn: Connection, statement: Executable, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """`run_one`'s rows as the driver returns them, tuples in the statement's column order
+    (for a caller that unpacks them)."""
+    return _on_driver(conn, statement, [params], _tuples)
+
+
+def run_count(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> int:
+    """`run_one` for an UPDATE or DELETE without RETURNING: the rows it changed."""
+    return _on_driver(conn, statement, [params], _rowcount)
+
+
+def run_many(conn: Connection, statement: Executable, many: Sequence[Mapping[str, Any]]) -> None:
+    """`run_one` for a statement without rows (no RETURNING), run once for each of `many`
+    (the driver's executemany; the execution events see it once, as SQLAlchemy's)."""
+    if many:
+        _on_driver(conn, statement, many, _rowcount)
+
+
+_Read = TypeVar("_Read")
+
+
+def _on_driver(
+    conn: Connection,
+    statement: Executable,
+    many: Sequence[Mapping[str, Any]],
+    read: Callable[[_Compiled, Any], _Read],
+) -> _Read:
+    """Run the statement on a cursor of the connection's driver, once for each of `many`,
+    and `read` the cursor; a driver's error raised as SQLAlchemy's."""
+    dialect = conn.dialect
+    sent = _pipeline_sql(statement, dialect)
+    pooled = conn.connection
+    sql, arguments = "", None
+    try:
+        driver: Any = pooled.dbapi_connection
+        cursor = RawCursor(driver) if dialect.name == "postgresql" else driver.cursor()
+        try:
+            if len(many) == 1:
+                sql, arguments = _execute(conn, cursor, statement, sent, many[0])
+            else:
+                sql, arguments = _execute_many(conn, cursor, statement, sent, many)
+            return read(sent, cursor)
+        finally:
+            cursor.close()
+    except dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
+
+
+def _tuples(_sent: _Compiled, cursor: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in cursor.fetchall()]
+
+
+def _rowcount(_sent: _Compiled, cursor: Any) -> int:
+    return int(cursor.rowcount)
 
 
 def _execute(
@@ -447,6 +492,27 @@ def _execute(
     for before_cursor in conn.dispatch.before_cursor_execute:
         before_cursor(conn, cursor, sql, arguments, None, False)
     cursor.execute(sent.native, values)
+    return sql, arguments
+
+
+def _execute_many(
+    conn: Connection,
+    cursor: Any,
+    statement: Executable,
+    sent: _Compiled,
+    many: Sequence[Mapping[str, Any]],
+) -> tuple[str, Any]:
+    """`_execute` for each of `many`, in one executemany."""
+    sql = sent.sql.string
+    named = [sent.arguments(params) for params in many]
+    values = [[each[name] for name in sent.native_names] for each in named]
+    arguments: Any = [tuple(v) for v in values] if sent.positional else named
+    options = conn.get_execution_options()
+    for before in conn.dispatch.before_execute:
+        before(conn, statement, named, {}, options)
+    for before_cursor in conn.dispatch.before_cursor_execute:
+        before_cursor(conn, cursor, sql, arguments, None, True)
+    cursor.executemany(sent.native, values)
     return sql, arguments
 
 
