@@ -42,7 +42,14 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import Pipelined, run_one, run_pipelined
+from boxoffice.server.db.transactions import (
+    Pipelined,
+    run_count,
+    run_many,
+    run_one,
+    run_pipelined,
+    run_tuples,
+)
 from boxoffice.server.places.tables import place_claims, place_counts, place_sold_seats
 
 # (event id, rank id): the key of a count.
@@ -184,16 +191,21 @@ def insert_claim(
 
 def _counts_upsert(dialect: Any, **values: Any) -> Insert:
     """INSERT a count or add to it (ON CONFLICT DO UPDATE), in the dialect's own syntax;
-    `values` as in Insert.values (none: the rows given at execution)."""
-    stmt = dialect.insert(place_counts).values(**values) if values else dialect.insert(place_counts)
+    `values` as in Insert.values."""
+    stmt = dialect.insert(place_counts).values(**values)
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[place_counts.c.tenant_id, place_counts.c.event_id, place_counts.c.rank_id],
         set_={"sold": place_counts.c.sold + stmt.excluded.sold},
     )
 
 
-# Built once per dialect: counts change in every checkout.
-_COUNTS_UPSERT = {"postgresql": _counts_upsert(postgresql), "sqlite": _counts_upsert(sqlite)}
+# Built once per dialect: counts change in every checkout. Each value a parameter of its
+# column's name (a statement compiled once, for the driver: run_many).
+_COUNT_COLUMNS = ("tenant_id", "event_id", "rank_id", "sold")
+_COUNTS_UPSERT = {
+    name: _counts_upsert(dialect, **{c: bindparam(c) for c in _COUNT_COLUMNS})
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey, int]) -> None:
@@ -206,14 +218,14 @@ def add_to_counts(conn: Connection, *, tenant_id: int, deltas: Mapping[CountKey,
         if delta
     ]
     if rows:
-        conn.execute(_COUNTS_UPSERT[conn.dialect.name], rows)
+        run_many(conn, _COUNTS_UPSERT[conn.dialect.name], rows)
 
 
 def _bits_upsert(dialect: Any, **values: Any) -> Insert:
     """INSERT a block of sold seats or OR its bits in (ON CONFLICT DO UPDATE): atomic on
     both databases, like the counts' upsert; `values` as `_counts_upsert`'s."""
     table = place_sold_seats
-    stmt = dialect.insert(table).values(**values) if values else dialect.insert(table)
+    stmt = dialect.insert(table).values(**values)
     bits = place_sold_seats.c.sold_bits
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[
@@ -225,7 +237,11 @@ def _bits_upsert(dialect: Any, **values: Any) -> Insert:
     )
 
 
-_BITS_UPSERT = {"postgresql": _bits_upsert(postgresql), "sqlite": _bits_upsert(sqlite)}
+_BITS_COLUMNS = ("tenant_id", "event_id", "seat_block", "sold_bits")
+_BITS_UPSERT = {
+    name: _bits_upsert(dialect, **{c: bindparam(c) for c in _BITS_COLUMNS})
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 @per_tenant
@@ -262,7 +278,7 @@ def count_sales(
             for (e, b), mask in sorted(bits.items())
         ]
         if keep:
-            conn.execute(_bits_clear(tenant_id), keep)
+            run_many(conn, _bits_clear(tenant_id), keep)
 
 
 @per_tenant
@@ -314,7 +330,7 @@ def _add_bits(conn: Connection, tenant_id: int, bits: Mapping[BlockKey, int]) ->
         for (e, b), mask in sorted(bits.items())
     ]
     if rows:
-        conn.execute(_BITS_UPSERT[conn.dialect.name], rows)
+        run_many(conn, _BITS_UPSERT[conn.dialect.name], rows)
 
 
 def _change_counted(conn: Connection, *, tenant_id: int, stmt: Update | Delete, sign: int) -> int:
@@ -353,7 +369,7 @@ def count_live_claims(
     stmt = _read_live(
         conn, _live_claims_by_rank, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
-    return _live_claims(conn.execute(stmt, {"p_event": event_id, "p_now": now}))
+    return _live_claims(run_tuples(conn, stmt, {"p_event": event_id, "p_now": now}))
 
 
 def _live_claims(rows: Iterable[Sequence[Any]]) -> Counter[int]:
@@ -578,7 +594,7 @@ def read_taken_seats(
     stmt = _read_live(
         conn, _taken_seats, tenant_id=tenant_id, event_id=event_id, now=now, expire=expire
     )
-    return _taken(conn.execute(stmt, {"p_event": event_id, "p_now": now}))
+    return _taken(run_tuples(conn, stmt, {"p_event": event_id, "p_now": now}))
 
 
 def _taken(rows: Iterable[Sequence[Any]]) -> TakenSeats:
@@ -705,11 +721,14 @@ def delete_expired_holds(
     unpaid reservations): all of them, or those on one place, or on the places whose keys
     start with a prefix (one rank's units)."""
     stmt = _expired_claims(tenant_id)
+    values = {"p_event": event_id, "p_now": now}
+    if place_key is None and place_key_prefix is None:
+        return run_count(conn, stmt, values)  # the kept statement, on the driver
     if place_key is not None:
         stmt = stmt.where(place_claims.c.place_key == place_key)
     if place_key_prefix is not None:
         stmt = stmt.where(place_claims.c.place_key.startswith(place_key_prefix, autoescape=True))
-    return conn.execute(stmt, {"p_event": event_id, "p_now": now}).rowcount
+    return conn.execute(stmt, values).rowcount
 
 
 def update_hold_expiry(
@@ -877,7 +896,7 @@ def update_claims_sold(
         updates = ((_claim_sold(tenant_id), change) for change in changes)
         run_pipelined(conn, [*updates, *kept], commit=last)
         return
-    conn.execute(_claim_sold(tenant_id), changes)
+    run_many(conn, _claim_sold(tenant_id), changes)
     if expires_at is None:
         # Holds (they expire; locked, so no one changes them meanwhile) that become sales
         # without expiry: counted, from what the lock read (no second read of the claims).
