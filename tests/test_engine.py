@@ -247,7 +247,8 @@ def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
     """run_pipelined (PostgreSQL): the statements' rows, each statement's in order; a
     statement that fails raises SQLAlchemy's error as an execute would, the transaction
     rolls back, and the connection goes back to the pool writing in transactions; a
-    statement whose values would need SQLAlchemy's conversion is refused before it runs."""
+    column whose values SQLAlchemy converts as they are read is converted alike, and a
+    statement whose parameters would need converting is refused before it runs."""
     if engine.dialect.name != "postgresql":
         pytest.skip("pipeline mode is PostgreSQL's")
     name = new_client(engine).tenant.name
@@ -281,8 +282,12 @@ def test_pipelined_statements_answer_in_order_and_fail_as_sqlalchemys_error(
     _insert_then_fail(engine, name + "-half")
     assert _CLIENT_NAMED.first(engine, {"name": name + "-half"}) is None
     converted = select(cast(literal_column("1"), _Doubled).label("d"))
+    with write_transaction(engine) as tx:
+        (doubled,) = run_pipelined(tx.conn, [(converted, {})])
+    assert [dict(row) for row in doubled] == [{"d": 2}]
+    given = select(bindparam("p_given", type_=_Doubled).label("g"))
     with pytest.raises(TypeError, match="need converting"), write_transaction(engine) as tx:
-        run_pipelined(tx.conn, [(converted, {})])
+        run_pipelined(tx.conn, [(given, {"p_given": 1})])
 
 
 def test_a_pipelined_statements_arguments_are_those_sqlalchemy_would_send(engine: Engine) -> None:
@@ -341,11 +346,43 @@ def test_one_statement_on_the_driver_answers_as_an_execute_would(engine: Engine)
         unknown = select(literal_column("no_such_column")).where(clients.c.name == name)
         with pytest.raises(DBAPIError, match="no_such_column"):
             run_one(conn, unknown, {})
-        listed = select(clients.c.name).where(clients.c.name.in_(bindparam("p", expanding=True)))
         aggregated = select(func.aggregate_strings(clients.c.name, ","))
-        for rendered in (listed, aggregated):
-            with pytest.raises(TypeError, match="rendered per call"):
-                run_one(conn, rendered, {"p": [name]})
+        with pytest.raises(TypeError, match="rendered per call"):
+            run_one(conn, aggregated, {})
+
+
+def test_the_driver_renders_an_in_list_per_number_of_items_and_converts_values(
+    engine: Engine,
+) -> None:
+    """A list parameter (an IN list) is rendered for each number of items as SQLAlchemy's
+    execute renders it, the execution events seeing that SQL; a column whose values
+    SQLAlchemy converts (a boolean on SQLite) is converted alike."""
+    names = sorted(new_client(engine).tenant.name for _ in range(3))
+    listed = (
+        select(clients.c.name, (clients.c.id > 0).label("positive"))
+        .where(clients.c.name.in_(bindparam("p_names", expanding=True)))
+        .order_by(clients.c.name)
+    )
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    with read_transaction(engine) as conn:
+        for chosen in (names[:1], names, [], names[1:2], names[::-1]):
+            expected = [dict(row) for row in conn.execute(listed, {"p_names": chosen}).mappings()]
+            event.listen(conn.engine, "before_cursor_execute", record)
+            try:
+                found = [dict(row) for row in run_one(conn, listed, {"p_names": chosen})]
+            finally:
+                event.remove(conn.engine, "before_cursor_execute", record)
+            assert found == expected
+            assert found == [{"name": name, "positive": True} for name in sorted(chosen)]
+            assert all(row["positive"] is True for row in found)
+    assert len(seen) == 5
+    assert not [sql for sql in seen if "POSTCOMPILE" in sql]
+    with pytest.raises(TypeError, match="depends on its lists"), write_transaction(engine) as tx:
+        run_many(tx.conn, listed, [{"p_names": names}, {"p_names": names}])
 
 
 def test_the_driver_runs_a_statement_for_many_counts_and_returns_tuples(engine: Engine) -> None:
@@ -422,13 +459,16 @@ def test_the_driver_sends_a_long_statement_as_its_database_takes_it(engine: Engi
 
 
 class _Doubled(TypeDecorator[int]):
-    """A type whose values SQLAlchemy converts as they are read."""
+    """A type whose values SQLAlchemy converts as they are read and as they are sent."""
 
     impl = Integer
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Any) -> int:
         return int(value) * 2
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int:
+        return int(value) // 2
 
 
 def _sqlite_file_engine(tmp_path: Path) -> Engine:

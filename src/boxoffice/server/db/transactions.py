@@ -241,6 +241,34 @@ class _Compiled:
     native_names: tuple[str, ...] = ()
     # SQLite's qmark placeholders (by position), not PostgreSQL's (by name).
     positional: bool = False
+    # Per result column, SQLAlchemy's conversion of its values (None: none; all None: no
+    # conversion at all, the rows as the driver returns them).
+    processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+    # The parameters that are lists, each rendered as one placeholder per item (an IN
+    # list); the SQL of each number of items, once made (`_Shape`).
+    expanding: tuple[str, ...] = ()
+    shapes: dict[tuple[int, ...], "_Shape"] = field(default_factory=dict)
+
+    def placed(self, named: dict[str, Any]) -> tuple[str, str, list[Any], Any]:
+        """For these arguments (`arguments`'s): SQLAlchemy's SQL (for the execution events
+        and an error's message), the SQL sent, the values in its placeholders' order, and
+        the arguments as SQLAlchemy would send them with its SQL (by name for PostgreSQL's
+        pyformat, in order for SQLite's qmark)."""
+        if not self.expanding:
+            values = [named[name] for name in self.native_names]
+            shown: Any = tuple(values) if self.positional else named
+            return self.sql.string, self.native, values, shown
+        lengths = tuple(len(named[name]) for name in self.expanding)
+        shape = self.shapes.get(lengths)
+        if shape is None:
+            shape = _expanded_shape(self, named)
+            if len(self.shapes) >= _SHAPES_KEPT:
+                self.shapes.clear()
+            self.shapes[lengths] = shape
+        values = [named[name] if i is None else named[name][i] for name, i in shape.sources]
+        if self.positional:
+            return shape.sql, shape.native, values, tuple(values)
+        return shape.sql, shape.native, values, dict(zip(shape.names, values, strict=True))
 
     def arguments(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The statement's arguments for `params`: what `construct_params` makes (a value
@@ -260,6 +288,49 @@ class _Compiled:
             else:
                 arguments[name] = bind.effective_value if bind.callable else bind.value
         return arguments
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A statement with list parameters as rendered for one number of items each."""
+
+    sql: str  # SQLAlchemy's, a placeholder per item
+    native: str  # as sent (`native_sql` on PostgreSQL)
+    # Per placeholder sent: the argument it takes (its name, and for an item of a list
+    # its index), and (PostgreSQL) the name SQLAlchemy gives it.
+    sources: tuple[tuple[str, int | None], ...]
+    names: tuple[str, ...]
+
+
+# The rendered shapes kept per statement (numbers of items a list parameter comes with).
+_SHAPES_KEPT = 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A list parameter's item as `_expanded_shape` renders it: which one it is."""
+
+    name: str
+    index: int
+
+
+def _expanded_shape(sent: _Compiled, named: dict[str, Any]) -> _Shape:
+    """`sent`'s SQL with its list parameters rendered for as many items as `named` gives
+    each (SQLAlchemy's construct_expanded_state, as its execute renders them), and where
+    each placeholder's value comes from."""
+    probe = dict(named)
+    for name in sent.expanding:
+        probe[name] = [_Item(name, i) for i in range(len(named[name]))]
+    state = sent.sql.construct_expanded_state(probe)  # type: ignore[attr-defined]
+    if sent.positional:
+        native, names = state.statement, tuple(state.positiontup or ())
+    else:
+        native, names = native_sql(state.statement)
+    sources = []
+    for name in names:
+        value = state.parameters[name]
+        sources.append((value.name, value.index) if isinstance(value, _Item) else (name, None))
+    return _Shape(sql=state.statement, native=native, sources=tuple(sources), names=names)
 
 
 # A placeholder of SQLAlchemy's pyformat SQL (psycopg's dialect), or its escaped percent.
@@ -298,29 +369,36 @@ _PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, dict[str, _Compiled]]" = (
 
 def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
     """The statement compiled once, with its rows' type (the names of its result columns
-    as the SQL labels them: no description read from the driver per statement); refused
-    when a parameter or a column needs SQLAlchemy's conversion, which `run_pipelined` does
-    not make (text and integers need none)."""
+    as the SQL labels them: no description read from the driver per statement) and the
+    conversions of its columns' values, if any (a boolean read on SQLite, say); a list
+    parameter's IN list rendered once per number of items (`_Compiled.placed`). Refused
+    when a parameter needs SQLAlchemy's conversion or a value is rendered into the SQL
+    itself (literal_execute), which the driver's statements do not make."""
     kept = _PIPELINE_SQL.get(statement)
     found = None if kept is None else kept.get(dialect.name)
     if found is None:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        converts = any(
-            column_type._cached_result_processor(dialect, None) is not None
+        processors = tuple(
+            column_type._cached_result_processor(dialect, None)
             for _key, _name, _objects, column_type in compiled._result_columns
         )
-        if compiled._bind_processors or converts:
+        if compiled._bind_processors:
             raise TypeError(f"run_pipelined cannot run {statement}: its values need converting")
-        if compiled.post_compile_params or compiled.literal_execute_params:
-            # Parameters that SQLAlchemy renders into the SQL at each execution (IN lists,
-            # literal_execute): the SQL compiled here would hold their placeholders.
+        escaped = compiled.escaped_bind_names
+        expanding = tuple(
+            escaped.get(compiled.bind_names[bind], compiled.bind_names[bind])
+            for bind in compiled.post_compile_params
+            if bind.expanding
+        )
+        if compiled.literal_execute_params or len(expanding) < len(compiled.post_compile_params):
+            # Values that SQLAlchemy renders into the SQL itself at each execution
+            # (literal_execute): the SQL compiled here would hold their placeholders.
             raise TypeError(f"run_pipelined cannot run {statement}: its SQL is rendered per call")
         if compiled.insert_prefetch or compiled.update_prefetch:
             # Columns whose values SQLAlchemy computes in Python at each execution (a
             # column's default), which no statement here would send.
             raise TypeError(f"run_pipelined cannot run {statement}: its values are made per call")
         names = [keyname for keyname, _name, _objects, _type in compiled._result_columns]
-        escaped = compiled.escaped_bind_names
         binds = tuple(
             (escaped.get(name, name), bind.key, name, bind)
             for bind, name in compiled.bind_names.items()
@@ -338,6 +416,8 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
             native=native,
             native_names=native_names,
             positional=compiled.positional,
+            processors=processors if any(processors) else None,
+            expanding=expanding,
         )
         if kept is None:
             kept = _PIPELINE_SQL[statement] = {}
@@ -468,8 +548,11 @@ def _on_driver(
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
 
 
-def _tuples(_sent: _Compiled, cursor: Any) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in cursor.fetchall()]
+def _tuples(sent: _Compiled, cursor: Any) -> list[tuple[Any, ...]]:
+    processors = sent.processors
+    if processors is None:
+        return [tuple(row) for row in cursor.fetchall()]
+    return [_converted(processors, row) for row in cursor.fetchall()]
 
 
 def _rowcount(_sent: _Compiled, cursor: Any) -> int:
@@ -481,17 +564,14 @@ def _execute(
 ) -> tuple[str, Any]:
     """Execute one statement on a driver's cursor, SQLAlchemy's execution events first; its
     SQL and arguments (for an error's message)."""
-    sql, named = sent.sql.string, sent.arguments(params)
-    values = [named[name] for name in sent.native_names]
-    # The events see the arguments as SQLAlchemy would send them with `sql`: by name for
-    # PostgreSQL's pyformat, in order for SQLite's qmark.
-    arguments: Any = tuple(values) if sent.positional else named
+    named = sent.arguments(params)
+    sql, native, values, arguments = sent.placed(named)
     options = conn.get_execution_options()
     for before in conn.dispatch.before_execute:
         before(conn, statement, (), named, options)
     for before_cursor in conn.dispatch.before_cursor_execute:
         before_cursor(conn, cursor, sql, arguments, None, False)
-    cursor.execute(sent.native, values)
+    cursor.execute(native, values)
     return sql, arguments
 
 
@@ -502,7 +582,10 @@ def _execute_many(
     sent: _Compiled,
     many: Sequence[Mapping[str, Any]],
 ) -> tuple[str, Any]:
-    """`_execute` for each of `many`, in one executemany."""
+    """`_execute` for each of `many`, in one executemany (a statement without list
+    parameters: one SQL for all)."""
+    if sent.expanding:
+        raise TypeError(f"run_many cannot run {statement}: its SQL depends on its lists")
     sql = sent.sql.string
     named = [sent.arguments(params) for params in many]
     values = [[each[name] for name in sent.native_names] for each in named]
@@ -523,7 +606,20 @@ def _rows(sent: _Compiled, cursor: Any) -> list[RowMapping]:
         if cursor.description is None:  # a statement that returns no rows
             return []
         row = result_tuple([column.name for column in cursor.description])
-    return [row(values)._mapping for values in cursor]
+    processors = sent.processors
+    if processors is None:
+        return [row(values)._mapping for values in cursor]
+    return [row(_converted(processors, values))._mapping for values in cursor]
+
+
+def _converted(
+    processors: tuple[Callable[[Any], Any] | None, ...], values: Sequence[Any]
+) -> tuple[Any, ...]:
+    """A row's values converted as SQLAlchemy's result converts them."""
+    return tuple(
+        value if process is None else process(value)
+        for process, value in zip(processors, values, strict=True)
+    )
 
 
 def _driver_error(
