@@ -36,7 +36,7 @@ from boxoffice.server.db.scoping import (
     same_tenant,
     scoped_select,
 )
-from boxoffice.server.db.transactions import Pipelined, run_first, run_pipelined
+from boxoffice.server.db.transactions import Pipelined, run_first, run_one, run_pipelined
 from boxoffice.server.tenancy.tables import clients
 
 # Events in start order (ties by id).
@@ -197,7 +197,7 @@ def get_payment_method(
 ) -> RowMapping | None:
     """A payment method by id (every checkout reads one: its statement is kept)."""
     sent = payment_method_sent(tenant_id=tenant_id, payment_method_id=payment_method_id)
-    return conn.execute(*sent).mappings().first()
+    return run_first(conn, *sent)
 
 
 def payment_method_sent(*, tenant_id: int, payment_method_id: int) -> Pipelined:
@@ -243,7 +243,7 @@ def lock_events(
     if not event_ids:
         return {}, 0
     stmt = _events_locked(tenant_id)
-    rows = conn.execute(stmt, {"p_events": sorted(event_ids)}).mappings().all()
+    rows = run_one(conn, stmt, {"p_events": sorted(event_ids)})
     version = int(rows[0]["catalog_version"]) if rows else 0
     return {row["event_id"]: row for row in rows}, version
 

@@ -41,6 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BooleanClauseList, ClauseElement, Grouping
 
+from boxoffice.server.db.transactions import run_one
+
 TENANT_COLUMN = "tenant_id"
 # The execution option that marks a statement as deliberately cross-tenant.
 CROSS_TENANT = "cross_tenant"
@@ -153,7 +155,8 @@ def rows_by(
     if not keys:
         return {}
     stmt = _rows_by(_table_of(key), key.name, tenant_id)
-    return {row[key.name]: row for row in conn.execute(stmt, {"p_keys": list(keys)}).mappings()}
+    # On the driver (run_one): its SQL kept per number of keys.
+    return {row[key.name]: row for row in run_one(conn, stmt, {"p_keys": list(keys)})}
 
 
 @lru_cache(maxsize=PER_TENANT_STATEMENTS * 8)

@@ -803,7 +803,7 @@ def lock_live_holds(
     if not cart_item_ids:
         return {}
     values = {"p_now": now, "p_items": list(cart_item_ids)}
-    return locked_holds(conn.execute(_live_holds_locked(tenant_id), values).mappings())
+    return locked_holds(run_one(conn, _live_holds_locked(tenant_id), values))
 
 
 @lru_cache(maxsize=PER_TENANT_STATEMENTS)
