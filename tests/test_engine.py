@@ -35,6 +35,7 @@ from boxoffice.server.db.transactions import (
     open_ahead,
     read_transaction,
     run_count,
+    run_each,
     run_first,
     run_many,
     run_one,
@@ -421,6 +422,22 @@ def test_the_driver_runs_a_statement_for_many_counts_and_returns_tuples(engine: 
         found = run_tuples(tx.conn, zones, like)
     assert seen == [True]
     assert found == [(f"{name}-m{i}", "Europe/Amsterdam") for i in range(3)]
+
+
+def test_an_insert_run_for_each_row_returns_their_rows_in_order(engine: Engine) -> None:
+    """run_each: an INSERT ... RETURNING for each of the rows (a statement a row on SQLite,
+    one executemany on PostgreSQL), the rows it returned in the order given."""
+    name = new_client(engine).tenant.name
+    add = (
+        insert(clients)
+        .values(name=bindparam("p_name"), timezone=bindparam("p_zone"), created_at=0)
+        .returning(clients.c.name, clients.c.timezone, sort_by_parameter_order=True)
+    )
+    given = [(f"{name}-e{i}", zone) for i, zone in enumerate(["UTC", "Europe/Paris", "UTC"])]
+    with write_transaction(engine) as tx:
+        rows = run_each(tx.conn, add, [{"p_name": n, "p_zone": z} for n, z in given])
+        assert run_each(tx.conn, add, []) == []
+    assert [(row["name"], row["timezone"]) for row in rows] == given
 
 
 def test_native_placeholders_number_each_name_once_and_unescape_percents() -> None:

@@ -3,7 +3,7 @@
 import functools
 import typing
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from boxoffice.server.db.scoping import (
 from boxoffice.server.db.transactions import (
     PG_STATEMENT_CLOCK,
     Pipelined,
+    run_each,
     run_first,
     run_one,
     run_pipelined,
@@ -67,7 +68,18 @@ _INSERT_CART: Insert = (
     .values({name: bindparam(name) for name in ("id", "tenant_id", "created_at", "expires_at")})
     .returning(*carts.c)
 )
-_INSERT_ITEMS: Insert = insert(cart_items).returning(*cart_items.c, sort_by_parameter_order=True)
+# An item's columns as inserted (NewItem's fields but the place a ticket holds), each a
+# parameter of its name: a statement compiled once (run_each).
+_ITEM_COLUMNS = (
+    "tenant_id",
+    "cart_id",
+    *(f.name for f in fields(NewItem) if f.name != "place_key"),
+)
+_INSERT_ITEMS: Insert = (
+    insert(cart_items)
+    .values({name: bindparam(name) for name in _ITEM_COLUMNS})
+    .returning(*cart_items.c, sort_by_parameter_order=True)
+)
 
 
 @per_tenant
@@ -332,7 +344,7 @@ def insert_items(
         values = asdict(item)
         del values["place_key"]
         rows.append({"tenant_id": tenant_id, "cart_id": cart_id, **values})
-    return list(conn.execute(_INSERT_ITEMS, rows).mappings())
+    return run_each(conn, _INSERT_ITEMS, rows)
 
 
 # A ticket item's columns as a hold inserts them.

@@ -518,6 +518,22 @@ def run_many(conn: Connection, statement: Executable, many: Sequence[Mapping[str
         _on_driver(conn, statement, many, _rowcount)
 
 
+def run_each(
+    conn: Connection, statement: Executable, many: Sequence[Mapping[str, Any]]
+) -> list[RowMapping]:
+    """An INSERT ... RETURNING run for each of `many`: the rows it returns, in `many`'s
+    order. SQLite: a statement a row on the driver (`run_one`), in process, where
+    SQLAlchemy's executemany with RETURNING (insertmanyvalues: a statement built of the
+    rows, its result gathered) costs more than a statement a row; PostgreSQL: that
+    executemany, which sends them as one statement, one round trip."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(statement, list(many)).mappings()) if many else []
+    rows: list[RowMapping] = []
+    for params in many:
+        rows += run_one(conn, statement, params)
+    return rows
+
+
 _Read = TypeVar("_Read")
 
 

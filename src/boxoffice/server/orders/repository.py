@@ -28,7 +28,7 @@ from boxoffice.server.db.scoping import (
     scoped_select,
     scoped_update,
 )
-from boxoffice.server.db.transactions import Pipelined, run_one
+from boxoffice.server.db.transactions import Pipelined, run_each, run_one
 from boxoffice.server.orders.tables import order_seats, orders
 
 
@@ -62,8 +62,15 @@ class NewSeat:
     amount_cents: int
 
 
-# Built once: every checkout runs it.
-_INSERT_SEATS = insert(order_seats).returning(*order_seats.c, sort_by_parameter_order=True)
+# A seat's values as given (NewSeat's fields).
+_SEAT_GIVEN = [f.name for f in fields(NewSeat)]
+# Built once: every checkout runs it (SQLite), each value a parameter of its column's name.
+_SEAT_COLUMNS = ("tenant_id", "order_id", "deleted_at", *_SEAT_GIVEN)
+_INSERT_SEATS = (
+    insert(order_seats)
+    .values({name: bindparam(name) for name in _SEAT_COLUMNS})
+    .returning(*order_seats.c, sort_by_parameter_order=True)
+)
 
 # An order (on PostgreSQL with its seats and their sales: _sold_order_insert) as a
 # statement for the driver (db/transactions.py, run_one and run_pipelined): every column
@@ -74,8 +81,6 @@ _INSERT_ORDER_SENT = (
     .values({name: bindparam(f"p_{name}") for name in _ORDER_VALUES})
     .returning(*orders.c)
 )
-# A seat's values as given (NewSeat's fields).
-_SEAT_GIVEN = [f.name for f in fields(NewSeat)]
 # The UPDATE that sells the claims of the (claim_id, seat_id) rows its source selects
 # (places.service.claims_sold_from): the claims table is places'.
 ClaimsSold = Callable[[int, Select[Any]], Update]
@@ -150,7 +155,7 @@ def insert_order_seats(
         {"tenant_id": tenant_id, "order_id": order_id, "deleted_at": None, **asdict(s)}
         for s in seats
     ]
-    return list(conn.execute(_INSERT_SEATS, rows).mappings())
+    return run_each(conn, _INSERT_SEATS, rows)
 
 
 def insert_sold_order_sent(

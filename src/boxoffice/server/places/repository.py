@@ -45,6 +45,7 @@ from boxoffice.server.db.scoping import (
 from boxoffice.server.db.transactions import (
     Pipelined,
     run_count,
+    run_each,
     run_many,
     run_one,
     run_pipelined,
@@ -125,8 +126,12 @@ def holds_insert_or_fail_from(source: Select[Any]) -> Insert:
     return stmt.returning(place_claims.c.cart_item_id)
 
 
-# Built once per dialect: every hold runs it.
-_HOLDS_INSERT = {"postgresql": _holds_insert(postgresql), "sqlite": _holds_insert(sqlite)}
+# Built once per dialect: every hold runs it; each value a parameter of its column's name
+# (a statement compiled once: run_each).
+_HOLDS_INSERT = {
+    name: _holds_insert(dialect).values({c: bindparam(c) for c in HOLD_COLUMNS})
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def insert_holds(
@@ -153,7 +158,7 @@ def insert_holds(
     ]
     if not rows:
         return True
-    made = conn.execute(_HOLDS_INSERT[conn.dialect.name], rows).scalars().all()
+    made = [row["cart_item_id"] for row in run_each(conn, _HOLDS_INSERT[conn.dialect.name], rows)]
     if len(made) == len(rows):
         return True
     delete_holds(conn, tenant_id=tenant_id, cart_item_ids=made)
