@@ -64,11 +64,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 # sell more: under `make onsale` (2 workers on 2 cores, 32 buyers) on PostgreSQL 10
 # threads sold 84-113 orders/s against 73-87 with 40, at 10.7-12.1 ms of the server's CPU
 # an order against 12.6-13.6, and once its round trips were fewer, 6 sold 153-160 against
-# 135-154 with 10, and 4 sold 168-184 against 155-167 with 6 (p99 133-162 ms); on SQLite
-# 10 sold 149-178 against 136-162 with 40 in five pairings of runs (two earlier runs each
-# had given the opposite: docs/benchmarks.md, "On-sale"). Streaming exports do not hold
-# these threads (Starlette reads their bodies in its own).
-THREADS = {"postgresql": 4, "sqlite": 10}
+# 135-154 with 10, and 4 sold 168-184 against 155-167 with 6 (p99 133-162 ms); once a
+# statement cost less, 3 sold 223-236 (median 228) against 217-227 (223) with 4 on the
+# hall and 218-231 (222) against 213-225 (217) on the unreserved event, four pairings
+# (ahead in 7 of 8 sales, by 2%); on SQLite 10 sold 149-178 against 136-162 with 40 in
+# five pairings of runs (two earlier runs each had given the opposite: docs/benchmarks.md,
+# "On-sale"). Streaming exports do not hold these threads (Starlette reads their bodies
+# in its own).
+THREADS = {"postgresql": 3, "sqlite": 10}
 # Any other database: as many as anyio's default limiter allows for the same work.
 DEFAULT_THREADS = 40
 
