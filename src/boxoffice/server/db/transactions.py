@@ -226,9 +226,9 @@ Pipelined = tuple[Executable, Mapping[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    """A statement as run_pipelined sends it: its SQL compiled for PostgreSQL, and the
-    row type of its result columns (None: SQLAlchemy knows of none, and the driver's
-    description, if any, names them)."""
+    """A statement as the driver's statements send it (run_pipelined, run_one and the
+    others): its SQL compiled for one dialect, and the row type of its result columns
+    (None: SQLAlchemy knows of none, and the driver's description, if any, names them)."""
 
     sql: Compiled
     row: Any
@@ -344,8 +344,8 @@ def native_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     psycopg makes of the SQL before it sends it, at every execution: made once per
     statement, then sent by a `psycopg.RawCursor`, which takes the SQL as it is. psycopg
     caches its own conversion only for statements up to 4 KiB and 50 parameters: a
-    checkout's sale is longer, and its conversion cost 6% of an order step's thread
-    samples (py-spy, PostgreSQL)."""
+    checkout's sale is longer, and its conversion cost 69 us a checkout (timeit; 6% of an
+    order step's thread samples, py-spy --gil, PostgreSQL)."""
     numbers: dict[str, str] = {}
 
     def placeholder(match: re.Match[str]) -> str:
@@ -360,8 +360,8 @@ def native_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     return _PYFORMAT.sub(placeholder, sql), tuple(numbers)
 
 
-# Each statement as compiled for PostgreSQL, kept with the statement (the hot path's
-# statements are kept built: db/scoping.py, per_tenant).
+# Each statement as compiled for each dialect it ran on, kept with the statement (the hot
+# path's statements are kept built: db/scoping.py, per_tenant).
 _PIPELINE_SQL: "weakref.WeakKeyDictionary[Executable, dict[str, _Compiled]]" = (
     weakref.WeakKeyDictionary()
 )
