@@ -322,15 +322,21 @@ def _expanded_shape(sent: _Compiled, named: dict[str, Any]) -> _Shape:
     for name in sent.expanding:
         probe[name] = [_Item(name, i) for i in range(len(named[name]))]
     state = sent.sql.construct_expanded_state(probe)  # type: ignore[attr-defined]
-    if sent.positional:
-        native, names = state.statement, tuple(state.positiontup or ())
-    else:
-        native, names = native_sql(state.statement)
+    native, names = _sent_sql(state.statement, state.positiontup if sent.positional else None)
     sources = []
     for name in names:
         value = state.parameters[name]
         sources.append((value.name, value.index) if isinstance(value, _Item) else (name, None))
     return _Shape(sql=state.statement, native=native, sources=tuple(sources), names=names)
+
+
+def _sent_sql(sql: str, positiontup: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    """SQLAlchemy's SQL as the driver is sent it, and the names of the values of its
+    placeholders, in their order: SQLite's qmark SQL as it is, a name a placeholder
+    (`positiontup`); PostgreSQL's pyformat SQL with its own placeholders (`native_sql`)."""
+    if positiontup is not None:
+        return sql, tuple(positiontup)
+    return native_sql(sql)
 
 
 # A placeholder of SQLAlchemy's pyformat SQL (psycopg's dialect), or its escaped percent.
@@ -403,12 +409,10 @@ def _pipeline_sql(statement: Executable, dialect: Dialect) -> _Compiled:
             (escaped.get(name, name), bind.key, name, bind)
             for bind, name in compiled.bind_names.items()
         )
-        if compiled.positional:
-            # SQLite's qmark placeholders: the SQL as it is, a name for each placeholder.
-            native = compiled.string
-            native_names = tuple(escaped.get(name, name) for name in compiled.positiontup or ())
-        else:
-            native, native_names = native_sql(compiled.string)
+        positiontup = [escaped.get(name, name) for name in compiled.positiontup or ()]
+        native, native_names = _sent_sql(
+            compiled.string, positiontup if compiled.positional else None
+        )
         found = _Compiled(
             sql=compiled,
             row=result_tuple(names) if names else None,

@@ -124,9 +124,9 @@ def _sold_order_insert(tenant_id: int, count: int, claims_sold_from: ClaimsSold)
     )
 
 
-def _order_values(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
-    """Every column of a new order but its id."""
-    return {
+def _order_params(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
+    """Every column of a new order but its id, as `_INSERT_ORDER_SENT`'s parameters."""
+    values = {
         "tenant_id": tenant_id,
         "order_date_at": now,
         "discount_name": None,
@@ -134,13 +134,12 @@ def _order_values(tenant_id: int, order: NewOrder, now: int) -> dict[str, Any]:
         "last_changed_at": now,
         **asdict(order),
     }
+    return {f"p_{name}": values[name] for name in _ORDER_VALUES}
 
 
 def insert_order(conn: Connection, *, tenant_id: int, order: NewOrder, now: int) -> RowMapping:
     """Insert an order; the row as stored (RETURNING: no second statement to read it back)."""
-    values = _order_values(tenant_id, order, now)
-    params = {f"p_{name}": values[name] for name in _ORDER_VALUES}
-    (row,) = run_one(conn, _INSERT_ORDER_SENT, params)
+    (row,) = run_one(conn, _INSERT_ORDER_SENT, _order_params(tenant_id, order, now))
     return row
 
 
@@ -172,8 +171,7 @@ def insert_sold_order_sent(
     in a pipeline; `expires_at` the sales' expiry (None: a sale without), the claims
     updated by `claims_sold_from`. Its rows are for `sold_order_rows`. Without seats, the
     order's insert alone."""
-    values = _order_values(tenant_id, order, now)
-    params: dict[str, Any] = {f"p_{name}": values[name] for name in _ORDER_VALUES}
+    params = _order_params(tenant_id, order, now)
     if not sales:
         return _INSERT_ORDER_SENT, params
     params["p_until"] = expires_at
