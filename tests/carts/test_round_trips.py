@@ -2,11 +2,11 @@
 
 Each round trip costs the worker a wait and a thread switch, and PostgreSQL a network
 exchange; the reads and writes that do not depend on each other's answers are sent together
-(psycopg's pipeline mode: db/transactions.py, run_pipelined). Without a clock: the
+(libpq's pipeline: db/pgwire.py, through db/transactions.py). Without a clock: the
 statements the app runs are recorded with the round trip that sends them (the statements of
-one pipeline together, any other alone), and the transaction's COMMIT with them. The
-write transaction's BEGIN with its barrier and the key check are not SQLAlchemy statements
-and are not recorded here (tests/test_engine.py covers them).
+one `pgwire.round_trip` together, any other alone), and the transaction's COMMIT with them.
+The write transaction's BEGIN with its barrier and the key check are recorded apart
+(`driver_trips`).
 """
 
 from collections.abc import Iterator
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from boxoffice.server.carts import service as carts_service
+from boxoffice.server.db import pgwire
 from boxoffice.server.places import service as places_service
 from tests.builders import Catalog
 from tests.carts.conftest import Shop, claims_of, snapshot
@@ -30,30 +31,40 @@ RoundTrip = list[str]
 def _verb_and_table(sql: str) -> str:
     words = sql.replace("(", " ").split()
     verb = words[0]
-    if verb == "WITH":
-        return "WITH"
+    if verb in ("WITH", "COMMIT"):
+        return verb
     keyword = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO", "DELETE": "FROM"}[verb]
     return f"{verb} {words[words.index(keyword) + 1]}"
 
 
-def _pipelines(trips: list[RoundTrip], monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Start a new round trip in `trips` for what each pipeline sends; whether a pipeline is
-    open now (its one item)."""
-    opened = psycopg.Connection.pipeline
-    in_pipeline = [False]
+def _driver_part(sql: str) -> str:
+    """What a statement sent on the driver is: "key" (the key check), "barrier" (a write
+    transaction's barrier and clock), "key and barrier" (both in one statement), "other"."""
+    what = " and ".join(
+        name for name, part in (("key", "api_keys"), ("barrier", "advisory_xact")) if part in sql
+    )
+    return what or "other"
 
-    @contextmanager
-    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
-        trips.append([])
-        in_pipeline[0] = True
-        try:
-            with opened(self) as sent:
-                yield sent
-        finally:
-            in_pipeline[0] = False
 
-    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
-    return in_pipeline
+def _wire_trips(monkeypatch: pytest.MonkeyPatch, trips: list[RoundTrip], name: Any) -> None:
+    """Append to `trips` each `pgwire.round_trip` from now on: `name(sql, autocommit)` of
+    each of its statements that `name` names (None: left out)."""
+    sent = pgwire.round_trip
+
+    def round_trip(driver: Any, info: Any, statements: Any) -> Any:
+        named = [name(s.sql.decode(), driver.autocommit) for s in statements]
+        trips.append([what for what in named if what is not None])
+        return sent(driver, info, statements)
+
+    monkeypatch.setattr(pgwire, "round_trip", round_trip)
+
+
+def _sqlalchemy_statement(sql: str, autocommit: bool) -> str | None:
+    """A statement as `round_trips` records it; None for the key check and the barrier."""
+    if _driver_part(sql) != "other":
+        return None
+    what = _verb_and_table(sql)
+    return f"{what} autocommit" if autocommit and what != "COMMIT" else what
 
 
 @contextmanager
@@ -62,28 +73,22 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
     statement sent in autocommit (outside any transaction) is marked "autocommit", and a
     transaction's COMMIT is "COMMIT"."""
     trips: list[RoundTrip] = []
-    in_pipeline = _pipelines(trips, monkeypatch)
+    _wire_trips(monkeypatch, trips, _sqlalchemy_statement)
 
     def record(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> None:
+        if cursor is None:
+            return  # one of pgwire's, recorded with its round trip
         what = _verb_and_table(statement)
-        if cursor.connection.autocommit:
-            what += " autocommit"
-        if in_pipeline[0]:
-            trips[-1].append(what)
-        else:
-            trips.append([what])
+        trips.append([f"{what} autocommit" if cursor.connection.autocommit else what])
 
     committed = psycopg.Connection.commit
 
     def commit(self: psycopg.Connection[Any]) -> None:
         # A COMMIT is sent only when a transaction is open (psycopg sends none when idle).
         if self.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            if in_pipeline[0]:
-                trips[-1].append("COMMIT")
-            else:
-                trips.append(["COMMIT"])
+            trips.append(["COMMIT"])
         committed(self)
 
     monkeypatch.setattr(psycopg.Connection, "commit", commit)
@@ -91,7 +96,7 @@ def round_trips(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
         with cursor_executes(engine, record):
             yield trips
     finally:
-        # A pipeline that sent no recorded statement (a transaction's BEGIN and barrier).
+        # A round trip that sent no recorded statement (a BEGIN with its barrier, a key).
         trips[:] = [trip for trip in trips if trip]
 
 
@@ -212,25 +217,14 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> lis
 @contextmanager
 def driver_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[RoundTrip]]:
     """Every statement sent through the driver, grouped by round trip as `round_trips`
-    groups SQLAlchemy's (those of one pipeline together), named "key" (the key check),
-    "barrier" (a write transaction's barrier and clock), "key and barrier" (both in one
-    statement) or "other"."""
+    groups SQLAlchemy's (those of one `pgwire.round_trip` together; any other, through
+    psycopg's cursor, alone), named as `_driver_part` names them."""
     trips: list[RoundTrip] = []
+    _wire_trips(monkeypatch, trips, lambda sql, _autocommit: _driver_part(sql))
     executed = psycopg.Cursor.execute
-    in_pipeline = _pipelines(trips, monkeypatch)
 
     def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        sql = str(query)
-        what = " and ".join(
-            name
-            for name, part in (("key", "api_keys"), ("barrier", "advisory_xact"))
-            if part in sql
-        )
-        what = what or "other"
-        if in_pipeline[0]:
-            trips[-1].append(what)
-        else:
-            trips.append([what])
+        trips.append([_driver_part(str(query))])
         return executed(self, query, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", execute)

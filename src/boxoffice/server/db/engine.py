@@ -77,7 +77,12 @@ def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine
         if parsed.database not in (None, "", ":memory:"):
             _writer_locks[engine] = _WriterLock(f"{parsed.database}.writers")
         return engine
-    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
+    # psycopg prepares nothing of its own: the request path's statements are prepared by
+    # db/pgwire.py, and psycopg, at a rollback, deallocates every prepared statement of
+    # the connection (DEALLOCATE ALL) when it has prepared one itself, pgwire's included.
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = connect_timeout
     engine = create_engine(parsed, connect_args=connect_args, **{**_POSTGRES_POOL, **kwargs})
     _ping_idle_connections(engine)
     autocommit = create_engine(

@@ -23,12 +23,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from psycopg import RawCursor
 from sqlalchemy import Connection, Dialect, Engine, Executable, RowMapping, Select, text
 from sqlalchemy.engine import Compiled
 from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from boxoffice.server.db import pgwire
 from boxoffice.server.db.engine import autocommit_engine, is_sqlite, writer_turn
 from boxoffice.server.values.clock import now_micros
 
@@ -102,10 +102,9 @@ def _pg_begin(
     conn: Connection, first: "DriverRead | None" = None, params: dict[str, Any] | None = None
 ) -> tuple[int, tuple[Any, ...] | None]:
     """Open the transaction, pass the barrier and read the clock, in ONE round trip: the
-    driver's BEGIN and the barrier's SELECT sent together (psycopg's pipeline mode; else
-    BEGIN waits for its answer before the SELECT is sent). On the driver's cursor: the
-    result is read after the pipeline's sync, which SQLAlchemy's result would not wait for.
-    The clock, and the first row that `first` returns for `params` (None without `first`,
+    BEGIN and the barrier's SELECT sent together (`pgwire.round_trip`; psycopg's own
+    pipeline waits for its BEGIN's answer before it sends the SELECT, and psycopg without
+    one too). The clock, and the first row that `first` returns for `params` (None without `first`,
     or when it returns no row): with `first`, its read is part of the barrier's statement
     (`_barrier_and`), one statement where there were two."""
     pooled = conn.connection
@@ -117,16 +116,14 @@ def _pg_begin(
         if not isinstance(named, dict):
             raise TypeError("_pg_begin's first read takes its parameters by name")
         sql, arguments = _barrier_and(first_sql), {**named, **arguments}
+    wire, names = _wire_named(sql)
     try:
-        cursor = driver.cursor()
-        try:
-            with driver.pipeline():
-                cursor.execute(sql, arguments)
-            now, *found = cursor.fetchone()
-        finally:
-            cursor.close()
+        (outcome,) = pgwire.round_trip(
+            driver, pooled.info, [pgwire.Statement(wire, [arguments[name] for name in names])]
+        )
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, conn.dialect, sql, arguments) from exc
+    now, *found = outcome.rows[0]
     if first is None or found[0] is None:
         return int(now), None
     return int(now), tuple(found[1:])
@@ -348,7 +345,7 @@ def native_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     PostgreSQL takes it: each name's placeholders as one `$n`, numbered in the order the
     names first appear, the percents unescaped; and those names, in that order. What
     psycopg makes of the SQL before it sends it, at every execution: made once per
-    statement, then sent by a `psycopg.RawCursor`, which takes the SQL as it is. psycopg
+    statement, then sent as it is (`pgwire`, which prepares it once a connection). psycopg
     caches its own conversion only for statements up to 4 KiB and 50 parameters: a
     checkout's sale is longer, and its conversion cost 69 us a checkout (timeit; 6% of an
     order step's thread samples, py-spy --gil, PostgreSQL)."""
@@ -438,7 +435,7 @@ COMMITTED = "committed"
 def run_pipelined(
     conn: Connection, statements: Sequence[Pipelined], *, commit: bool = False
 ) -> list[list[RowMapping]]:
-    """PostgreSQL: the statements sent in ONE round trip (psycopg's pipeline mode) and run
+    """PostgreSQL: the statements sent in ONE round trip (libpq's pipeline: `pgwire`) and run
     by the server one after the other, each as in its own execute: under READ COMMITTED a
     statement's snapshot is taken when it starts, so a read sent after a statement that
     waits for a row lock reads what the lock's holder committed. Each statement's rows.
@@ -449,44 +446,37 @@ def run_pipelined(
     back as on any error). Nothing may run on the connection afterwards; the transaction's
     own commit (write_transaction) then finds nothing to commit.
 
-    On the driver's cursors, as `_pg_begin` (SQLAlchemy's result would not wait for the
-    pipeline's sync): for statements whose values need no conversion (text and integers);
-    SQLAlchemy's execution events still see each statement (`before_execute` with the
-    statement, `before_cursor_execute` with its SQL), so that what checks or counts every
-    statement sees these too."""
+    Sent as `_pg_begin` sends its statement (`pgwire.round_trip`: with the COMMIT, one
+    round trip where psycopg's pipeline makes two): for statements whose values need no
+    conversion (text and integers); SQLAlchemy's execution events still see each statement
+    (`before_execute` with the statement, `before_cursor_execute` with its SQL), so that
+    what checks or counts every statement sees these too."""
     dialect = conn.dialect
     compiled = [
         (statement, _pipeline_sql(statement, dialect), params) for statement, params in statements
     ]
     pooled = conn.connection
-    driver: Any = pooled.dbapi_connection
-    sql, arguments = "", None  # the statement sent last, for an error's message
-    cursors: list[Any] = []
+    sql, arguments = "", None  # the statement announced last, for an error's message
+    sent_statements = []
+    for statement, sent, params in compiled:
+        sql, native, values, arguments = _announce(conn, statement, sent, params)
+        sent_statements.append(pgwire.Statement(_wire(native), values))
+    if commit:
+        sent_statements.append(pgwire.COMMIT)
     try:
-        try:
-            with driver.pipeline():
-                for statement, sent, params in compiled:
-                    cursor = RawCursor(driver)
-                    cursors.append(cursor)
-                    sql, arguments = _execute(conn, cursor, statement, sent, params)
-                if commit:
-                    driver.commit()
-            if commit:
-                conn.execution_options(**{COMMITTED: True})
-            return [
-                _rows(sent, cursor) for (_, sent, _), cursor in zip(compiled, cursors, strict=True)
-            ]
-        finally:
-            for cursor in cursors:
-                cursor.close()
+        driver: Any = pooled.dbapi_connection
+        outcomes = pgwire.round_trip(driver, pooled.info, sent_statements)
     except dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
+    if commit:
+        conn.execution_options(**{COMMITTED: True})
+    return [_rows(sent, outcome) for (_, sent, _), outcome in zip(compiled, outcomes, strict=False)]
 
 
 def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[RowMapping]:
     """ONE statement's rows, for the hot path's statements whose values are text and
-    integers, on the driver's cursor as `run_pipelined` runs each of its own (compiled once
-    per dialect with its rows' type; the execution events see it), without a pipeline:
+    integers, on the driver as `run_pipelined` runs each of its own (compiled once per
+    dialect with its rows' type; the execution events see it; PostgreSQL's by `pgwire`):
     SQLAlchemy's execute builds its result from the driver's description of every column,
     per statement (a fifth of `GET /event/{id}`'s CPU in its request thread on PostgreSQL,
     the event's twenty columns), and costs SQLite 60 us a statement against 10 for the
@@ -547,43 +537,73 @@ def _on_driver(
     many: Sequence[Mapping[str, Any]],
     read: Callable[[_Compiled, Any], _Read],
 ) -> _Read:
-    """Run the statement on a cursor of the connection's driver, once for each of `many`,
-    and `read` the cursor; a driver's error raised as SQLAlchemy's."""
+    """Run the statement on the connection's driver, once for each of `many` (PostgreSQL:
+    `pgwire`, in one round trip; SQLite: a cursor), and `read` what the last one returned;
+    a driver's error raised as SQLAlchemy's."""
     dialect = conn.dialect
     sent = _pipeline_sql(statement, dialect)
     pooled = conn.connection
+    driver: Any = pooled.dbapi_connection
     sql, arguments = "", None
     try:
-        driver: Any = pooled.dbapi_connection
-        cursor = RawCursor(driver) if dialect.name == "postgresql" else driver.cursor()
+        if dialect.name == "postgresql":
+            # pgwire: one round trip, for executemany's values too (each a statement).
+            if len(many) == 1:
+                sql, native, values, arguments = _announce(conn, statement, sent, many[0])
+                sent_statements = [pgwire.Statement(_wire(native), values)]
+            else:
+                sql, many_values, arguments = _announce_many(conn, statement, sent, many)
+                wire = _wire(sent.native)
+                sent_statements = [pgwire.Statement(wire, values) for values in many_values]
+            outcomes = pgwire.round_trip(driver, pooled.info, sent_statements)
+            return read(sent, outcomes[-1])
+        cursor = driver.cursor()
         try:
             if len(many) == 1:
-                sql, arguments = _execute(conn, cursor, statement, sent, many[0])
+                sql, native, values, arguments = _announce(conn, statement, sent, many[0], cursor)
+                cursor.execute(native, values)
             else:
-                sql, arguments = _execute_many(conn, cursor, statement, sent, many)
-            return read(sent, cursor)
+                sql, many_values, arguments = _announce_many(conn, statement, sent, many, cursor)
+                cursor.executemany(sent.native, many_values)
+            return read(sent, _sqlite_outcome(cursor))
         finally:
             cursor.close()
     except dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
 
 
-def _tuples(sent: _Compiled, cursor: Any) -> list[tuple[Any, ...]]:
+def _sqlite_outcome(cursor: Any) -> pgwire.Outcome:
+    """What SQLite's cursor returned, as `pgwire.round_trip` returns a statement's."""
+    description = cursor.description
+    if description is None:
+        return pgwire.Outcome(rows=[], columns=None, rowcount=cursor.rowcount)
+    rows = cursor.fetchall()
+    return pgwire.Outcome(
+        rows=rows, columns=tuple(column[0] for column in description), rowcount=len(rows)
+    )
+
+
+def _tuples(sent: _Compiled, outcome: pgwire.Outcome) -> list[tuple[Any, ...]]:
     processors = sent.processors
     if processors is None:
-        return [tuple(row) for row in cursor.fetchall()]
-    return [_converted(processors, row) for row in cursor.fetchall()]
+        return [tuple(row) for row in outcome.rows]
+    return [_converted(processors, row) for row in outcome.rows]
 
 
-def _rowcount(_sent: _Compiled, cursor: Any) -> int:
-    return int(cursor.rowcount)
+def _rowcount(_sent: _Compiled, outcome: pgwire.Outcome) -> int:
+    return outcome.rowcount
 
 
-def _execute(
-    conn: Connection, cursor: Any, statement: Executable, sent: _Compiled, params: Mapping[str, Any]
-) -> tuple[str, Any]:
-    """Execute one statement on a driver's cursor, SQLAlchemy's execution events first; its
-    SQL and arguments (for an error's message)."""
+def _announce(
+    conn: Connection,
+    statement: Executable,
+    sent: _Compiled,
+    params: Mapping[str, Any],
+    cursor: Any = None,
+) -> tuple[str, str, list[Any], Any]:
+    """One statement's SQLAlchemy execution events, before it is sent: SQLAlchemy's SQL
+    and arguments (theirs, and an error's message), the SQL sent and its values in order.
+    `cursor`: the driver's cursor it runs on, if any (none for `pgwire`'s)."""
     named = sent.arguments(params)
     sql, native, values, arguments = sent.placed(named)
     options = conn.get_execution_options()
@@ -591,19 +611,18 @@ def _execute(
         before(conn, statement, (), named, options)
     for before_cursor in conn.dispatch.before_cursor_execute:
         before_cursor(conn, cursor, sql, arguments, None, False)
-    cursor.execute(native, values)
-    return sql, arguments
+    return sql, native, values, arguments
 
 
-def _execute_many(
+def _announce_many(
     conn: Connection,
-    cursor: Any,
     statement: Executable,
     sent: _Compiled,
     many: Sequence[Mapping[str, Any]],
-) -> tuple[str, Any]:
-    """`_execute` for each of `many`, in one executemany (a statement without list
-    parameters: one SQL for all)."""
+    cursor: Any = None,
+) -> tuple[str, list[list[Any]], Any]:
+    """`_announce` for each of `many`, as one executemany (a statement without list
+    parameters: one SQL for all): SQLAlchemy's SQL and arguments, each one's values."""
     if sent.expanding:
         raise TypeError(f"run_many cannot run {statement}: its SQL depends on its lists")
     sql = sent.sql.string
@@ -615,21 +634,35 @@ def _execute_many(
         before(conn, statement, named, {}, options)
     for before_cursor in conn.dispatch.before_cursor_execute:
         before_cursor(conn, cursor, sql, arguments, None, True)
-    cursor.executemany(sent.native, values)
-    return sql, arguments
+    return sql, values, arguments
 
 
-def _rows(sent: _Compiled, cursor: Any) -> list[RowMapping]:
-    """The rows a cursor returned, as mappings of the statement's row type."""
+@functools.lru_cache(maxsize=1024)
+def _wire(native: str) -> bytes:
+    """A statement's SQL as `pgwire` sends it (the hot path's statements are kept: their
+    SQL strings are the same objects each time, hashed once)."""
+    return native.encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _wire_named(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """SQL with named pyformat placeholders as `pgwire` sends it (`native_sql`), and the
+    names of its values in order."""
+    native, names = native_sql(sql)
+    return native.encode(), names
+
+
+def _rows(sent: _Compiled, outcome: pgwire.Outcome) -> list[RowMapping]:
+    """The rows a statement returned, as mappings of the statement's row type."""
     row = sent.row
     if row is None:
-        if cursor.description is None:  # a statement that returns no rows
+        if outcome.columns is None:  # a statement that returns no rows
             return []
-        row = result_tuple([column.name for column in cursor.description])
+        row = result_tuple(list(outcome.columns))
     processors = sent.processors
     if processors is None:
-        return [row(values)._mapping for values in cursor]
-    return [row(_converted(processors, values))._mapping for values in cursor]
+        return [row(values)._mapping for values in outcome.rows]
+    return [row(_converted(processors, values))._mapping for values in outcome.rows]
 
 
 def _converted(
@@ -668,13 +701,14 @@ class DriverRead:
     two would not, so use read_transaction for those), and none of SQLAlchemy's work.
 
     For a statement that every request runs (the key check): compiled once per dialect, it
-    is handed to the driver's cursor as it is. A Connection's execute (its events, the
-    compiled cache, result processing) and its switch to autocommit and back cost 45-50 us
-    of CPU more than the statement itself (SQLite 60 against 10, PostgreSQL 97 against
-    37, the key check's statement; on PostgreSQL the connection comes from the autocommit
-    pool, engine.py, and is not switched at all). So the rows come as the driver returns
-    them: only for columns that need no conversion (text, integers). The pool's events
-    still run (engine.py: a connection idle for a while is pinged before it is used).
+    is handed to the driver as it is (PostgreSQL: by `pgwire`). A Connection's execute (its
+    events, the compiled cache, result processing) and its switch to autocommit and back
+    cost 45-50 us of CPU more than the statement itself (SQLite 60 against 10, PostgreSQL
+    97 against 37, the key check's statement; on PostgreSQL the connection comes from the
+    autocommit pool, engine.py, and is not switched at all). So the rows come as the
+    driver returns them: only for columns that need no conversion (text, integers). The
+    pool's events still run (engine.py: a connection idle for a while is pinged before it
+    is used).
     """
 
     statement: Select[Any]
@@ -736,6 +770,15 @@ class DriverRead:
         sql, arguments = self.sql_and_arguments(dialect, params)
         driver = pooled.dbapi_connection
         assert driver is not None  # just checked out: not invalidated
+        if dialect.name == "postgresql":
+            wire, names = _wire_named(sql)
+            try:
+                (outcome,) = pgwire.round_trip(
+                    driver, pooled.info, [pgwire.Statement(wire, [arguments[n] for n in names])]
+                )
+            except dialect.loaded_dbapi.Error as exc:
+                raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
+            return outcome.rows[0] if outcome.rows else None
         try:
             cursor = driver.cursor()
             try:
