@@ -68,9 +68,9 @@ def test_statements_run_in_order_in_one_round_trip_led_by_the_begin(
         ],
     )
     assert round_trips == [1]
-    assert outcomes[0] == pgwire.Outcome(
-        rows=[(42, "é", None)], columns=("n", "t", "none"), rowcount=1
-    )
+    assert (outcomes[0].rows, outcomes[0].rowcount) == ([(42, "é", None)], 1)
+    assert outcomes[0].names is not None
+    assert outcomes[0].names() == ("n", "t", "none")
     assert outcomes[1].rows == [(1,), (2,), (3,)]
     assert outcomes[1].rowcount == 3
     assert outcomes[2].rows == [(True,)]

@@ -25,9 +25,10 @@ The connections must not prepare statements of their own in psycopg (db/engine.p
 the connection (DEALLOCATE ALL) whenever it holds one of its own, these included.
 """
 
+import functools
 import itertools
 import select
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +63,14 @@ class Statement:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one statement returned: its rows (tuples, in its columns' order), its columns'
-    names (None: a statement that returns no rows) and the rows it changed or returned."""
+    """What one statement returned: its rows (tuples, in its columns' order), the rows it
+    changed or returned, and what gives its columns' names (None: a statement that returns
+    no rows), called only by a reader that needs them (most know them from the statement:
+    twenty columns' names cost a read of the event some microseconds)."""
 
     rows: list[tuple[Any, ...]]
-    columns: tuple[str, ...] | None
     rowcount: int
+    names: Callable[[], tuple[str, ...]] | None = None
 
 
 COMMIT = Statement(b"COMMIT", prepared=False)
@@ -217,8 +220,11 @@ def _outcomes(
 
 def _outcome(transformer: Any, result: pq.abc.PGresult) -> Outcome:
     if result.status == pq.ExecStatus.COMMAND_OK:
-        return Outcome(rows=[], columns=None, rowcount=result.command_tuples or 0)
+        return Outcome(rows=[], rowcount=result.command_tuples or 0)
     transformer.set_pgresult(result)
     rows = transformer.load_rows(0, result.ntuples, tuple)
-    columns = tuple((result.fname(i) or b"").decode() for i in range(result.nfields))
-    return Outcome(rows=rows, columns=columns, rowcount=result.ntuples)
+    return Outcome(rows=rows, rowcount=result.ntuples, names=functools.partial(_names, result))
+
+
+def _names(result: pq.abc.PGresult) -> tuple[str, ...]:
+    return tuple((result.fname(i) or b"").decode() for i in range(result.nfields))

@@ -576,11 +576,14 @@ def _sqlite_outcome(cursor: Any) -> pgwire.Outcome:
     """What SQLite's cursor returned, as `pgwire.round_trip` returns a statement's."""
     description = cursor.description
     if description is None:
-        return pgwire.Outcome(rows=[], columns=None, rowcount=cursor.rowcount)
+        return pgwire.Outcome(rows=[], rowcount=cursor.rowcount)
     rows = cursor.fetchall()
-    return pgwire.Outcome(
-        rows=rows, columns=tuple(column[0] for column in description), rowcount=len(rows)
-    )
+    names = functools.partial(_described_names, description)
+    return pgwire.Outcome(rows=rows, rowcount=len(rows), names=names)
+
+
+def _described_names(description: Sequence[Sequence[Any]]) -> tuple[str, ...]:
+    return tuple(column[0] for column in description)
 
 
 def _tuples(sent: _Compiled, outcome: pgwire.Outcome) -> list[tuple[Any, ...]]:
@@ -656,9 +659,9 @@ def _rows(sent: _Compiled, outcome: pgwire.Outcome) -> list[RowMapping]:
     """The rows a statement returned, as mappings of the statement's row type."""
     row = sent.row
     if row is None:
-        if outcome.columns is None:  # a statement that returns no rows
+        if outcome.names is None:  # a statement that returns no rows
             return []
-        row = result_tuple(list(outcome.columns))
+        row = result_tuple(list(outcome.names()))
     processors = sent.processors
     if processors is None:
         return [row(values)._mapping for values in outcome.rows]

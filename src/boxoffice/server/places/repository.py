@@ -544,11 +544,7 @@ def _pg_claimed_among(tenant_id: int) -> Select[Any]:
     # The keys as one text, not an array parameter (which SQLAlchemy converts, so that
     # the statement would not run on the driver).
     array = func.string_to_array(bindparam("p_keys", type_=String), literal_column("','"))
-    keys = (
-        func.unnest(array)
-        .table_valued("place_key")
-        .render_derived(name="probe")
-    )
+    keys = func.unnest(array).table_valued("place_key").render_derived(name="probe")
     claim = (
         scoped_select(place_claims, place_claims.c.place_key, tenant_id=tenant_id)
         .where(
