@@ -409,7 +409,8 @@ class Profile:
 # Where a sample of a request's time is spent: the first rule that a frame of the stack
 # matches, from the leaf up (file fragments of the frame's location).
 _CATEGORIES = (
-    ("database driver (execute, fetch)", ("psycopg/", "sqlite3", "do_execute", "do_executemany")),
+    ("database driver (execute, fetch)",
+     ("psycopg/", "sqlite3", "do_execute", "do_executemany", "db/pgwire.py")),
     ("SQLAlchemy (compile, results, pool)", ("sqlalchemy/",)),
     ("pydantic / FastAPI (parse, validate)", ("pydantic", "fastapi/")),
     ("JSON rendering", ("orjson", "responses.py", "resources.py", "rendering.py")),
