@@ -102,10 +102,10 @@ def _pg_begin(
     conn: Connection, first: "DriverRead | None" = None, params: dict[str, Any] | None = None
 ) -> tuple[int, tuple[Any, ...] | None]:
     """Open the transaction, pass the barrier and read the clock, in ONE round trip: the
-    BEGIN and the barrier's SELECT sent together (`pgwire.round_trip`; psycopg's own
-    pipeline waits for its BEGIN's answer before it sends the SELECT, and psycopg without
-    one too). The clock, and the first row that `first` returns for `params` (None without `first`,
-    or when it returns no row): with `first`, its read is part of the barrier's statement
+    BEGIN and the barrier's SELECT sent together (`pgwire.round_trip`; psycopg, with its
+    pipeline or without, waits for its BEGIN's answer before it sends the SELECT). The
+    clock, and the first row that `first` returns for `params` (None without `first`, or
+    when it returns no row): with `first`, its read is part of the barrier's statement
     (`_barrier_and`), one statement where there were two."""
     pooled = conn.connection
     driver: Any = pooled.dbapi_connection
@@ -470,7 +470,9 @@ def run_pipelined(
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
     if commit:
         conn.execution_options(**{COMMITTED: True})
-    return [_rows(sent, outcome) for (_, sent, _), outcome in zip(compiled, outcomes, strict=False)]
+    # The statements' outcomes (the COMMIT's, last, has no rows).
+    mine = outcomes[: len(compiled)]
+    return [_rows(sent, outcome) for (_, sent, _), outcome in zip(compiled, mine, strict=True)]
 
 
 def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[RowMapping]:

@@ -532,8 +532,8 @@ def _claimed_among(tenant_id: int) -> Select[Any]:
 def _pg_claimed_among(tenant_id: int) -> Select[Any]:
     """`list_claimed_among`'s statement on PostgreSQL: for each key of `p_keys` (the keys
     joined by commas, made an array by the statement), its claim looked up through the
-    unique key (a LATERAL subquery with LIMIT 1, one index
-    lookup per key), the keys found joined by commas.
+    unique key (a LATERAL subquery with LIMIT 1, one index lookup per key), the keys found
+    joined by commas.
 
     Not `place_key IN (...)`: while place_claims has no statistics (a new database's first
     on-sale, before autovacuum's first ANALYZE) the planner took (tenant_id, event_id) for
