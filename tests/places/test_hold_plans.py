@@ -176,6 +176,21 @@ def test_a_holds_claim_statements_read_only_their_rows_without_statistics(
         assert_reads_only_its_rows(fresh, statement)
 
 
+def checked_out(
+    fresh: Engine, http: TestClient, client: Client, tickets: int, body: dict[str, Any]
+) -> tuple[list[Statement], Any]:
+    """Another cart's holds live, then a cart holding `tickets` places of the reserved rank
+    checked out with `body`: the checkout's statements, and its answer."""
+    price_id, rank_id, _places = LINES["reserved"]
+    hold_two(http, client, price_id, rank_id)
+    cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
+    line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": tickets}
+    assert http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth).is_success
+    with recorded(fresh) as statements:
+        answer = http.post(f"{client.base}/cart/{cart}/checkout", json=body, headers=client.auth)
+    return statements, answer
+
+
 def test_a_checkouts_lock_of_its_holds_reads_the_clients_holds_once(fresh: Engine) -> None:
     """PostgreSQL sends the lock of a checkout's holds with the cart's close, its items the
     cart's: as one array computed once, so that its scan of the claims runs once and gives
@@ -185,21 +200,11 @@ def test_a_checkouts_lock_of_its_holds_reads_the_clients_holds_once(fresh: Engin
         pytest.skip("the lock is sent with the cart's close on PostgreSQL only")
     client = new_client(fresh)
     build_catalog(fresh, client)
-    price_id, rank_id, _places = LINES["reserved"]
     with serving(fresh) as http:
-        hold_two(http, client, price_id, rank_id)  # another cart's holds, live
-        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
-        line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": 3}
-        assert http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth).is_success
-        with recorded(fresh) as statements:
-            # The close fails on a payment method that does not exist: the lock is run, and
-            # nothing is sold, so the plan below reads the same holds.
-            refused = http.post(
-                f"{client.base}/cart/{cart}/checkout",
-                json={"paymentMethodId": 999},
-                headers=client.auth,
-            )
-        assert refused.status_code in (400, 404, 422), refused.text
+        # The close fails on a payment method that does not exist: the lock is run, and
+        # nothing is sold, so the plan below reads the same holds.
+        statements, refused = checked_out(fresh, http, client, 3, {"paymentMethodId": 999})
+    assert refused.status_code in (400, 404, 422), refused.text
     (lock,) = [(s, p) for s, p in statements if "place_claims" in s and "FOR UPDATE" in s]
     scans = [
         n
@@ -224,17 +229,9 @@ def test_a_checkouts_sale_finds_the_claims_it_sells_by_their_ids(fresh: Engine) 
     price_id, rank_id, places = LINES["reserved"]
     with serving(fresh) as http:
         sell(http, client, price_id, rank_id, places - LEFT)
-        hold_two(http, client, price_id, rank_id)  # another cart's holds, live
-        cart = http.post(f"{client.base}/cart", headers=client.auth).json()["cartId"]
-        line = {"priceId": price_id, "rankId": rank_id, "numberOfTickets": 2}
-        assert http.post(f"{client.base}/cart/{cart}", json=[line], headers=client.auth).is_success
-        with recorded(fresh) as statements:
-            sold = http.post(
-                f"{client.base}/cart/{cart}/checkout",
-                json={"paymentMethodId": 1, "paid": True},
-                headers=client.auth,
-            )
-        assert sold.status_code == 201, sold.text
+        body = {"paymentMethodId": 1, "paid": True}
+        statements, sold = checked_out(fresh, http, client, 2, body)
+    assert sold.status_code == 201, sold.text
     (sale,) = [(s, p) for s, p in statements if "UPDATE place_claims" in s and "order_seat" in s]
     claims = [
         (n["Node Type"], n.get("Index Name"))
