@@ -425,8 +425,8 @@ def test_the_driver_runs_a_statement_for_many_counts_and_returns_tuples(engine: 
 
 
 def test_an_insert_run_for_each_row_returns_their_rows_in_order(engine: Engine) -> None:
-    """run_each: an INSERT ... RETURNING for each of the rows (a statement a row on SQLite,
-    one executemany on PostgreSQL), the rows it returned in the order given."""
+    """run_each: an INSERT ... RETURNING for each of the rows (a statement a row; on
+    PostgreSQL all in one round trip), the rows it returned in the order given."""
     name = new_client(engine).tenant.name
     add = (
         insert(clients)

@@ -483,7 +483,8 @@ def run_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) 
     per statement (a fifth of `GET /event/{id}`'s CPU in its request thread on PostgreSQL,
     the event's twenty columns), and costs SQLite 60 us a statement against 10 for the
     statement itself (DriverRead)."""
-    return _on_driver(conn, statement, [params], _rows)
+    (rows,) = _on_driver(conn, statement, [params], _rows)
+    return rows
 
 
 def run_first(
@@ -499,12 +500,14 @@ def run_tuples(
 ) -> list[tuple[Any, ...]]:
     """`run_one`'s rows as the driver returns them, tuples in the statement's column order
     (for a caller that unpacks them)."""
-    return _on_driver(conn, statement, [params], _tuples)
+    (rows,) = _on_driver(conn, statement, [params], _tuples)
+    return rows
 
 
 def run_count(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> int:
     """`run_one` for an UPDATE or DELETE without RETURNING: the rows it changed."""
-    return _on_driver(conn, statement, [params], _rowcount)
+    (count,) = _on_driver(conn, statement, [params], _rowcount)
+    return count
 
 
 def run_many(conn: Connection, statement: Executable, many: Sequence[Mapping[str, Any]]) -> None:
@@ -518,12 +521,13 @@ def run_each(
     conn: Connection, statement: Executable, many: Sequence[Mapping[str, Any]]
 ) -> list[RowMapping]:
     """An INSERT ... RETURNING run for each of `many`: the rows it returns, in `many`'s
-    order. SQLite: a statement a row on the driver (`run_one`), in process, where
-    SQLAlchemy's executemany with RETURNING (insertmanyvalues: a statement built of the
-    rows, its result gathered) costs more than a statement a row; PostgreSQL: that
-    executemany, which sends them as one statement, one round trip."""
+    order, a statement a row on the driver (SQLAlchemy's executemany with RETURNING,
+    insertmanyvalues, builds a statement of the rows and gathers its result). PostgreSQL:
+    every row's statement in one round trip (`pgwire`; the execution events see one
+    executemany); SQLite: `run_one` for each, in process."""
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(statement, list(many)).mappings()) if many else []
+        each = _on_driver(conn, statement, many, _rows) if many else []
+        return [row for rows in each for row in rows]
     rows: list[RowMapping] = []
     for params in many:
         rows += run_one(conn, statement, params)
@@ -538,10 +542,11 @@ def _on_driver(
     statement: Executable,
     many: Sequence[Mapping[str, Any]],
     read: Callable[[_Compiled, Any], _Read],
-) -> _Read:
+) -> list[_Read]:
     """Run the statement on the connection's driver, once for each of `many` (PostgreSQL:
-    `pgwire`, in one round trip; SQLite: a cursor), and `read` what the last one returned;
-    a driver's error raised as SQLAlchemy's."""
+    `pgwire`, in one round trip; SQLite: a cursor, an executemany for many), and `read`
+    what each returned (SQLite's executemany: what it returned in all); a driver's error
+    raised as SQLAlchemy's."""
     dialect = conn.dialect
     sent = _pipeline_sql(statement, dialect)
     pooled = conn.connection
@@ -558,7 +563,7 @@ def _on_driver(
                 wire = _wire(sent.native)
                 sent_statements = [pgwire.Statement(wire, values) for values in many_values]
             outcomes = pgwire.round_trip(driver, pooled.info, sent_statements)
-            return read(sent, outcomes[-1])
+            return [read(sent, outcome) for outcome in outcomes]
         cursor = driver.cursor()
         try:
             if len(many) == 1:
@@ -567,7 +572,7 @@ def _on_driver(
             else:
                 sql, many_values, arguments = _announce_many(conn, statement, sent, many, cursor)
                 cursor.executemany(sent.native, many_values)
-            return read(sent, _sqlite_outcome(cursor))
+            return [read(sent, _sqlite_outcome(cursor))]
         finally:
             cursor.close()
     except dialect.loaded_dbapi.Error as exc:
