@@ -513,7 +513,11 @@ def _joined(keys: ColumnElement[str]) -> ColumnElement[str]:
 
 
 def _read_keys(conn: Connection, stmt: Select[Any], values: Mapping[str, Any]) -> frozenset[str]:
-    joined = conn.execute(stmt, values).scalar()
+    return _split_keys(conn.execute(stmt, values).scalar())
+
+
+def _split_keys(joined: str | None) -> frozenset[str]:
+    """The keys that `_joined` joined (None: no key)."""
     return frozenset(joined.split(",")) if joined else frozenset()
 
 
@@ -571,7 +575,7 @@ def list_claimed_among(
         probe, values = _claimed_among, {"p_event": event_id, "p_keys": keys}
     # On the driver (every unreserved hold probes): an aggregate, always one row.
     ((joined,),) = run_tuples(conn, probe(tenant_id), values)
-    return frozenset(joined.split(",")) if joined else frozenset()
+    return _split_keys(joined)
 
 
 @dataclass(frozen=True, slots=True)
