@@ -14,7 +14,10 @@ request outlives it.
 
 A middleware may leave blocking work for the route's own hop (`set_route_prelude`): the
 authentication's key check runs first in the route's thread, so that an API request makes
-one hop, not two (tenancy/auth.py).
+one hop, not two (tenancy/auth.py). What a route does first with the database
+(`writes_first`, `reads_first`) lets the prelude send its work with the route's first round
+trip; a prelude that assumed something its check then refutes has the route run again
+(`Rerun`).
 
 A dependency that only reads the request (`reads_request`: the app's engine and settings,
 the request's tenant) is called by the route's endpoint itself, not solved by FastAPI.
@@ -28,7 +31,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Annotated, Any, ParamSpec, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar, get_args, get_origin
 
 from fastapi import params
 from starlette.requests import Request
@@ -38,10 +41,13 @@ __all__ = [
     "DEFAULT_THREADS",
     "SWITCH_INTERVALS",
     "THREADS",
+    "FirstWork",
     "Prelude",
+    "Rerun",
     "is_plain_function",
     "is_route_endpoint",
     "pool_threads",
+    "reads_first",
     "reads_request",
     "reset_route_prelude",
     "route_endpoint",
@@ -117,11 +123,15 @@ def pool_threads() -> int:
     return _POOL.threads
 
 
+# What a route does first with the database, as its function is marked: a write
+# transaction (`writes_first`), a read (`reads_first`), or None (unknown, or already done).
+FirstWork = Literal["writes", "reads"] | None
+
 # Blocking work to do in the route's thread before the route: it gets the route's keyword
-# arguments and may replace some (the authenticated tenant) or raise (a refusal), and
-# whether the route's first work with the database is a write transaction (`writes_first`).
-# What it returns, if anything, is called in the same thread once the route is done.
-Prelude = Callable[[dict[str, Any], bool], Callable[[], None] | None]
+# arguments and may replace some (the authenticated tenant) or raise (a refusal), and what
+# the route does first with the database. What it returns, if anything, is called in the
+# same thread once the route is done, and may raise too (a refusal, `Rerun`).
+Prelude = Callable[[dict[str, Any], FirstWork], Callable[[], None] | None]
 _PRELUDE: contextvars.ContextVar[Prelude | None] = contextvars.ContextVar(
     "boxoffice_route_prelude", default=None
 )
@@ -151,7 +161,7 @@ def reset_route_prelude(token: contextvars.Token[Prelude | None]) -> None:
 
 _WRAPPED = "_boxoffice_route_endpoint"
 _READS_REQUEST = "_boxoffice_reads_request"
-_WRITES_FIRST = "_boxoffice_writes_first"
+_FIRST_WORK = "_boxoffice_first_work"
 # The argument that carries the request to an endpoint that reads values from it.
 _REQUEST = "_boxoffice_request"
 
@@ -173,8 +183,25 @@ def writes_first(route: F) -> F:
     write transaction (db.transactions.write_transaction), with nothing before it that
     cannot be undone: the prelude may then open that transaction ahead of the route, with
     the request's key check in its first round trip (tenancy/auth.py)."""
-    setattr(route, _WRITES_FIRST, True)
+    setattr(route, _FIRST_WORK, "writes")
     return route
+
+
+def reads_first(route: F) -> F:
+    """Mark a route function (plain, not async) whose first work with the database is a
+    read (db.transactions.read_transaction), with nothing before it that the request's key
+    must allow first (no write, no call out, nothing that cannot be done again): the
+    prelude may then send the request's key check in that read's round trip, with the
+    client it had found for the same key before, and have the read's rows reach the route
+    only once the key has passed (tenancy/auth.py). Such a route may be run twice (`Rerun`)."""
+    setattr(route, _FIRST_WORK, "reads")
+    return route
+
+
+class Rerun(Exception):
+    """Raised in a route's thread when what its prelude assumed does not hold (the key
+    check sent with the route's first read found the key's client changed since): the
+    route is run again from the start, with the prelude's check settled."""
 
 
 def _reader(parameter: inspect.Parameter) -> Callable[[Request], Awaitable[Any]] | None:
@@ -216,12 +243,27 @@ async def _read_request(arguments: dict[str, Any], readers: Readers, request_nam
         arguments[name] = await read(request)
 
 
-def _after_prelude(func: Callable[..., T], arguments: dict[str, Any], first_writes: bool) -> T:
+def _after_prelude(func: Callable[..., T], arguments: dict[str, Any], first: FirstWork) -> T:
     prelude = _PRELUDE.get()
-    done = None if prelude is None else prelude(arguments, first_writes)
+    if prelude is None:
+        return func(**arguments)
+    given = dict(arguments)
+    try:
+        return _run_after(prelude, func, arguments, first)
+    except Rerun:
+        # Nothing of the first run reached anyone (reads_first): the route afresh, with
+        # the arguments it was given and the prelude's check settled.
+        return _run_after(prelude, func, given, None)
+
+
+def _run_after(
+    prelude: Prelude, func: Callable[..., T], arguments: dict[str, Any], first: FirstWork
+) -> T:
+    done = prelude(arguments, first)
     try:
         return func(**arguments)
     finally:
+        # What `done` raises (a refusal settled only now) replaces the route's outcome.
         if done is not None:
             done()
 
@@ -240,13 +282,13 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         return func
     signature, readers, request_name = _without_readers(func)
     if is_plain_function(func):
-        first_writes = bool(getattr(func, _WRITES_FIRST, False))
+        first: FirstWork = getattr(func, _FIRST_WORK, None)
 
         @functools.wraps(func)
         async def endpoint(**arguments: Any) -> Any:
             if readers:
                 await _read_request(arguments, readers, request_name)
-            return await run_in_thread(_after_prelude, func, arguments, first_writes)
+            return await run_in_thread(_after_prelude, func, arguments, first)
 
     elif inspect.iscoroutinefunction(func):
 
@@ -256,7 +298,7 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
                 await _read_request(arguments, readers, request_name)
             prelude = _PRELUDE.get()
             if prelude is not None:
-                done = await run_in_thread(prelude, arguments, False)
+                done = await run_in_thread(prelude, arguments, None)
                 if done is not None:
                     await run_in_thread(done)
             return await func(**arguments)

@@ -214,11 +214,15 @@ def autocommit_write(engine: Engine) -> Iterator[Connection]:
     if is_sqlite(engine):
         raise TypeError("autocommit_write is for PostgreSQL")
     with _reads_connection(engine) as conn:
+        # Nothing is written before a statement riding ahead has settled.
+        _settle_rider(engine, on=conn)
         yield conn
 
 
 # A statement and the parameters it runs with.
 Pipelined = tuple[Executable, Mapping[str, Any]]
+# A row as the driver returns it (DriverRead).
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,8 +468,7 @@ def run_pipelined(
     if commit:
         sent_statements.append(pgwire.COMMIT)
     try:
-        driver: Any = pooled.dbapi_connection
-        outcomes = pgwire.round_trip(driver, pooled.info, sent_statements)
+        outcomes = _round_trip(conn, pooled, sent_statements)
     except dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
     if commit:
@@ -562,7 +565,7 @@ def _on_driver(
                 sql, many_values, arguments = _announce_many(conn, statement, sent, many)
                 wire = _wire(sent.native)
                 sent_statements = [pgwire.Statement(wire, values) for values in many_values]
-            outcomes = pgwire.round_trip(driver, pooled.info, sent_statements)
+            outcomes = _round_trip(conn, pooled, sent_statements)
             return [read(sent, outcome) for outcome in outcomes]
         cursor = driver.cursor()
         try:
@@ -577,6 +580,22 @@ def _on_driver(
             cursor.close()
     except dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
+
+
+def _round_trip(
+    conn: Connection, pooled: Any, statements: Sequence[pgwire.Statement]
+) -> list[pgwire.Outcome]:
+    """`pgwire.round_trip` of the statements on the connection's driver, led by the
+    statement riding ahead on this connection (`DriverRead.ride_kept`) if one waits: the
+    rider settles on what it returned before anything else is returned (it may raise)."""
+    rider = _RIDING.get()
+    if rider is None or rider.conn is not conn or rider.settled:
+        return pgwire.round_trip(pooled.dbapi_connection, pooled.info, statements)
+    outcomes = pgwire.round_trip(
+        pooled.dbapi_connection, pooled.info, [rider.statement, *statements]
+    )
+    rider.take(outcomes[0].rows)
+    return outcomes[1:]
 
 
 def _sqlite_outcome(cursor: Any) -> pgwire.Outcome:
@@ -774,6 +793,40 @@ class DriverRead:
 
         return row, done
 
+    def ride_kept(
+        self, engine: Engine, params: dict[str, Any], settle: Callable[[Row | None], None]
+    ) -> Callable[[], None]:
+        """PostgreSQL: `first_kept` with the statement not sent yet: it rides ahead of the
+        first statement sent on the kept connection (`read_transaction`'s, by the driver),
+        in the same round trip, and `settle` gets its first row before that statement's
+        rows go anywhere (it may raise: they never do). Any other work with the database
+        first sends it alone (`autocommit_write`, `_give_back_kept`), and so does what is
+        returned, called once the caller is done, if it has not gone yet (the caller read
+        nothing, or not by the driver); `settle` runs once."""
+        conn = _reads_pool(engine).connect()
+        rider = _Rider(
+            self, params, settle, self._wire_statement(engine.dialect, params), engine, conn
+        )
+        kept = _Kept(engine, conn, rider=rider)
+        token = _KEPT.set(kept)
+        riding = _RIDING.set(rider)
+
+        def done() -> None:
+            try:
+                _settle_rider(engine)
+            finally:
+                if _KEPT.get() is kept:
+                    _KEPT.reset(token)
+                _RIDING.reset(riding)
+                kept.give_back()
+
+        return done
+
+    def _wire_statement(self, dialect: Dialect, params: dict[str, Any]) -> pgwire.Statement:
+        sql, arguments = self.sql_and_arguments(dialect, params)
+        wire, names = _wire_named(sql)
+        return pgwire.Statement(wire, [arguments[n] for n in names])
+
     def _first_on(
         self, pooled: Any, dialect: Dialect, params: dict[str, Any]
     ) -> tuple[Any, ...] | None:
@@ -781,10 +834,9 @@ class DriverRead:
         driver = pooled.dbapi_connection
         assert driver is not None  # just checked out: not invalidated
         if dialect.name == "postgresql":
-            wire, names = _wire_named(sql)
             try:
                 (outcome,) = pgwire.round_trip(
-                    driver, pooled.info, [pgwire.Statement(wire, [arguments[n] for n in names])]
+                    driver, pooled.info, [self._wire_statement(dialect, params)]
                 )
             except dialect.loaded_dbapi.Error as exc:
                 raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
@@ -809,12 +861,33 @@ def _reads_pool(engine: Engine) -> Engine:
 
 
 @dataclass(slots=True, eq=False)
+class _Rider:
+    """A DriverRead's statement riding ahead of the first statement sent on `conn`
+    (`DriverRead.ride_kept`), and what settles on its first row."""
+
+    read: DriverRead
+    params: dict[str, Any]
+    settle: Callable[[Row | None], None]
+    statement: pgwire.Statement
+    engine: Engine
+    conn: Connection
+    settled: bool = False
+
+    def take(self, rows: Sequence[Row]) -> None:
+        """Settle on the rows the statement returned (once)."""
+        self.settled = True
+        self.settle(rows[0] if rows else None)
+
+
+@dataclass(slots=True, eq=False)
 class _Kept:
-    """A connection of `_reads_pool(engine)` kept by `DriverRead.first_kept`."""
+    """A connection of `_reads_pool(engine)` kept by `DriverRead.first_kept` (and
+    `ride_kept`, with the statement riding ahead of its first)."""
 
     engine: Engine
     conn: Connection
     taken: bool = False
+    rider: _Rider | None = None
 
     def give_back(self) -> None:
         if not self.taken:
@@ -823,6 +896,8 @@ class _Kept:
 
 
 _KEPT: ContextVar[_Kept | None] = ContextVar("boxoffice_kept_connection", default=None)
+# The statement riding ahead on a kept connection (DriverRead.ride_kept), until it is done.
+_RIDING: ContextVar[_Rider | None] = ContextVar("boxoffice_riding_statement", default=None)
 
 
 def _reads_connection(engine: Engine) -> Connection:
@@ -838,11 +913,28 @@ def _reads_connection(engine: Engine) -> Connection:
 
 def _give_back_kept(engine: Engine) -> None:
     """Give the kept connection back to its pool before other work with the database, so
-    that a request holds one connection at a time."""
+    that a request holds one connection at a time (a statement riding ahead on it sent
+    first, alone: it may raise)."""
+    _settle_rider(engine)
     kept = _KEPT.get()
     if kept is not None and kept.engine is engine:
         _KEPT.set(None)
         kept.give_back()
+
+
+def _settle_rider(engine: Engine, on: Connection | None = None) -> None:
+    """Send the statement riding ahead for `engine` alone, if it has not gone yet: on its
+    connection while that is still kept or is `on` (handed over, not in use), else on one
+    of its own (the kept one was taken and may be in use, or given back)."""
+    rider = _RIDING.get()
+    if rider is None or rider.settled or rider.engine is not engine:
+        return
+    kept = _KEPT.get()
+    if (kept is not None and kept.rider is rider) or on is rider.conn:
+        row = rider.read._first_on(rider.conn.connection, engine.dialect, rider.params)
+    else:
+        row = rider.read.first(engine, rider.params)
+    rider.take([row] if row is not None else [])
 
 
 # The execution option of the connections `read_transaction` hands out (the test suite

@@ -17,6 +17,7 @@ from boxoffice.server.orders.schemas import parse_changed_since
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
+from boxoffice.server.threadpool import reads_first
 from boxoffice.server.waitinglist.resources import WaitingResources
 
 router = api_router(tags=["exports"])
@@ -116,6 +117,7 @@ def _export(
     summary="Every client type (tag name) of the client, sorted",
     response_model=list[str],
 )
+@reads_first
 def export_client_types(tenant: CurrentTenant, engine: AppEngine) -> Response:
     return json_response(service.list_client_types(engine, tenant=tenant))
 

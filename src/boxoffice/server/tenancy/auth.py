@@ -11,8 +11,12 @@ thread hop: the route's `tenant` comes out of it, so the route never runs for a 
 failed, and a request makes one hop to the thread pool instead of two. On PostgreSQL a
 route whose first work is a write transaction (`threadpool.writes_first`) has its key read
 in that transaction's first round trip, with its BEGIN and write barrier, and nothing more
-runs in it unless the key passes; any other route's first read takes the connection the
-key was read on, not a second one of the same pool (`KeyCheck._run_with`). A request answered
+runs in it unless the key passes; a route whose first work is a read (`threadpool.reads_first`)
+has its key read in that read's round trip once this app has verified the same key before
+(`KnownKeys`): the read is made for the client the key belonged to then, its rows reach the
+route only once the key has passed, and the route runs again if the key's row has changed
+since (`KeyCheck._ride`); any other route's first read takes the connection the key was
+read on, not a second one of the same pool (`KeyCheck._run_with`). A request answered
 before its route runs (an unknown path, a body that does not validate or is too large, an
 error) has its key checked before that answer's first byte is sent, and gets the 401
 instead when the key fails: no answer but the 401 ever leaves for a key that failed.
@@ -20,6 +24,7 @@ instead when the key fails: no answer but the 401 ever leaves for a key that fai
 
 import base64
 import binascii
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +45,8 @@ from boxoffice.server.tenancy.keys import key_prefix, verify_key
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
 from boxoffice.server.threadpool import (
+    FirstWork,
+    Rerun,
     reads_request,
     reset_route_prelude,
     run_in_thread,
@@ -88,14 +95,45 @@ def _well_formed(client_name: str, authorization: str | None) -> tuple[str, str]
     return key, prefix
 
 
+def _tenant(client_name: str, found: repository.ActiveKey) -> Tenant:
+    return Tenant(id=found.tenant_id, name=client_name, timezone=_zone(found.timezone))
+
+
 def _verified(
     client_name: str, key: str, prefix: str, found: repository.ActiveKey | None
 ) -> VerifiedKey:
     """The key verified against what the lookup found of it, or Unauthenticated."""
     if found is None or not verify_key(key, found.key_hash):
         raise Unauthenticated()
-    tenant = Tenant(id=found.tenant_id, name=client_name, timezone=_zone(found.timezone))
-    return VerifiedKey(tenant, prefix, found.per_minute)
+    return VerifiedKey(_tenant(client_name, found), prefix, found.per_minute)
+
+
+class KnownKeys:
+    """What the lookup found of the keys an app verified lately, by client name and prefix
+    (the stored hash, the client, its zone, the rate limit): a read route's key check may
+    ride along with the route's read, made for the client found last time
+    (`KeyCheck._ride`). Only a key that passed is kept, at most `size` of them, the oldest
+    forgotten first; a key refused is forgotten. Every request still reads its key afresh:
+    this only says which client to read for while that read is on its way."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._found: dict[tuple[str, str], repository.ActiveKey] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client_name: str, prefix: str) -> repository.ActiveKey | None:
+        return self._found.get((client_name, prefix))
+
+    def remember(self, client_name: str, prefix: str, found: repository.ActiveKey) -> None:
+        with self._lock:
+            self._found.pop((client_name, prefix), None)
+            if len(self._found) >= self._size:
+                del self._found[next(iter(self._found))]
+            self._found[(client_name, prefix)] = found
+
+    def forget(self, client_name: str, prefix: str) -> None:
+        with self._lock:
+            self._found.pop((client_name, prefix), None)
 
 
 @dataclass(slots=True, eq=False)
@@ -109,6 +147,8 @@ class KeyCheck:
     authorization: str | None
     scope: Scope
     admit: Admit | None
+    # The keys the app verified lately (None: none kept, no key check rides along).
+    known: KnownKeys | None = None
     tenant: Tenant | None = None
     # The 401 or 429 that answers the request instead, once the check has refused it.
     refusal: AppError | None = None
@@ -132,6 +172,15 @@ class KeyCheck:
         of either."""
         try:
             verified = _verified(self.client_name, key, prefix, found)
+        except AppError as refusal:
+            self.refusal = refusal
+            if self.known is not None:
+                self.known.forget(self.client_name, prefix)
+            return
+        assert found is not None  # verified
+        if self.known is not None:
+            self.known.remember(self.client_name, prefix, found)
+        try:
             authenticate_principal(self.scope, verified)
             if self.admit is not None:
                 extra = self.admit(self.scope)
@@ -168,26 +217,72 @@ class KeyCheck:
             return None
         return done
 
+    def _ride(self, key: str, prefix: str, assumed: repository.ActiveKey) -> Callable[[], None]:
+        """PostgreSQL: the key's lookup sent with the route's first read, in its round trip
+        (`repository.ride_active_key`), the read made for the client `assumed` (what the
+        lookup found of this key last time, which it passed). Before the read's rows reach
+        the route the key is settled on what the lookup finds now: refused, the refusal is
+        raised (the route answers it, nothing of the read goes anywhere); passed but not
+        as `assumed` (the key's client, zone or limit changed since), `Rerun` has the route
+        run again for the client found now. What to call once the route is done."""
+
+        def settle(found: repository.ActiveKey | None) -> None:
+            self._settle(key, prefix, found)
+            if self.refusal is not None:
+                self.refused_in_route = True
+                raise self.refusal
+            if found != assumed:
+                raise Rerun()
+
+        return repository.ride_active_key(
+            self.engine, client_name=self.client_name, prefix=prefix, settle=settle
+        )
+
+    def _assumed(self) -> tuple[str, str, repository.ActiveKey] | None:
+        """The key, its prefix and what its lookup found last time, when the app verified
+        this very key before (`KnownKeys`)."""
+        found_key = _well_formed(self.client_name, self.authorization)
+        if found_key is None or self.known is None:
+            return None
+        key, prefix = found_key
+        found = self.known.get(self.client_name, prefix)
+        if found is None or not verify_key(key, found.key_hash):
+            return None
+        return key, prefix, found
+
     def before_route(
-        self, arguments: dict[str, Any], writes_first: bool = False
+        self, arguments: dict[str, Any], first: FirstWork = None
     ) -> Callable[[], None] | None:
         """The route's prelude: check the key, then give the route its tenant (or refuse).
-        `writes_first` (a route whose first database work is a write transaction): on
-        PostgreSQL the key is read in that transaction's first round trip; any other
-        route's first read takes the connection the key was read on (`_run_with`). What it
-        returns is called once the route is done."""
+        On PostgreSQL, by what the route does first with the database (`first`): a write
+        transaction, the key is read in its first round trip; a read, in the read's round
+        trip (`_ride`) when the app verified the same key before; else the route's first
+        read takes the connection the key was read on (`_run_with`). What it returns is
+        called once the route is done."""
         done = None
         if not self.settled:
-            ahead = writes_first and not is_sqlite(self.engine)
+            postgres = not is_sqlite(self.engine)
+            assumed = self._assumed() if first == "reads" and postgres else None
+            if assumed is not None:
+                done = self._ride(*assumed)
+                self._give(arguments, _tenant(self.client_name, assumed[2]))
+                return done
+            ahead = first == "writes" and postgres
             lookup = repository.find_active_key_ahead if ahead else repository.find_active_key_kept
             done = self._run_with(lookup)
         if self.refusal is not None:
             self.refused_in_route = True
             raise self.refusal
+        assert self.tenant is not None  # settled, not refused
+        self._give(arguments, self.tenant)
+        return done
+
+    @staticmethod
+    def _give(arguments: dict[str, Any], tenant: Tenant) -> None:
+        """The route's tenant arguments (DEFERRED_TENANT until now) set to `tenant`."""
         for name, value in arguments.items():
             if value is DEFERRED_TENANT:
-                arguments[name] = self.tenant
-        return done
+                arguments[name] = tenant
 
 
 class AuthenticationMiddleware:
@@ -201,6 +296,7 @@ class AuthenticationMiddleware:
         self.app = app
         self.engine = engine
         self.admit = admit
+        self.known = KnownKeys()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = PEPPERED_PATH.match(scope["path"]) if scope["type"] == "http" else None
@@ -215,7 +311,9 @@ class AuthenticationMiddleware:
         if _well_formed(match.group(1), authorization) is None:
             await error_response(Unauthenticated())(scope, receive, send)
             return
-        check = KeyCheck(self.engine, match.group(1), authorization, scope, self.admit)
+        check = KeyCheck(
+            self.engine, match.group(1), authorization, scope, self.admit, known=self.known
+        )
         scope.setdefault("state", {})["key_check"] = check
         started = False
         replaced = False
@@ -235,6 +333,10 @@ class AuthenticationMiddleware:
                     # Answered before the route ran: the key is checked first.
                     await run_in_thread(check.run)
                 if check.tenant is None and not check.refused_in_route:
+                    await refuse_instead()
+                    return
+                if check.refusal is not None and message["status"] != check.refusal.status_code:
+                    # Refused in the route, whose answer is not the refusal's (it caught it).
                     await refuse_instead()
                     return
                 if check.headers:

@@ -131,6 +131,24 @@ def find_active_key_kept(
     return _active_key(row), done
 
 
+def ride_active_key(
+    engine: Engine,
+    *,
+    client_name: str,
+    prefix: str,
+    settle: Callable[[ActiveKey | None], None],
+) -> Callable[[], None]:
+    """PostgreSQL: find_active_key sent ahead of the route's first read, in its round trip
+    (db.transactions.DriverRead.ride_kept): `settle` gets the key before the read's rows go
+    anywhere. What to call once the route is done (it sends the lookup alone if the route
+    has not read, and gives the connection back)."""
+
+    def settle_row(row: Sequence[Any] | None) -> None:
+        settle(_active_key(row))
+
+    return ACTIVE_KEY.ride_kept(engine, _key_params(client_name, prefix), settle_row)
+
+
 def find_active_key_ahead(
     engine: Engine, *, client_name: str, prefix: str
 ) -> tuple[ActiveKey | None, Callable[[], None]]:
