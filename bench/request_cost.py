@@ -14,9 +14,11 @@ each kind: `GET /healthz`, the minimal authenticated read (`GET .../export/clien
 `GET /event/{id}` of the unreserved event (`event`) and of the 2,000-seat hall (`event
 hall`), `GET /seating/{id}` of the hall (`seating`), and the order cycle (create cart, hold
 2 places best available, check out) of the unreserved event (`order`) and of the hall
-(`order hall`), --requests of each (orders: --requests / 3). With --sold-out every place
-of both events is sold through the API first (8 in flight, 2 a order), so that the reads
-can be compared with nothing and with everything sold (order kinds make no sense then).
+(`order hall`), --requests of each (orders: --requests / 3). The orders of all --rounds
+must fit their event (the hall: 2,000 seats, 2 an order, after a warm-up of 9 orders):
+more is refused before anything runs. With --sold-out every place of both events is sold
+through the API first (8 in flight, 2 a order), so that the reads can be compared with
+nothing and with everything sold (order kinds are refused then).
 
     uv run python bench/request_cost.py [--databases sqlite,postgresql] [--requests 600]
         [--concurrency 8] [--rounds 3] [--kinds event,event hall,...] [--sold-out]
@@ -26,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging.config
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -37,17 +41,23 @@ from typing import Any
 
 import orjson
 
-# Metrics as under `boxoffice serve --workers 2`: set before prometheus_client is imported.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-cost-"))
+# Metrics as under `boxoffice serve --workers 2`: set before prometheus_client is imported;
+# a directory of this run's own is removed when it ends.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    _METRICS = tempfile.mkdtemp(prefix="boxoffice-cost-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS
+    atexit.register(shutil.rmtree, _METRICS, ignore_errors=True)
 
 from harness import Scratch
 from onsale import (
+    CAPACITY,
     CLIENT,
     MINIMAL_READ,
     PAYMENT_METHOD,
     RESERVED,
     RESERVED_PRICE,
     RESERVED_RANK,
+    TICKETS_PER_ORDER,
     UNRESERVED,
     UNRESERVED_PRICE,
     UNRESERVED_RANK,
@@ -138,7 +148,11 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
                 await expect("GET", reads[kind], None, 200)
 
     statements = STATEMENTS[0]
-    per_worker = max(1, (requests // 3 if kind in holds else requests) // concurrency)
+    per_worker = (
+        orders_made(requests, concurrency) // concurrency
+        if kind in holds
+        else (max(1, requests // concurrency))
+    )
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker(per_worker) for _ in range(concurrency)))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -200,11 +214,47 @@ async def sell_out(call: Call, concurrency: int) -> None:
         await asyncio.gather(*(buyer(event_id) for _ in range(concurrency)))
 
 
+# The warm-up (`measure`): so many requests of each order kind, so many in flight.
+WARM_UP_REQUESTS = 30
+WARM_UP_IN_FLIGHT = 3
+ORDER_EVENTS = {"order": UNRESERVED, "order hall": RESERVED}
+
+
+def orders_made(requests: int, concurrency: int) -> int:
+    """The orders `run_kind` makes of an order kind for `requests` (3 an order)."""
+    return max(1, requests // 3 // concurrency) * concurrency
+
+
+WARM_UP_ORDERS = orders_made(WARM_UP_REQUESTS, WARM_UP_IN_FLIGHT)
+
+
+def too_many_orders(args: argparse.Namespace) -> str | None:
+    """Why the order kinds asked for cannot run (their event would sell out, or is sold out
+    already), or None."""
+    for kind in args.kinds.split(","):
+        if kind not in ORDER_EVENTS:
+            continue
+        if args.sold_out:
+            return f"{kind}: with --sold-out there is nothing left to order; leave it out"
+        event_id = ORDER_EVENTS[kind]
+        room = CAPACITY[event_id] // TICKETS_PER_ORDER - WARM_UP_ORDERS
+        asked = orders_made(args.requests, args.concurrency) * args.rounds
+        if asked > room:
+            return (
+                f"{kind}: --requests {args.requests} x --rounds {args.rounds} make {asked:,}"
+                f" orders of {TICKETS_PER_ORDER} tickets; event {event_id} has room for"
+                f" {room:,} after the warm-up (at most"
+                f" {room // args.rounds * 3:,} requests a round): ask for fewer"
+            )
+    return None
+
+
 async def measure(call: Call, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
     kinds = args.kinds.split(",")
     samples: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
-    await run_kind(call, "order", 30, 3)  # warm-up: every route once
-    await run_kind(call, "order hall", 30, 3)
+    # The warm-up: every route once.
+    await run_kind(call, "order", WARM_UP_REQUESTS, WARM_UP_IN_FLIGHT)
+    await run_kind(call, "order hall", WARM_UP_REQUESTS, WARM_UP_IN_FLIGHT)
     if args.sold_out:
         await sell_out(call, args.concurrency)
     for _ in range(args.rounds):
@@ -222,6 +272,12 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"some of {KINDS}")
     parser.add_argument("--sold-out", action="store_true", help="sell every place first")
     args = parser.parse_args()
+    unknown = sorted(set(args.kinds.split(",")) - set(KINDS))
+    if unknown:
+        parser.error(f"--kinds: unknown {', '.join(unknown)}; some of {', '.join(KINDS)}")
+    problem = too_many_orders(args)
+    if problem is not None:
+        parser.error(problem)
     from boxoffice.server.app import create_app
     from boxoffice.server.config import Settings
     from boxoffice.server.ops.logs import log_config
