@@ -21,7 +21,9 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import Unauthenticated
 from boxoffice.server.exports import service as exports_service
 from boxoffice.server.places import service as places_service
+from boxoffice.server.tenancy.auth import KnownKeys
 from boxoffice.server.tenancy.keys import key_prefix
+from boxoffice.server.tenancy.repository import ActiveKey
 from boxoffice.server.tenancy.service import revoke_key, set_key_rate_limit
 from tests.builders import RESERVED
 from tests.carts.conftest import Shop
@@ -185,3 +187,21 @@ def test_a_refusal_the_route_catches_is_still_the_answer(
     response = shop.get("/export/clienttypes")
     assert_unauthenticated(response)
     assert "caught" not in response.text
+
+
+def test_the_known_keys_are_bounded_and_a_refused_key_is_forgotten() -> None:
+    def found(tenant_id: int, per_minute: int | None = None) -> ActiveKey:
+        return ActiveKey("hash", tenant_id, "Europe/Amsterdam", per_minute)
+
+    known = KnownKeys(size=2)
+    known.remember("a", "00000001", found(1))
+    known.remember("a", "00000002", found(2))
+    known.remember("a", "00000001", found(1))  # unchanged: kept where it was
+    known.remember("b", "00000003", found(3))
+    assert known.get("a", "00000001") is None  # the one kept longest
+    assert known.get("a", "00000002") == found(2)
+    known.remember("a", "00000002", found(2, per_minute=10))
+    assert known.get("a", "00000002") == found(2, per_minute=10)
+    known.forget("a", "00000002")
+    assert known.get("a", "00000002") is None
+    assert known.get("b", "00000003") == found(3)

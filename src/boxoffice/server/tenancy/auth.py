@@ -112,9 +112,9 @@ class KnownKeys:
     """What the lookup found of the keys an app verified lately, by client name and prefix
     (the stored hash, the client, its zone, the rate limit): a read route's key check may
     ride along with the route's read, made for the client found last time
-    (`KeyCheck._ride`). Only a key that passed is kept, at most `size` of them, the oldest
-    forgotten first; a key refused is forgotten. Every request still reads its key afresh:
-    this only says which client to read for while that read is on its way."""
+    (`KeyCheck._ride`). Only a key that passed is kept, at most `size` of them, the one
+    kept longest forgotten first; a key refused is forgotten. Every request still reads its
+    key afresh: this only says which client to read for while that read is on its way."""
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
@@ -125,6 +125,8 @@ class KnownKeys:
         return self._found.get((client_name, prefix))
 
     def remember(self, client_name: str, prefix: str, found: repository.ActiveKey) -> None:
+        if self._found.get((client_name, prefix)) == found:
+            return  # every request of a known key: nothing to change
         with self._lock:
             self._found.pop((client_name, prefix), None)
             if len(self._found) >= self._size:
