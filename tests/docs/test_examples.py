@@ -107,6 +107,8 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checkout]:
     (home / ".curlrc").write_text("fail\nshow-error\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOXOFFICE_", "VIRTUAL_ENV"))}
     env.update(PATH=_newcomer_path(), HOME=str(home), CURL_HOME=str(home), LC_ALL="C.UTF-8")
+    # What an example makes with mktemp (a cookie jar) stays in this test's directory.
+    env["TMPDIR"] = str(home)
     env.pop("PYTHONPATH", None)
     ports = {doc_port: _free_port() for doc_port in DOC_PORTS}
     checkout = Checkout(root, env, ports)
