@@ -116,11 +116,8 @@ def _pg_begin(
         if not isinstance(named, dict):
             raise TypeError("_pg_begin's first read takes its parameters by name")
         sql, arguments = _barrier_and(first_sql), {**named, **arguments}
-    wire, names = _wire_named(sql)
     try:
-        (outcome,) = pgwire.round_trip(
-            driver, pooled.info, [pgwire.Statement(wire, [arguments[name] for name in names])]
-        )
+        (outcome,) = pgwire.round_trip(driver, pooled.info, [_named_statement(sql, arguments)])
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _driver_error(exc, pooled, conn.dialect, sql, arguments) from exc
     now, *found = outcome.rows[0]
@@ -681,6 +678,13 @@ def _wire_named(sql: str) -> tuple[bytes, tuple[str, ...]]:
     return native.encode(), names
 
 
+def _named_statement(sql: str, arguments: Mapping[str, Any]) -> pgwire.Statement:
+    """SQL with named pyformat placeholders and its arguments by name, as `pgwire` sends
+    them."""
+    wire, names = _wire_named(sql)
+    return pgwire.Statement(wire, [arguments[name] for name in names])
+
+
 def _rows(sent: _Compiled, outcome: pgwire.Outcome) -> list[RowMapping]:
     """The rows a statement returned, as mappings of the statement's row type."""
     row = sent.row
@@ -804,9 +808,8 @@ class DriverRead:
         returned, called once the caller is done, if it has not gone yet (the caller read
         nothing, or not by the driver); `settle` runs once."""
         conn = _reads_pool(engine).connect()
-        rider = _Rider(
-            self, params, settle, self._wire_statement(engine.dialect, params), engine, conn
-        )
+        statement = _named_statement(*self.sql_and_arguments(engine.dialect, params))
+        rider = _Rider(self, params, settle, statement, engine, conn)
         kept = _Kept(engine, conn, rider=rider)
         token = _KEPT.set(kept)
         riding = _RIDING.set(rider)
@@ -822,11 +825,6 @@ class DriverRead:
 
         return done
 
-    def _wire_statement(self, dialect: Dialect, params: dict[str, Any]) -> pgwire.Statement:
-        sql, arguments = self.sql_and_arguments(dialect, params)
-        wire, names = _wire_named(sql)
-        return pgwire.Statement(wire, [arguments[n] for n in names])
-
     def _first_on(
         self, pooled: Any, dialect: Dialect, params: dict[str, Any]
     ) -> tuple[Any, ...] | None:
@@ -836,7 +834,7 @@ class DriverRead:
         if dialect.name == "postgresql":
             try:
                 (outcome,) = pgwire.round_trip(
-                    driver, pooled.info, [self._wire_statement(dialect, params)]
+                    driver, pooled.info, [_named_statement(sql, arguments)]
                 )
             except dialect.loaded_dbapi.Error as exc:
                 raise _driver_error(exc, pooled, dialect, sql, arguments) from exc
