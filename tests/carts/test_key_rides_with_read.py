@@ -68,11 +68,9 @@ def wire_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
     """Each `pgwire.round_trip` inside the block, its statements named by `_driver_part`
     ("key", "other", ...)."""
     trips: list[list[str]] = []
-    _wire_trips(monkeypatch, trips, lambda sql, _autocommit: _driver_part(sql))
-    try:
+    with monkeypatch.context() as patch:
+        _wire_trips(patch, trips, lambda sql, _autocommit: _driver_part(sql))
         yield trips
-    finally:
-        monkeypatch.undo()
 
 
 @pytest.mark.usefixtures("catalog")
