@@ -18,8 +18,8 @@ from sqlalchemy.exc import DisconnectionError
 PING_AFTER_IDLE_SECONDS = 1.0
 
 # Connections kept open between requests. A request holds one connection at a time, in one
-# of the request thread pool's threads (threadpool.THREADS: 4 or 10 a worker), so under load
-# up to that many are in use at once, and a streaming export holds
+# of the request thread pool's threads (threadpool.THREADS: 3 a worker on PostgreSQL, 10 on
+# SQLite), so under load up to that many are in use at once, and a streaming export holds
 # one besides as long as it streams; a connection beyond the kept ones is opened for one
 # checkout and closed again at checkin. SQLAlchemy's default of 5 (and the 10 kept here
 # before) made a busy worker open and close a connection for most requests: on PostgreSQL
