@@ -61,7 +61,10 @@ class Scratch:
             with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.url = POSTGRES_ADMIN_URL.rpartition("/")[0] + f"/{self.name}"
+            # The database's name replaced, any query kept (`?host=/var/run/postgresql`:
+            # PostgreSQL's Unix socket).
+            base, mark, query = POSTGRES_ADMIN_URL.partition("?")
+            self.url = base.rpartition("/")[0] + f"/{self.name}" + mark + query
         return self
 
     def __exit__(self, *_: object) -> None:
