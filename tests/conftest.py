@@ -34,6 +34,15 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = [
     b.strip() for b in os.environ.get("BOXOFFICE_TEST_DATABASES", "sqlite,postgresql").split(",")
 ]
+
+
+def postgres_database_url(database: str) -> str:
+    """POSTGRES_ADMIN_URL with `database` in place of its database, any query kept
+    (`?host=/var/run/postgresql`: PostgreSQL's Unix socket)."""
+    base, mark, query = POSTGRES_ADMIN_URL.partition("?")
+    return base.rpartition("/")[0] + f"/{database}" + mark + query
+
+
 REQUIRE_POSTGRES = (
     os.environ.get("CI") == "true" or os.environ.get("BOXOFFICE_REQUIRE_POSTGRES") == "1"
 )
@@ -124,8 +133,7 @@ def _postgres_database_url(tmp_name: str) -> str:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required here but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    return f"{base}/{tmp_name}"
+    return postgres_database_url(tmp_name)
 
 
 def _drop_postgres_database(tmp_name: str) -> None:
