@@ -36,7 +36,7 @@ BACKENDS = [
 ]
 
 
-def postgres_database_url(database: str) -> str:
+def url_of_database(database: str) -> str:
     """POSTGRES_ADMIN_URL with `database` in place of its database, any query kept
     (`?host=/var/run/postgresql`: PostgreSQL's Unix socket)."""
     base, mark, query = POSTGRES_ADMIN_URL.partition("?")
@@ -133,7 +133,7 @@ def _postgres_database_url(tmp_name: str) -> str:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required here but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    return postgres_database_url(tmp_name)
+    return url_of_database(tmp_name)
 
 
 def _drop_postgres_database(tmp_name: str) -> None:

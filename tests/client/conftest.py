@@ -25,7 +25,7 @@ from boxoffice.client.sync import Syncer, SyncOptions
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
 from tests.builders.datasets import Dataset, make_dataset
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, Client, postgres_database_url
+from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, Client, url_of_database
 
 TARGETS = ("sqlite", "duckdb", "postgresql", "parquet")
 
@@ -107,7 +107,7 @@ def make_target(tmp_path: Path) -> Iterator[Callable[[str], str]]:
                     pytest.fail(f"PostgreSQL is required here but unreachable: {exc}")
                 pytest.skip(f"PostgreSQL unreachable: {exc}")
             databases.append(database)
-            return postgres_database_url(database)
+            return url_of_database(database)
         raise ValueError(kind)
 
     yield make

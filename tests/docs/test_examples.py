@@ -24,7 +24,7 @@ import pytest
 import typer
 
 from boxoffice.cli import app as boxoffice_app
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, postgres_database_url
+from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, url_of_database
 from tests.docs.examples import (
     DOCUMENTS,
     REPO,
@@ -267,7 +267,7 @@ def copies(checkout: Checkout) -> Iterator[dict[str, str]]:
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{database}"')
-        targets["postgresql"] = postgres_database_url(database)
+        targets["postgresql"] = url_of_database(database)
     except psycopg.OperationalError as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required here but unreachable: {exc}")
