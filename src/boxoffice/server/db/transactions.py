@@ -810,7 +810,7 @@ class DriverRead:
         conn = _reads_pool(engine).connect()
         statement = _named_statement(*self.sql_and_arguments(engine.dialect, params))
         rider = _Rider(self, params, settle, statement, engine, conn)
-        kept = _Kept(engine, conn, rider=rider)
+        kept = _Kept(engine, conn)
         token = _KEPT.set(kept)
         riding = _RIDING.set(rider)
 
@@ -885,7 +885,6 @@ class _Kept:
     engine: Engine
     conn: Connection
     taken: bool = False
-    rider: _Rider | None = None
 
     def give_back(self) -> None:
         if not self.taken:
@@ -928,7 +927,7 @@ def _settle_rider(engine: Engine, on: Connection | None = None) -> None:
     if rider is None or rider.settled or rider.engine is not engine:
         return
     kept = _KEPT.get()
-    if (kept is not None and kept.rider is rider) or on is rider.conn:
+    if (kept is not None and kept.conn is rider.conn) or on is rider.conn:
         row = rider.read._first_on(rider.conn.connection, engine.dialect, rider.params)
     else:
         row = rider.read.first(engine, rider.params)
