@@ -128,7 +128,6 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
         "event hall": f"{API}/event/{RESERVED}",
         "seating": f"{API}/seating/{RESERVED}",
     }
-    holds = {"order": HOLD[UNRESERVED], "order hall": HOLD[RESERVED]}
     count = [0]
 
     async def expect(method: str, path: str, body: bytes | None, ok: int) -> bytes:
@@ -140,9 +139,9 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
 
     async def worker(n: int) -> None:
         for _ in range(n):
-            if kind in holds:
+            if kind in ORDER_EVENTS:
                 cart = orjson.loads(await expect("POST", f"{API}/cart", None, 201))["cartId"]
-                await expect("POST", f"{API}/cart/{cart}", holds[kind], 200)
+                await expect("POST", f"{API}/cart/{cart}", HOLD[ORDER_EVENTS[kind]], 200)
                 await expect("POST", f"{API}/cart/{cart}/checkout", CHECKOUT, 201)
             else:
                 await expect("GET", reads[kind], None, 200)
@@ -150,7 +149,7 @@ async def run_kind(call: Call, kind: str, requests: int, concurrency: int) -> di
     statements = STATEMENTS[0]
     per_worker = (
         orders_made(requests, concurrency) // concurrency
-        if kind in holds
+        if kind in ORDER_EVENTS
         else (max(1, requests // concurrency))
     )
     cpu, wall = time.process_time(), time.perf_counter()
@@ -183,6 +182,8 @@ def count_statements(engine: Any) -> None:
 
 
 KINDS = ("healthz", "minimal read", "event", "event hall", "seating", "order", "order hall")
+# The event each order kind buys on.
+ORDER_EVENTS = {"order": UNRESERVED, "order hall": RESERVED}
 API = f"/v1/{CLIENT}/peppered"
 HOLD = {
     event_id: orjson.dumps([{"priceId": price, "rankId": rank, "numberOfTickets": 2}])
@@ -217,7 +218,6 @@ async def sell_out(call: Call, concurrency: int) -> None:
 # The warm-up (`measure`): so many requests of each order kind, so many in flight.
 WARM_UP_REQUESTS = 30
 WARM_UP_IN_FLIGHT = 3
-ORDER_EVENTS = {"order": UNRESERVED, "order hall": RESERVED}
 
 
 def orders_made(requests: int, concurrency: int) -> int:
