@@ -3,7 +3,8 @@
 For each database (SQLite and PostgreSQL, scratch databases made for the run and dropped
 afterwards): a client `onsale` with a reserved 2,000-seat hall (event 101) and an
 unreserved event of 4,000 places (event 102), each with an unsold twin (111, 112: the same
-hall, price and places, a day later), one price each and a payment method without fee;
+hall, price and places, a day later) and a profiled twin (121, 122, two days later), one
+price each and a payment method without fee;
 `boxoffice serve --workers 2` on 127.0.0.1 (rate limits off, access log on as in
 production, its lines to a temporary file), then
 
@@ -19,15 +20,17 @@ production, its lines to a temporary file), then
    page (`GET /event/{id}`) every 50 ms meanwhile: orders/s, tickets/s, p50/p95/p99 per
    step, over every request and of the visitor's page, the server's CPU seconds per order
    (its processes in /proc, via psutil; PostgreSQL's backends of the scratch database
-   apart), the client's own CPU seconds, and a py-spy profile of one worker summarised by
-   step;
+   apart) and the client's own CPU seconds;
 3. the reads again with everything sold, `/healthz` again next to them; then each
    sold-out event and its unsold twin read alternately (sold, unsold, unsold, sold, then
    unsold, sold, sold, unsold, each for a quarter of --read-seconds, in whole seconds):
    the flatness target (all sold within 10% of nothing sold) is the ratio of their sums,
    measured side by side where the phases before and after the sale are a minute and more
    apart;
-4. the checks, through the API: availability 0 on both events (all of it on their twins)
+4. unless --no-profile, each event's profiled twin sold as in 2 for PROFILE_SECONDS at most
+   with `py-spy record` sampling both workers, summarised by step: a sale of its own, as the
+   profiler slows a sale (its orders/s reported beside the profile);
+5. the checks, through the API: availability 0 on both events (all of it on their twins)
    and every seat of the plan taken, the orders export holding every place exactly once
    (no seat in two orders, count = capacity) and as many orders as checkouts succeeded,
    no 5xx anywhere.
@@ -75,6 +78,15 @@ RESERVED, UNRESERVED = 101, 102
 # Each event's twin: the same hall, prices and places, never sold. The sold-out event and
 # its twin are read alternately after the sale (`measure_flat`).
 UNSOLD = {RESERVED: 111, UNRESERVED: 112}
+# Each event's second twin, sold with the profiler on (unless --no-profile) once the
+# measured sales and reads are done, for at most PROFILE_SECONDS: py-spy's sampling of the
+# workers costs a sale 5-12% of its orders/s (four PostgreSQL runs, alternately: 223-243
+# orders/s with it against 253-262 without), so the figures judged against the targets
+# come from sales without it, and the profile from a sale of its own.
+PROFILED = {RESERVED: 121, UNRESERVED: 122}
+PROFILE_SECONDS = 4.0
+# A twin's event (the event it copies).
+ORIGINAL = {twin: event for twins in (UNSOLD, PROFILED) for event, twin in twins.items()}
 RESERVED_PRICE, UNRESERVED_PRICE = "hall", "field"
 RESERVED_RANK, UNRESERVED_RANK = 1, 2
 CAPACITY = {RESERVED: 2000, UNRESERVED: 4000}
@@ -104,7 +116,8 @@ def log(message: str) -> None:
 def catalog() -> dict[str, Any]:
     """Hall 1: 2,000 seats of one rank, rows 1-25 (Parket) and 26-40 (Balkon) of 50 seats,
     so that (row, seat) names a seat; hall 2 has no seats. Events a year from now, each
-    with its unsold twin (`UNSOLD`) a day later."""
+    with its unsold twin (`UNSOLD`) a day later and its profiled twin (`PROFILED`) two
+    days later."""
 
     def rows(first: int, last: int) -> list[dict[str, Any]]:
         return [
@@ -184,20 +197,29 @@ def catalog() -> dict[str, Any]:
 
 
 def _with_twins(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events and, for each, its twin of `UNSOLD` a day later, otherwise the same (its
-    prices' ids aside)."""
+    """The events and, for each, its twins of `UNSOLD` a day later and of `PROFILED` two days
+    later, otherwise the same (their prices' ids aside: `price_id`)."""
     twins = []
-    for event in events:
-        twin_id = UNSOLD[event["eventId"]]
-        twin = {**event, "eventId": twin_id}
-        twin["eventName"] = f"{event['eventName']} (nothing sold)"
-        # A client's price ids are its own across events.
-        twin["prices"] = [{**p, "priceId": f"{p['priceId']}-{twin_id}"} for p in event["prices"]]
-        for end in ("start", "end"):
-            when = datetime.fromisoformat(event[end]) + timedelta(days=1)
-            twin[end] = when.isoformat(timespec="seconds")
-        twins.append(twin)
+    for days, (twin_ids, label) in enumerate(
+        ((UNSOLD, "nothing sold"), (PROFILED, "profiled")), start=1
+    ):
+        for event in events:
+            twin_id = twin_ids[event["eventId"]]
+            twin = {**event, "eventId": twin_id, "eventName": f"{event['eventName']} ({label})"}
+            twin["prices"] = [
+                {**p, "priceId": price_id(p["priceId"], twin_id)} for p in event["prices"]
+            ]
+            for end in ("start", "end"):
+                when = datetime.fromisoformat(event[end]) + timedelta(days=days)
+                twin[end] = when.isoformat(timespec="seconds")
+            twins.append(twin)
     return events + twins
+
+
+def price_id(price: str, event_id: int) -> str:
+    """An event's price id: a twin's has the twin's id after it (a client's price ids are
+    its own across events)."""
+    return price if event_id not in ORIGINAL else f"{price}-{event_id}"
 
 
 def prepare(env: dict[str, str]) -> str:
@@ -239,9 +261,10 @@ async def buyers(
     """`count` buyers looping until the event is sold out (or `seconds` have passed)."""
     price, rank = (
         (RESERVED_PRICE, RESERVED_RANK)
-        if event_id == RESERVED
+        if ORIGINAL.get(event_id, event_id) == RESERVED
         else (UNRESERVED_PRICE, UNRESERVED_RANK)
     )
+    price = price_id(price, event_id)
     hold_body = orjson.dumps(
         [{"priceId": price, "rankId": rank, "eventId": event_id, "numberOfTickets": 2}]
     )
@@ -702,6 +725,14 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
             after = measure_reads(server.port, key, args.read_seconds, "after")
             # Whole seconds: wrk's -d takes no fraction.
             flat = measure_flat(server.port, key, flat_seconds(args.read_seconds))
+            if args.profile:
+                for event_id, kind in ((RESERVED, "reserved"), (UNRESERVED, "unreserved")):
+                    twin = PROFILED[event_id]
+                    sale, tallies[twin] = run_scenario(
+                        database, scratch.name, server, workers, key, twin, args, stamp, True
+                    )
+                    scenarios[kind]["profile"] = sale.pop("profile")
+                    scenarios[kind]["profiled_sale"] = sale
             checks = verify(server.port, key, tallies, [before, after, flat])
         errors_in_log = [
             line for line in server_log.read_text(errors="replace").splitlines()
@@ -720,7 +751,7 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
 WARM_UP_SECONDS = 2.0
 
 # What a database costs besides its sales (setup, start, reads, checks), for the budget.
-OVERHEAD_SECONDS_PER_DATABASE = 95
+OVERHEAD_SECONDS_PER_DATABASE = 105
 
 
 def scenario_cap(args: argparse.Namespace) -> float:
@@ -741,21 +772,31 @@ def run_scenario(
     event_id: int,
     args: argparse.Namespace,
     stamp: str,
+    profiled: bool = False,
 ) -> tuple[dict[str, Any], Tally]:
-    kind = "reserved" if event_id == RESERVED else "unreserved"
+    """One sale of `event_id` (until sold out, or the scenario's cap); `profiled`: a profiled
+    twin's sale, for PROFILE_SECONDS at most, with py-spy recording the workers."""
+    original = ORIGINAL.get(event_id, event_id)
+    kind = "reserved" if original == RESERVED else "unreserved"
     processes = server.processes()
     backends = database_backends(scratch_name) if database == "postgresql" else []
     server_before, db_before = cpu_seconds(processes), cpu_seconds(backends)
     client_before = time.process_time()
     profile = (
         Profile([w.pid for w in workers], RESULTS / f"onsale-{stamp}-{database}-{kind}.folded")
-        if args.profile and workers
+        if profiled and workers
         else None
     )
     load_before = os.getloadavg()[0]
     try:
         tally, elapsed = asyncio.run(
-            buyers(server.port, key, event_id, args.buyers, scenario_cap(args))
+            buyers(
+                server.port,
+                key,
+                event_id,
+                args.buyers,
+                PROFILE_SECONDS if profiled else scenario_cap(args),
+            )
         )
     finally:
         folded = profile.stop() if profile is not None else None
@@ -774,7 +815,7 @@ def run_scenario(
     orders = tally.orders
     result: dict[str, Any] = {
         "event_id": event_id,
-        "capacity": CAPACITY[event_id],
+        "capacity": CAPACITY[original],
         "buyers": args.buyers,
         "seconds": round(elapsed, 2),
         "sold_out": tally.sold_out,
@@ -802,7 +843,8 @@ def run_scenario(
     }
     steps = result["steps"]
     log(
-        f"{database} {kind}: {orders} orders in {elapsed:.1f} s = {result['orders_per_second']}"
+        f"{database} {kind}{' (profiled twin)' if profiled else ''}: {orders} orders in"
+        f" {elapsed:.1f} s = {result['orders_per_second']}"
         f" orders/s; p50/p99 ms cart {steps['cart']['p50_ms']}/{steps['cart']['p99_ms']}, hold"
         f" {steps['hold']['p50_ms']}/{steps['hold']['p99_ms']}, checkout"
         f" {steps['checkout']['p50_ms']}/{steps['checkout']['p99_ms']}, event page"
@@ -921,7 +963,12 @@ def print_report(results: dict[str, Any], databases: list[str]) -> None:
             profile = s.get("profile")
             if not profile:
                 continue
-            print(f"\nWhere a worker's CPU samples go, {db} {kind} ({profile['samples']} samples):")
+            sale = s["profiled_sale"]
+            print(
+                f"\nWhere the workers' CPU samples go, {db} {kind}: the profiled twin's sale"
+                f" (event {sale['event_id']}, {sale['orders_per_second']} orders/s with py-spy"
+                f" on, {sale['seconds']:.1f} s; {profile['samples']} samples):"
+            )
             for step, part in profile["steps"].items():
                 detail = ", ".join(f"{c} {v:.0%}" for c, v in part["categories"].items())
                 print(f"  {step} {part['share']:.0%}: {detail}")
