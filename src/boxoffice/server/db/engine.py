@@ -18,7 +18,7 @@ from sqlalchemy.exc import DisconnectionError
 PING_AFTER_IDLE_SECONDS = 1.0
 
 # Connections kept open between requests. A request holds one connection at a time, in one
-# of the request thread pool's threads (threadpool.THREADS: 3 a worker on PostgreSQL, 10 on
+# of the request thread pool's threads (threadpool.THREADS: 3 a worker on PostgreSQL, 4 on
 # SQLite), so under load up to that many are in use at once, and a streaming export holds
 # one besides as long as it streams; a connection beyond the kept ones is opened for one
 # checkout and closed again at checkin. SQLAlchemy's default of 5 (and the 10 kept here
@@ -38,7 +38,7 @@ _SQLITE_FILE_POOL = {"pool_size": 20, "max_overflow": 30, "pool_use_lifo": True}
 # connection to autocommit and back cost a quarter of the key check's CPU in-process (the
 # driver's two settings and the pool's reset on its return). A request uses one of these
 # at a time (two while its key's rate limit takes a lease with the key check's connection
-# kept: transactions.py, DriverRead.first_kept), in a request thread (4 a worker), so 5 are
+# kept: transactions.py, DriverRead.first_kept), in a request thread (3 a worker), so 5 are
 # kept and 10 opened at most (more threads wait for one); nothing is reset on return,
 # since a connection in autocommit has no transaction to end.
 _POSTGRES_AUTOCOMMIT_POOL = {
