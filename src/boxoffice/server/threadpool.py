@@ -76,7 +76,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # (ahead in 7 of 8 sales, by 2%); on SQLite 10 sold 149-178 against 136-162 with 40 in
 # five pairings of runs (two earlier runs each had given the opposite: docs/benchmarks.md,
 # "On-sale"), and later 4 sold 245-265 (median 252) against 192-262 (245) with 10, four
-# pairings (ahead in 6 of 8 sales; p99 per request 132-149 ms against 134-174), where a
+# pairings (ahead in 7 of 8 sales; p99 per request 132-149 ms against 134-174), where a
 # visitor's `GET /event/{id}` during the sale waited longer (p50 21-42 ms against 13-26).
 # Streaming exports do not hold these threads (Starlette reads their bodies in its own).
 THREADS = {"postgresql": 3, "sqlite": 4}
