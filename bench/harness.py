@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
+from sqlalchemy import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -62,9 +63,9 @@ class Scratch:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{self.name}"')
             # The database's name replaced, any query kept (`?host=/var/run/postgresql`:
-            # PostgreSQL's Unix socket).
-            base, mark, query = POSTGRES_ADMIN_URL.partition("?")
-            self.url = base.rpartition("/")[0] + f"/{self.name}" + mark + query
+            # PostgreSQL's Unix socket; written quoted, as libpq reads it too).
+            url = make_url(POSTGRES_ADMIN_URL).set(database=self.name)
+            self.url = url.render_as_string(hide_password=False)
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import CompoundSelect, Connection, Engine, Select, TextClause, event
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, TextClause, event, make_url
 
 from boxoffice.server.app import create_app
 from boxoffice.server.config import Settings
@@ -38,9 +38,10 @@ BACKENDS = [
 
 def url_of_database(database: str) -> str:
     """POSTGRES_ADMIN_URL with `database` in place of its database, any query kept
-    (`?host=/var/run/postgresql`: PostgreSQL's Unix socket)."""
-    base, mark, query = POSTGRES_ADMIN_URL.partition("?")
-    return base.rpartition("/")[0] + f"/{database}" + mark + query
+    (`?host=/var/run/postgresql`: PostgreSQL's Unix socket; written quoted, as libpq reads
+    it too)."""
+    url = make_url(POSTGRES_ADMIN_URL).set(database=database)
+    return url.render_as_string(hide_password=False)
 
 
 REQUIRE_POSTGRES = (
