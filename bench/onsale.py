@@ -75,6 +75,8 @@ RESULTS = ROOT / "bench" / "results"
 CLIENT = "onsale"
 SCRATCH_DATABASE = "boxoffice_onsale"
 RESERVED, UNRESERVED = 101, 102
+# Each event's kind, as results and reports name it, in the order they are sold.
+EVENT_KINDS = {RESERVED: "reserved", UNRESERVED: "unreserved"}
 # Each event's twin: the same hall, prices and places, never sold. The sold-out event and
 # its twin are read alternately after the sale (`measure_flat`).
 UNSOLD = {RESERVED: 111, UNRESERVED: 112}
@@ -609,7 +611,7 @@ def measure_flat(port: int, key: str, seconds: float) -> dict[str, Any]:
     drifts between them)."""
     api = f"/v1/{CLIENT}/peppered"
     flat: dict[str, Any] = {}
-    for kind, event_id in (("reserved", RESERVED), ("unreserved", UNRESERVED)):
+    for event_id, kind in EVENT_KINDS.items():
         paths = {"sold": f"{api}/event/{event_id}", "unsold": f"{api}/event/{UNSOLD[event_id]}"}
         rps: dict[str, list[float]] = {"sold": [], "unsold": []}
         # Not counted: on SQLite the first read after another phase ran slower than the
@@ -723,7 +725,7 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
             before = measure_reads(server.port, key, args.read_seconds, "before")
             scenarios: dict[str, Any] = {}
             tallies: dict[int, Tally] = {}
-            for event_id, kind in ((RESERVED, "reserved"), (UNRESERVED, "unreserved")):
+            for event_id, kind in EVENT_KINDS.items():
                 scenarios[kind], tallies[event_id] = run_scenario(
                     database, scratch.name, server, workers, key, event_id, args, stamp
                 )
@@ -731,7 +733,7 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
             # Whole seconds: wrk's -d takes no fraction.
             flat = measure_flat(server.port, key, flat_seconds(args.read_seconds))
             if args.profile:
-                for event_id, kind in ((RESERVED, "reserved"), (UNRESERVED, "unreserved")):
+                for event_id, kind in EVENT_KINDS.items():
                     twin = PROFILED[event_id]
                     sale, tallies[twin] = run_scenario(
                         database, scratch.name, server, workers, key, twin, args, stamp, True
@@ -782,7 +784,7 @@ def run_scenario(
     """One sale of `event_id` (until sold out, or the scenario's cap); `profiled`: a profiled
     twin's sale, for PROFILE_SECONDS at most, with py-spy recording the workers."""
     original = ORIGINAL.get(event_id, event_id)
-    kind = "reserved" if original == RESERVED else "unreserved"
+    kind = EVENT_KINDS[original]
     processes = server.processes()
     backends = database_backends(scratch_name) if database == "postgresql" else []
     server_before, db_before = cpu_seconds(processes), cpu_seconds(backends)
@@ -885,7 +887,7 @@ def targets(results: dict[str, Any], databases: list[str]) -> list[dict[str, Any
             add(db, f"{kind}: p99 per request < {TARGET_P99_MS} ms", s["all_requests"]["p99_ms"],
                 TARGET_P99_MS, at_most=True)  # fmt: skip
         before, after = r["reads"]["before"], r["reads"]["after"]
-        for kind in ("reserved", "unreserved"):
+        for kind in EVENT_KINDS.values():
             zero, sold = before[f"event {kind}"]["rps"], after[f"event {kind}"]["rps"]
             add(db, f"GET /event/{{id}} {kind}, 0 sold: req/s >= {TARGET_EVENT_RPS}", zero,
                 TARGET_EVENT_RPS)  # fmt: skip
