@@ -21,6 +21,7 @@ from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.errors import Unauthenticated
 from boxoffice.server.exports import service as exports_service
 from boxoffice.server.places import service as places_service
+from boxoffice.server.tenancy import auth
 from boxoffice.server.tenancy.auth import KnownKeys
 from boxoffice.server.tenancy.keys import key_prefix
 from boxoffice.server.tenancy.repository import ActiveKey
@@ -119,6 +120,23 @@ def test_a_key_of_the_same_prefix_with_another_secret_is_refused_and_rides_nothi
     assert_unauthenticated(response)
     assert trips == ([["key"]] if engine.dialect.name == "postgresql" else []), trips
     assert shop.get("/export/clienttypes").status_code == 200
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_request_hashes_its_key_once(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first request of a key looks it up; the next ones, on PostgreSQL, compare it with
+    # what the app found before and then with what the lookup finds now: one hash each.
+    hashes = _runs(monkeypatch, auth, "hash_key")
+    for path, _, _ in (*READ_ROUTES, *READ_ROUTES):
+        before = len(hashes)
+        assert shop.get(path).status_code == 200
+        assert len(hashes) - before == 1, path
+    before = len(hashes)
+    cart_id = shop.new_cart()
+    assert len(hashes) - before == 1
+    before = len(hashes)
+    assert shop.get(f"/cart/{cart_id}").status_code == 200
+    assert len(hashes) - before == 1
 
 
 @pytest.mark.usefixtures("catalog")

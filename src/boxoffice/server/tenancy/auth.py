@@ -41,7 +41,7 @@ from boxoffice.server.errors import AppError, Unauthenticated
 from boxoffice.server.paths import PEPPERED_PATH
 from boxoffice.server.responses import error_response
 from boxoffice.server.tenancy import repository
-from boxoffice.server.tenancy.keys import key_prefix, verify_key
+from boxoffice.server.tenancy.keys import hash_key, key_prefix, verify_hashed
 from boxoffice.server.tenancy.principal import authenticate_principal, principal_of
 from boxoffice.server.tenancy.service import CLIENT_NAME, Tenant, VerifiedKey
 from boxoffice.server.threadpool import (
@@ -100,10 +100,10 @@ def _tenant(client_name: str, found: repository.ActiveKey) -> Tenant:
 
 
 def _verified(
-    client_name: str, key: str, prefix: str, found: repository.ActiveKey | None
+    client_name: str, key_hash: str, prefix: str, found: repository.ActiveKey | None
 ) -> VerifiedKey:
-    """The key verified against what the lookup found of it, or Unauthenticated."""
-    if found is None or not verify_key(key, found.key_hash):
+    """The key (its hash) verified against what the lookup found of it, or Unauthenticated."""
+    if found is None or not verify_hashed(key_hash, found.key_hash):
         raise Unauthenticated()
     return VerifiedKey(_tenant(client_name, found), prefix, found.per_minute)
 
@@ -146,7 +146,10 @@ class KeyCheck:
 
     engine: Engine
     client_name: str
-    authorization: str | None
+    # The presented key and its prefix, well-formed (`_well_formed`: the middleware refuses
+    # any other before a check is made). The key is a secret: never in a repr.
+    key: str = field(repr=False)
+    prefix: str
     scope: Scope
     admit: Admit | None
     # The keys the app verified lately (None: none kept, no key check rides along).
@@ -159,6 +162,14 @@ class KeyCheck:
     refused_in_route: bool = False
     # Response headers of the admitted request (RateLimit-*).
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # The key's hash, once computed (`_key_hash`): compared with what the app found of the
+    # key before and with what its lookup finds now, it is computed once a request.
+    _hashed: str | None = field(default=None, init=False, repr=False)
+
+    def _key_hash(self) -> str:
+        if self._hashed is None:
+            self._hashed = hash_key(self.key)
+        return self._hashed
 
     @property
     def settled(self) -> bool:
@@ -169,19 +180,19 @@ class KeyCheck:
         if not self.settled:
             self._run_with(repository.find_active_key)
 
-    def _settle(self, key: str, prefix: str, found: repository.ActiveKey | None) -> None:
+    def _settle(self, found: repository.ActiveKey | None) -> None:
         """The key verified against what its lookup `found`, then admitted; or the refusal
         of either."""
         try:
-            verified = _verified(self.client_name, key, prefix, found)
+            verified = _verified(self.client_name, self._key_hash(), self.prefix, found)
         except AppError as refusal:
             self.refusal = refusal
             if self.known is not None:
-                self.known.forget(self.client_name, prefix)
+                self.known.forget(self.client_name, self.prefix)
             return
         assert found is not None  # verified
         if self.known is not None:
-            self.known.remember(self.client_name, prefix, found)
+            self.known.remember(self.client_name, self.prefix, found)
         try:
             authenticate_principal(self.scope, verified)
             if self.admit is not None:
@@ -203,14 +214,9 @@ class KeyCheck:
         lookup is the same statement, afresh on every request (a revoked key fails on the
         very next one), and nothing of the route runs unless the key passes. What to call
         once the route is done, or None (refused)."""
-        found_key = _well_formed(self.client_name, self.authorization)
-        if found_key is None:
-            self.refusal = Unauthenticated()
-            return None
-        key, prefix = found_key
-        found, done = lookup(self.engine, client_name=self.client_name, prefix=prefix)
+        found, done = lookup(self.engine, client_name=self.client_name, prefix=self.prefix)
         try:
-            self._settle(key, prefix, found)
+            self._settle(found)
         except BaseException:
             done()
             raise
@@ -219,7 +225,7 @@ class KeyCheck:
             return None
         return done
 
-    def _ride(self, key: str, prefix: str, assumed: repository.ActiveKey) -> Callable[[], None]:
+    def _ride(self, assumed: repository.ActiveKey) -> Callable[[], None]:
         """PostgreSQL: the key's lookup sent with the route's first read, in its round trip
         (`repository.ride_active_key`), the read made for the client `assumed` (what the
         lookup found of this key last time, which it passed). Before the read's rows reach
@@ -229,7 +235,7 @@ class KeyCheck:
         run again for the client found now. What to call once the route is done."""
 
         def settle(found: repository.ActiveKey | None) -> None:
-            self._settle(key, prefix, found)
+            self._settle(found)
             if self.refusal is not None:
                 self.refused_in_route = True
                 raise self.refusal
@@ -237,20 +243,18 @@ class KeyCheck:
                 raise Rerun()
 
         return repository.ride_active_key(
-            self.engine, client_name=self.client_name, prefix=prefix, settle=settle
+            self.engine, client_name=self.client_name, prefix=self.prefix, settle=settle
         )
 
-    def _assumed(self) -> tuple[str, str, repository.ActiveKey] | None:
-        """The key, its prefix and what its lookup found last time, when the app verified
-        this very key before (`KnownKeys`)."""
-        found_key = _well_formed(self.client_name, self.authorization)
-        if found_key is None or self.known is None:
+    def _assumed(self) -> repository.ActiveKey | None:
+        """What the key's lookup found last time, when the app verified this very key
+        before (`KnownKeys`)."""
+        if self.known is None:
             return None
-        key, prefix = found_key
-        found = self.known.get(self.client_name, prefix)
-        if found is None or not verify_key(key, found.key_hash):
+        found = self.known.get(self.client_name, self.prefix)
+        if found is None or not verify_hashed(self._key_hash(), found.key_hash):
             return None
-        return key, prefix, found
+        return found
 
     def before_route(
         self, arguments: dict[str, Any], first: FirstWork = None
@@ -266,8 +270,8 @@ class KeyCheck:
             postgres = not is_sqlite(self.engine)
             assumed = self._assumed() if first == "reads" and postgres else None
             if assumed is not None:
-                done = self._ride(*assumed)
-                self._give(arguments, _tenant(self.client_name, assumed[2]))
+                done = self._ride(assumed)
+                self._give(arguments, _tenant(self.client_name, assumed))
                 return done
             ahead = first == "writes" and postgres
             lookup = repository.find_active_key_ahead if ahead else repository.find_active_key_kept
@@ -310,11 +314,13 @@ class AuthenticationMiddleware:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
                 break
-        if _well_formed(match.group(1), authorization) is None:
+        well_formed = _well_formed(match.group(1), authorization)
+        if well_formed is None:
             await error_response(Unauthenticated())(scope, receive, send)
             return
+        key, prefix = well_formed
         check = KeyCheck(
-            self.engine, match.group(1), authorization, scope, self.admit, known=self.known
+            self.engine, match.group(1), key, prefix, scope, self.admit, known=self.known
         )
         scope.setdefault("state", {})["key_check"] = check
         started = False

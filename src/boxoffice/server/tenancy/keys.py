@@ -34,4 +34,10 @@ def key_prefix(key: str) -> str | None:
 
 
 def verify_key(key: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_key(key), stored_hash)
+    return verify_hashed(hash_key(key), stored_hash)
+
+
+def verify_hashed(key_hash: str, stored_hash: str) -> bool:
+    """`verify_key` for a key already hashed (`hash_key`): a request's key is hashed once,
+    however many stored hashes it is compared with."""
+    return hmac.compare_digest(key_hash, stored_hash)
