@@ -715,43 +715,63 @@ def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[st
         log(f"{database}: scratch database; migrate, client {CLIENT!r}, catalog")
         key = prepare(env)
         server_log = Path(tempfile.gettempdir()) / f"boxoffice-onsale-{database}-{stamp}.log"
-        with Server(env, workers=2, log=server_log) as server:
-            processes = server.processes()
-            workers = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
-            log(f"{database}: server pid {server.process.pid}, workers {[p.pid for p in workers]}")
-            # Not reported: a fresh server's first seconds read /healthz at about 6,000 or
-            # about 10,000 req/s, at random, whichever tree runs (the same later in a run).
-            measure_read(server.port, "/healthz", None, WARM_UP_SECONDS)
-            before = measure_reads(server.port, key, args.read_seconds, "before")
-            scenarios: dict[str, Any] = {}
-            tallies: dict[int, Tally] = {}
-            for event_id, kind in EVENT_KINDS.items():
-                scenarios[kind], tallies[event_id] = run_scenario(
-                    database, scratch.name, server, workers, key, event_id, args, stamp
-                )
-            after = measure_reads(server.port, key, args.read_seconds, "after")
-            # Whole seconds: wrk's -d takes no fraction.
-            flat = measure_flat(server.port, key, flat_seconds(args.read_seconds))
-            if args.profile:
-                for event_id, kind in EVENT_KINDS.items():
-                    twin = PROFILED[event_id]
-                    sale, tallies[twin] = run_scenario(
-                        database, scratch.name, server, workers, key, twin, args, stamp, True
-                    )
-                    scenarios[kind]["profile"] = sale.pop("profile")
-                    scenarios[kind]["profiled_sale"] = sale
-            checks = verify(server.port, key, tallies, [before, after, flat])
+        try:
+            measured = _run_server(database, args, stamp, scratch.name, env, key, server_log)
+        except BaseException:
+            # Kept for what it says of the failure; a run that ends removes it.
+            if server_log.exists():
+                log(f"{database}: the run failed; the server's log is kept at {server_log}")
+            raise
         errors_in_log = [
             line for line in server_log.read_text(errors="replace").splitlines()
             if '"level":"error"' in line
         ][:5]  # fmt: skip
         server_log.unlink(missing_ok=True)
-    return {
-        "scenarios": scenarios,
-        "reads": {"before": before, "after": after, "flat": flat},
-        "checks": checks,
-        "server_log_errors": errors_in_log,
-    }
+    return {**measured, "server_log_errors": errors_in_log}
+
+
+def _run_server(
+    database: str,
+    args: argparse.Namespace,
+    stamp: str,
+    scratch_name: str,
+    env: dict[str, str],
+    key: str,
+    server_log: Path,
+) -> dict[str, Any]:
+    """The server's part of `run_database`: reads, sales and checks, on a server logging to
+    `server_log`."""
+    with Server(env, workers=2, log=server_log) as server:
+        processes = server.processes()
+        workers = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
+        log(f"{database}: server pid {server.process.pid}, workers {[p.pid for p in workers]}")
+        # Not reported: a fresh server's first seconds read /healthz at about 6,000 or
+        # about 10,000 req/s, at random, whichever tree runs (the same later in a run).
+        measure_read(server.port, "/healthz", None, WARM_UP_SECONDS)
+        before = measure_reads(server.port, key, args.read_seconds, "before")
+        scenarios: dict[str, Any] = {}
+        tallies: dict[int, Tally] = {}
+        for event_id, kind in EVENT_KINDS.items():
+            scenarios[kind], tallies[event_id] = run_scenario(
+                database, scratch_name, server, workers, key, event_id, args, stamp
+            )
+        after = measure_reads(server.port, key, args.read_seconds, "after")
+        # Whole seconds: wrk's -d takes no fraction.
+        flat = measure_flat(server.port, key, flat_seconds(args.read_seconds))
+        if args.profile:
+            for event_id, kind in EVENT_KINDS.items():
+                twin = PROFILED[event_id]
+                sale, tallies[twin] = run_scenario(
+                    database, scratch_name, server, workers, key, twin, args, stamp, True
+                )
+                scenarios[kind]["profile"] = sale.pop("profile")
+                scenarios[kind]["profiled_sale"] = sale
+        checks = verify(server.port, key, tallies, [before, after, flat])
+        return {
+            "scenarios": scenarios,
+            "reads": {"before": before, "after": after, "flat": flat},
+            "checks": checks,
+        }
 
 
 # The load on /healthz that a new server gets before the reads are measured.
