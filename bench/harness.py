@@ -22,6 +22,33 @@ POSTGRES_ADMIN_URL = os.environ.get(
 STARTUP_SECONDS = 120
 
 
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's server on `database_url`: this one's, the rate
+    limits off (a benchmark's load is one key's), each server's metrics in a directory of
+    its own (`serve` makes one when none is set), and `extra` (BOXOFFICE_* settings)."""
+    env = {
+        **os.environ,
+        "BOXOFFICE_DATABASE_URL": database_url,
+        "BOXOFFICE_RATE_LIMIT_PER_MINUTE": "0",
+        "BOXOFFICE_AUTH_FAILURE_LIMIT_PER_MINUTE": "0",
+        **extra,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+def cpu_seconds_of(processes: list[psutil.Process]) -> float:
+    """The CPU seconds (user and system) the processes have used, those gone left out."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 import psutil
-from harness import ROOT, Scratch, Server, boxoffice
+from harness import ROOT, Scratch, Server, boxoffice, cpu_seconds_of, server_env
 from rich.console import Console
 from rich.table import Table
 
@@ -215,27 +215,9 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
-
-
 def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, Any]:
     with Scratch(database, SCRATCH_DATABASE) as scratch:
-        env = {
-            **os.environ,
-            "BOXOFFICE_DATABASE_URL": scratch.url,
-            "BOXOFFICE_RATE_LIMIT_PER_MINUTE": "0",
-            "BOXOFFICE_AUTH_FAILURE_LIMIT_PER_MINUTE": "0",
-            "BOXOFFICE_LOG_LEVEL": "warning",
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        env = server_env(scratch.url, BOXOFFICE_LOG_LEVEL="warning")
         console.print(f"[bold]load[/]: {database} scratch database; migrate, demo --scale small")
         boxoffice(env, "migrate")
         demo_started = time.monotonic()
@@ -251,7 +233,7 @@ def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, 
                 f"server ready (pid {server.process.pid}, {len(processes)} processes); "
                 f"{clients} clients for {seconds:g} s"
             )
-            cpu_before = cpu_seconds(processes)
+            cpu_before = cpu_seconds_of(processes)
             peak_rss = 0
             load_before = os.getloadavg()
             started = time.monotonic()
@@ -270,7 +252,7 @@ def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, 
                 for thread in pool:
                     thread.join(timeout=0.5)
             elapsed = time.monotonic() - started
-            cpu_used = cpu_seconds(processes) - cpu_before
+            cpu_used = cpu_seconds_of(processes) - cpu_before
             load_after = os.getloadavg()
     return report(
         database=database,

@@ -68,7 +68,7 @@ import httpx
 import orjson
 import psutil
 import psycopg
-from harness import POSTGRES_ADMIN_URL, ROOT, Scratch, Server, boxoffice
+from harness import POSTGRES_ADMIN_URL, ROOT, Scratch, Server, boxoffice, server_env
 from httpclient import Connection, HttpError, closed_loop
 
 RESULTS = ROOT / "bench" / "results"
@@ -705,13 +705,7 @@ def verify(port: int, key: str, tallies: dict[int, Tally], reads: list[Any]) -> 
 
 def run_database(database: str, args: argparse.Namespace, stamp: str) -> dict[str, Any]:
     with Scratch(database, SCRATCH_DATABASE) as scratch:
-        env = {
-            **os.environ,
-            "BOXOFFICE_DATABASE_URL": scratch.url,
-            "BOXOFFICE_RATE_LIMIT_PER_MINUTE": "0",
-            "BOXOFFICE_AUTH_FAILURE_LIMIT_PER_MINUTE": "0",
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        env = server_env(scratch.url)
         log(f"{database}: scratch database; migrate, client {CLIENT!r}, catalog")
         key = prepare(env)
         server_log = Path(tempfile.gettempdir()) / f"boxoffice-onsale-{database}-{stamp}.log"

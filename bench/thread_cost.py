@@ -22,14 +22,13 @@ rounds, the rounds' own in brackets.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import tempfile
 from pathlib import Path
 
 import psutil
-from harness import Scratch, Server
+from harness import Scratch, Server, cpu_seconds_of, server_env
 from onsale import (
     CLIENT,
     MINIMAL_READ,
@@ -65,17 +64,6 @@ def thread_seconds(workers: list[psutil.Process]) -> dict[tuple[int, int], float
     return out
 
 
-def process_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
-
-
 def children_seconds() -> float:
     """CPU seconds of this process's children that have ended and been waited for (the
     load generator's runs: `measure_read` waits for each `wrk`; the server, still running,
@@ -95,12 +83,12 @@ def measure(
     if any): req/s and CPU us a request by part."""
     path, key = read_as
     threads_before = thread_seconds(workers)
-    backends_before = process_seconds(backends)
+    backends_before = cpu_seconds_of(backends)
     load_before = children_seconds()
     read = measure_read(server.port, path, key, seconds)
     load = children_seconds() - load_before
     threads_after = thread_seconds(workers)
-    backends_after = process_seconds(backends)
+    backends_after = cpu_seconds_of(backends)
     if read["non_2xx"]:
         raise SystemExit(f"{path}: {read['non_2xx']} answers not 2xx")
     requests = read["rps"] * seconds
@@ -125,13 +113,7 @@ def measure(
 def run_database(database: str, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
     samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in READS}
     with Scratch(database, SCRATCH_DATABASE) as scratch:
-        env = {
-            **os.environ,
-            "BOXOFFICE_DATABASE_URL": scratch.url,
-            "BOXOFFICE_RATE_LIMIT_PER_MINUTE": "0",
-            "BOXOFFICE_AUTH_FAILURE_LIMIT_PER_MINUTE": "0",
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        env = server_env(scratch.url)
         key = prepare(env)
         with (
             tempfile.TemporaryDirectory(prefix="boxoffice-thread-cost-") as logs,
