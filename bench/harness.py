@@ -37,16 +37,22 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def cpu_seconds_of(processes: list[psutil.Process]) -> float:
-    """The CPU seconds (user and system) the processes have used, those gone left out."""
-    total = 0.0
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """The CPU seconds (user and system) each process has used, by pid, those gone left
+    out."""
+    out = {}
     for process in processes:
         try:
             times = process.cpu_times()
         except psutil.Error:
             continue
-        total += times.user + times.system
-    return total
+        out[process.pid] = times.user + times.system
+    return out
+
+
+def total_cpu_seconds(processes: list[psutil.Process]) -> float:
+    """`cpu_seconds` of the processes added up."""
+    return sum(cpu_seconds(processes).values())
 
 
 def free_port() -> int:

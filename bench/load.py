@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 import psutil
-from harness import ROOT, Scratch, Server, boxoffice, cpu_seconds_of, server_env
+from harness import ROOT, Scratch, Server, boxoffice, server_env, total_cpu_seconds
 from rich.console import Console
 from rich.table import Table
 
@@ -233,7 +233,7 @@ def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, 
                 f"server ready (pid {server.process.pid}, {len(processes)} processes); "
                 f"{clients} clients for {seconds:g} s"
             )
-            cpu_before = cpu_seconds_of(processes)
+            cpu_before = total_cpu_seconds(processes)
             peak_rss = 0
             load_before = os.getloadavg()
             started = time.monotonic()
@@ -252,7 +252,7 @@ def run(database: str, seconds: float, clients: int, workers: int) -> dict[str, 
                 for thread in pool:
                     thread.join(timeout=0.5)
             elapsed = time.monotonic() - started
-            cpu_used = cpu_seconds_of(processes) - cpu_before
+            cpu_used = total_cpu_seconds(processes) - cpu_before
             load_after = os.getloadavg()
     return report(
         database=database,

@@ -68,7 +68,15 @@ import httpx
 import orjson
 import psutil
 import psycopg
-from harness import POSTGRES_ADMIN_URL, ROOT, Scratch, Server, boxoffice, server_env
+from harness import (
+    POSTGRES_ADMIN_URL,
+    ROOT,
+    Scratch,
+    Server,
+    boxoffice,
+    cpu_seconds,
+    server_env,
+)
 from httpclient import Connection, HttpError, closed_loop
 
 RESULTS = ROOT / "bench" / "results"
@@ -369,17 +377,6 @@ def latency_summary(values: list[float]) -> dict[str, float | int]:
 
 
 # --- CPU and the profile -----------------------------------------------------------------
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
-    out = {}
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        out[process.pid] = times.user + times.system
-    return out
 
 
 def database_backends(database: str) -> list[psutil.Process]:

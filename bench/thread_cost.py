@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 import psutil
-from harness import Scratch, Server, cpu_seconds_of, server_env
+from harness import Scratch, Server, server_env, total_cpu_seconds
 from onsale import (
     CLIENT,
     MINIMAL_READ,
@@ -83,12 +83,12 @@ def measure(
     if any): req/s and CPU us a request by part."""
     path, key = read_as
     threads_before = thread_seconds(workers)
-    backends_before = cpu_seconds_of(backends)
+    backends_before = total_cpu_seconds(backends)
     load_before = children_seconds()
     read = measure_read(server.port, path, key, seconds)
     load = children_seconds() - load_before
     threads_after = thread_seconds(workers)
-    backends_after = cpu_seconds_of(backends)
+    backends_after = total_cpu_seconds(backends)
     if read["non_2xx"]:
         raise SystemExit(f"{path}: {read['non_2xx']} answers not 2xx")
     requests = read["rps"] * seconds
