@@ -161,3 +161,7 @@ class Server:
         """The supervisor and its workers."""
         parent = psutil.Process(self.process.pid)
         return [parent, *parent.children(recursive=True)]
+
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes (uvicorn starts each with multiprocessing's spawn)."""
+        return [p for p in self.processes() if "spawn_main" in " ".join(p.cmdline())]

@@ -733,8 +733,7 @@ def _run_server(
     """The server's part of `run_database`: reads, sales and checks, on a server logging to
     `server_log`."""
     with Server(env, workers=2, log=server_log) as server:
-        processes = server.processes()
-        workers = [p for p in processes if "spawn_main" in " ".join(p.cmdline())]
+        workers = server.workers()
         log(f"{database}: server pid {server.process.pid}, workers {[p.pid for p in workers]}")
         # Not reported: a fresh server's first seconds read /healthz at about 6,000 or
         # about 10,000 req/s, at random, whichever tree runs (the same later in a run).

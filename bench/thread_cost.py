@@ -119,7 +119,7 @@ def run_database(database: str, args: argparse.Namespace) -> dict[str, list[dict
             tempfile.TemporaryDirectory(prefix="boxoffice-thread-cost-") as logs,
             Server(env, workers=2, log=Path(logs) / "server.log") as server,
         ):
-            workers = [p for p in server.processes() if "spawn_main" in " ".join(p.cmdline())]
+            workers = server.workers()
             # Every read once, not counted: the pools' connections made, the routes warm.
             measure_read(server.port, "/healthz", None, WARM_UP_SECONDS)
             for _, path, _ in READS[1:]:
