@@ -19,6 +19,9 @@ one hop, not two (tenancy/auth.py). What a route does first with the database
 trip; a prelude that assumed something its check then refutes has the route run again
 (`Rerun`).
 
+A route marked `on_loop` runs on the event loop in a greenlet instead, on PostgreSQL
+(`GREEN`, green.py): no hand-over between threads at all.
+
 A dependency that only reads the request (`reads_request`: the app's engine and settings,
 the request's tenant) is called by the route's endpoint itself, not solved by FastAPI.
 """
@@ -36,9 +39,12 @@ from typing import Annotated, Any, Literal, ParamSpec, TypeVar, get_args, get_or
 from fastapi import params
 from starlette.requests import Request
 
+from boxoffice.server import green
+
 __all__ = [
     "DEFAULT_SWITCH_INTERVAL",
     "DEFAULT_THREADS",
+    "GREEN",
     "SWITCH_INTERVALS",
     "THREADS",
     "FirstWork",
@@ -46,6 +52,7 @@ __all__ = [
     "Rerun",
     "is_plain_function",
     "is_route_endpoint",
+    "on_loop",
     "pool_threads",
     "reads_first",
     "reads_request",
@@ -95,6 +102,15 @@ DEFAULT_THREADS = 40
 # within their spread either way).
 SWITCH_INTERVALS = {"postgresql": 0.001}
 DEFAULT_SWITCH_INTERVAL = 0.005
+
+
+# The databases on which a route marked `on_loop` runs in a greenlet on the event loop
+# (green.py) instead of a request thread: those whose every wait is a socket's (psycopg's,
+# db/pgwire.py's). Under `make onsale` on PostgreSQL (this and the thread pool alone
+# alternately, twice) the sales sold 220-269 orders/s against 173-237, at 4.6-5.6 ms of
+# the server's CPU an order against 5.2-7.1 (docs/benchmarks.md, "Routes on the event
+# loop"). SQLite's calls block: its routes stay in the threads.
+GREEN = frozenset({"postgresql"})
 
 
 @dataclass(slots=True)
@@ -162,6 +178,7 @@ def reset_route_prelude(token: contextvars.Token[Prelude | None]) -> None:
 
 
 _WRAPPED = "_boxoffice_route_endpoint"
+_ON_LOOP = "_boxoffice_on_loop"
 _READS_REQUEST = "_boxoffice_reads_request"
 _FIRST_WORK = "_boxoffice_first_work"
 # The argument that carries the request to an endpoint that reads values from it.
@@ -197,6 +214,16 @@ def reads_first(route: F) -> F:
     client it had found for the same key before, and have the read's rows reach the route
     only once the key has passed (tenancy/auth.py). Such a route may be run twice (`Rerun`)."""
     setattr(route, _FIRST_WORK, "reads")
+    return route
+
+
+def on_loop(route: F) -> F:
+    """Mark a route function (plain, not async, taking the app's `engine`) whose work, its
+    prelude's included, is its database round trips and a little Python: where the
+    engine's database allows (GREEN) it runs on the event loop in a greenlet, its waits for
+    the database awaited (green.py), as many at once as THREADS[database]. It must not
+    call out, sleep, compute for long, or wait for a lock but through `green.acquire`."""
+    setattr(route, _ON_LOOP, True)
     return route
 
 
@@ -285,11 +312,28 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     signature, readers, request_name = _without_readers(func)
     if is_plain_function(func):
         first: FirstWork = getattr(func, _FIRST_WORK, None)
+        loop_ok = bool(getattr(func, _ON_LOOP, False))
+        if (
+            loop_ok
+            and "engine" not in signature.parameters
+            and not any(name == "engine" for name, _ in readers)
+        ):
+            raise TypeError(f"{func!r}: a route marked on_loop takes the app's `engine`")
 
         @functools.wraps(func)
         async def endpoint(**arguments: Any) -> Any:
             if readers:
                 await _read_request(arguments, readers, request_name)
+            if loop_ok:
+                database = arguments["engine"].dialect.name
+                if database in GREEN:
+                    return await green.run(
+                        THREADS.get(database, DEFAULT_THREADS),
+                        _after_prelude,
+                        func,
+                        arguments,
+                        first,
+                    )
             return await run_in_thread(_after_prelude, func, arguments, first)
 
     elif inspect.iscoroutinefunction(func):

@@ -21,7 +21,7 @@ from boxoffice.server.orders.resources import OrderExportResource
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.threadpool import writes_first
+from boxoffice.server.threadpool import on_loop, writes_first
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["cart"])
@@ -40,6 +40,7 @@ _HOLD: Responses = (
 
 
 @router.post("/cart", status_code=201, response_model=CartResource)
+@on_loop
 def create_cart(tenant: CurrentTenant, engine: AppEngine, hold_minutes: HoldMinutes) -> Response:
     """Create an empty cart (extension); it lasts `timeOut`, moved on by every change."""
     view = service.open_cart(engine, tenant=tenant, hold_minutes=hold_minutes)
@@ -48,6 +49,7 @@ def create_cart(tenant: CurrentTenant, engine: AppEngine, hold_minutes: HoldMinu
 
 @router.post("/cart/{cartId}", response_model=CartResource, responses=_HOLD)
 @writes_first
+@on_loop
 def add_items(
     tenant: CurrentTenant,
     engine: AppEngine,
@@ -84,6 +86,7 @@ _REMOVE: Responses = NotFound.documented("Cart or cart item not found.") | _EXPI
 
 @router.delete("/cart/{cartId}/{itemId}", response_model=CartResource, responses=_REMOVE)
 @writes_first
+@on_loop
 def remove_item(
     tenant: CurrentTenant,
     engine: AppEngine,
@@ -100,6 +103,7 @@ def remove_item(
 
 @router.delete("/cart/{cartId}", status_code=204, response_class=Response, responses=_NOT_FOUND)
 @writes_first
+@on_loop
 def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> Response:
     """Release every place and close the cart; afterwards it is not found."""
     with write_transaction(engine) as tx:
@@ -114,6 +118,7 @@ def discard_cart(tenant: CurrentTenant, engine: AppEngine, cart_id: CartId) -> R
     responses=_NOT_FOUND | Gone.documented("Cart expired; its places have been released."),
 )
 @writes_first
+@on_loop
 def check_out(
     tenant: CurrentTenant, engine: AppEngine, cart_id: CartId, body: CheckoutInput
 ) -> Response:

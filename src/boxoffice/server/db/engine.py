@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
+
+from boxoffice.server import green
 
 # A pooled PostgreSQL connection that has been idle for longer than this is pinged before
 # it is used again (a restarted or failed-over database has closed it meanwhile).
@@ -50,6 +53,48 @@ _POSTGRES_AUTOCOMMIT_POOL = {
 }
 
 
+class GreenConnection(psycopg.Connection[Any]):
+    """psycopg's connection, whose waits for its socket, in a route's greenlet
+    (green.py), switch to the event loop instead of blocking its thread: every statement
+    psycopg sends for a route that runs on the event loop (its own execute, commit,
+    rollback, a ping), as db/pgwire.py's round trips do. Only once the pool has handed the
+    connection out (`_green_waits`): SQLAlchemy makes a new connection ready (its first
+    one's queries included) holding a lock of its own, which a greenlet must not hold
+    while the loop runs others. Connecting blocks as before (rare: the pool keeps them)."""
+
+    green_waits = False
+
+    def wait(
+        self,
+        gen: Any,
+        interval: float = 0.1,
+        timeout: float | None = None,
+    ) -> Any:
+        if not (self.green_waits and timeout is None and green.in_request_greenlet()):
+            return super().wait(gen, interval, timeout)
+        fileno = self.pgconn.socket
+        try:
+            waiting = next(gen)
+            while True:
+                ready = green.wait_socket(fileno, int(waiting))
+                waiting = gen.send(ready)
+        except StopIteration as done:
+            return done.value
+
+
+def _green_waits(engine: Engine) -> None:
+    """A PostgreSQL engine's connections are GreenConnections, their waits green once the
+    pool hands them out."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return GreenConnection.connect(*cargs, **cparams)
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.green_waits = True
+
+
 def normalise_url(url: str) -> URL:
     """Accept plain postgresql:// URLs and use psycopg 3 for them."""
     parsed = make_url(url)
@@ -84,12 +129,14 @@ def make_engine(url: str, *, connect_timeout: int = 10, **kwargs: Any) -> Engine
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = connect_timeout
     engine = create_engine(parsed, connect_args=connect_args, **{**_POSTGRES_POOL, **kwargs})
+    _green_waits(engine)
     _ping_idle_connections(engine)
     autocommit = create_engine(
         parsed,
         connect_args=connect_args,
         **{**_POSTGRES_POOL, **kwargs, **_POSTGRES_AUTOCOMMIT_POOL},
     )
+    _green_waits(autocommit)
     _ping_idle_connections(autocommit)
     _autocommit_engines[engine] = autocommit
     # Disposing of the engine (before a test drops its database, say) closes both pools.

@@ -35,6 +35,8 @@ from typing import Any
 from psycopg import Connection, errors, pq
 from psycopg.adapt import PyFormat, Transformer
 
+from boxoffice.server import green
+
 __all__ = ["Outcome", "Statement", "round_trip"]
 
 # The statements prepared on one connection, at most (its own psycopg keeps 100 of its
@@ -153,7 +155,15 @@ def _begin(driver: Connection[Any]) -> bytes:
 
 def _wait(fileno: int, events: int) -> int:
     """Wait until the socket is ready for `events` (poll's flags, the GIL released); the
-    events it is ready for."""
+    events it is ready for. In a route's greenlet the event loop waits (green.py)."""
+    if green.in_request_greenlet():
+        wanted = (green.READ if events & select.POLLIN else 0) | (
+            green.WRITE if events & select.POLLOUT else 0
+        )
+        ready = green.wait_socket(fileno, wanted) or 0
+        return (select.POLLIN if ready & green.READ else 0) | (
+            select.POLLOUT if ready & green.WRITE else 0
+        )
     poller = select.poll()
     poller.register(fileno, events)
     return poller.poll()[0][1]

@@ -17,7 +17,7 @@ from boxoffice.server.orders.schemas import parse_changed_since
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
 from boxoffice.server.tenancy.service import Tenant
-from boxoffice.server.threadpool import reads_first
+from boxoffice.server.threadpool import on_loop, reads_first
 from boxoffice.server.waitinglist.resources import WaitingResources
 
 router = api_router(tags=["exports"])
@@ -118,6 +118,7 @@ def _export(
     response_model=list[str],
 )
 @reads_first
+@on_loop
 def export_client_types(tenant: CurrentTenant, engine: AppEngine) -> Response:
     return json_response(service.list_client_types(engine, tenant=tenant))
 

@@ -15,6 +15,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from boxoffice.server import green
 from boxoffice.server.db.engine import autocommit_engine, is_sqlite
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.ops import repository
@@ -149,8 +150,9 @@ class SharedBudget:
             allowance = self._take(found, now, start)
         if allowance is not None:
             return allowance
-        with found.leasing:
-            # Another thread of this worker may have leased while this one waited.
+        with green.holding(found.leasing):
+            # Another request of this worker may have leased while this one waited (a
+            # route on the event loop waits for the lease without blocking the loop).
             with self._lock:
                 allowance = self._take(found, now, start)
             if allowance is not None:

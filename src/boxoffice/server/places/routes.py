@@ -16,7 +16,7 @@ from boxoffice.server.lenient import api_router
 from boxoffice.server.places import resources, service
 from boxoffice.server.responses import json_response
 from boxoffice.server.tenancy.auth import CurrentTenant
-from boxoffice.server.threadpool import reads_first
+from boxoffice.server.threadpool import on_loop, reads_first
 from boxoffice.server.values.clock import now_micros
 
 router = api_router(tags=["catalog"])
@@ -27,6 +27,7 @@ EventId = Annotated[int, Path(alias="eventId")]
 
 @router.get("/event/{eventId}", response_model=EventDetailResource, responses=_NO_EVENT)
 @reads_first
+@on_loop
 def get_event(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Response:
     with read_transaction(engine) as conn:
         places = service.get_event_counts(conn, tenant=tenant, event_id=event_id, now=now_micros())
@@ -36,6 +37,7 @@ def get_event(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Re
 
 @router.get("/seating/{eventId}", response_model=SeatPlanResource, responses=_NO_EVENT)
 @reads_first
+@on_loop
 def get_seat_plan(tenant: CurrentTenant, engine: AppEngine, event_id: EventId) -> Response:
     """The hall plan with each seat's live availability (sections empty when unreserved)."""
     with read_transaction(engine) as conn:

@@ -1,0 +1,299 @@
+"""Routes on the event loop in a greenlet (green.py): the waits go to the loop, which serves
+others meanwhile; a lock, the bound, a cancelled caller; psycopg's and pgwire's waits on
+PostgreSQL; the routes marked `on_loop` run that way there and in threads on SQLite."""
+
+import asyncio
+import contextvars
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from boxoffice.server import green
+from boxoffice.server.db import pgwire
+from boxoffice.server.db.engine import autocommit_engine, make_engine
+from boxoffice.server.db.transactions import write_transaction
+from boxoffice.server.exports import service as exports_service
+from boxoffice.server.threadpool import on_loop, route_endpoint
+from tests.conftest import new_client
+
+_NAME: contextvars.ContextVar[str] = contextvars.ContextVar("test_green_name", default="")
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    right.setblocking(False)
+    try:
+        yield left, right
+    finally:
+        left.close()
+        right.close()
+
+
+def test_a_function_runs_with_the_callers_context_and_its_outcome() -> None:
+    def work(x: int) -> tuple[int, str, bool]:
+        return x * 2, _NAME.get(), green.in_request_greenlet()
+
+    async def main() -> tuple[int, str, bool]:
+        _NAME.set("caller")
+        return await green.run(2, work, 21)
+
+    assert asyncio.run(main()) == (42, "caller", True)
+    assert not green.in_request_greenlet()
+
+
+def test_an_error_is_raised_to_the_caller() -> None:
+    def work() -> None:
+        raise LookupError("nothing here")
+
+    with pytest.raises(LookupError, match="nothing here"):
+        asyncio.run(green.run(2, work))
+
+
+def test_outside_a_greenlet_wait_socket_leaves_the_wait_to_the_caller(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    assert green.wait_socket(pair[0].fileno(), green.READ) is None
+
+
+def test_a_wait_lets_the_loop_serve_others_until_the_socket_is_ready(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    left, right = pair
+    happened: list[str] = []
+
+    def work() -> bytes:
+        happened.append("waits")
+        ready = green.wait_socket(left.fileno(), green.READ)
+        happened.append(f"ready {ready}")
+        return left.recv(10)
+
+    async def other() -> None:
+        await asyncio.sleep(0.01)
+        happened.append("other runs")
+        right.send(b"ping")
+
+    async def main() -> bytes:
+        got, _ = await asyncio.gather(green.run(2, work), other())
+        return got
+
+    assert asyncio.run(main()) == b"ping"
+    assert happened == ["waits", "other runs", f"ready {green.READ}"]
+
+
+def test_at_most_limit_greenlets_run_at_once_on_a_loop() -> None:
+    pairs = [socket.socketpair() for _ in range(6)]
+    running = [0]
+    most = [0]
+
+    def work(mine: socket.socket) -> None:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        green.wait_socket(mine.fileno(), green.READ)
+        mine.recv(1)
+        running[0] -= 1
+
+    async def feed() -> None:
+        for _, theirs in pairs:
+            await asyncio.sleep(0.005)
+            theirs.send(b"x")
+
+    async def main() -> None:
+        await asyncio.gather(*(green.run(2, work, mine) for mine, _ in pairs), feed())
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        for mine, theirs in pairs:
+            mine.close()
+            theirs.close()
+    assert most[0] == 2
+    assert running[0] == 0
+
+
+def test_a_cancelled_caller_waits_for_its_greenlet_to_finish(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    left, right = pair
+    finished: list[bytes] = []
+
+    def work() -> None:
+        green.wait_socket(left.fileno(), green.READ)
+        finished.append(left.recv(10))
+
+    async def main() -> None:
+        task = asyncio.create_task(green.run(2, work))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.01)
+        assert not task.done()  # still driving its greenlet
+        right.send(b"done")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert finished == [b"done"]
+
+    asyncio.run(main())
+
+
+def test_a_lock_held_across_a_wait_is_waited_for_without_blocking_the_loop(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    left, right = pair
+    lock = threading.Lock()
+    order: list[str] = []
+
+    def holder() -> None:
+        with green.holding(lock):
+            order.append("holder has it")
+            green.wait_socket(left.fileno(), green.READ)
+            left.recv(1)
+            order.append("holder lets go")
+
+    def second() -> None:
+        with green.holding(lock):
+            order.append("second has it")
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.02)
+        order.append("loop ran")
+        right.send(b"x")
+
+    async def main() -> None:
+        first = asyncio.create_task(green.run(3, holder))
+        await asyncio.sleep(0)
+        await asyncio.gather(first, green.run(3, second), release_later())
+
+    asyncio.run(main())
+    assert order == ["holder has it", "loop ran", "holder lets go", "second has it"]
+    assert not lock.locked()
+
+
+def test_outside_a_greenlet_holding_takes_the_lock_as_with_does() -> None:
+    lock = threading.Lock()
+    with green.holding(lock):
+        assert lock.locked()
+    assert not lock.locked()
+
+
+def test_on_loop_routes_take_the_engine() -> None:
+    def route(x: int) -> int:
+        return x
+
+    with pytest.raises(TypeError, match="engine"):
+        route_endpoint(on_loop(route))
+
+
+@pytest.fixture
+def pg_engine(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the waits on the event loop are PostgreSQL's")
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_psycopgs_waits_go_to_the_loop_and_a_lock_held_by_one_greenlet_is_awaited(
+    pg_engine: Engine,
+) -> None:
+    """Two greenlets on one loop want one advisory lock: the second's wait for it is the
+    loop's, so the first goes on, lets go, and both finish (blocking waits would stop the
+    loop's thread in the second, with the first never resumed). A ticker on the loop runs
+    meanwhile."""
+    ticks = [0]
+    order: list[str] = []
+    key = 424242
+
+    def first() -> None:
+        with pg_engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            order.append("first locked")
+            conn.execute(text("SELECT pg_sleep(0.2)"))
+            order.append("first lets go")
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+    def second() -> None:
+        with pg_engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            order.append("second locked")
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+    async def ticker() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks[0] += 1
+
+    async def main() -> None:
+        one = asyncio.create_task(green.run(3, first))
+        while not order:
+            await asyncio.sleep(0.005)
+        await asyncio.gather(one, green.run(3, second), ticker())
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert order == ["first locked", "first lets go", "second locked"]
+    assert ticks[0] == 10
+
+
+def test_pgwires_round_trips_wait_on_the_loop(pg_engine: Engine) -> None:
+    ticks = [0]
+
+    def work() -> int:
+        with autocommit_engine(pg_engine).connect() as conn:
+            driver: Any = conn.connection.driver_connection
+            statement = pgwire.Statement(b"SELECT 7 FROM pg_sleep(0.1)")
+            (outcome,) = pgwire.round_trip(driver, conn.connection.info, [statement])
+            value: int = outcome.rows[0][0]
+            return value
+
+    async def ticker() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+            ticks[0] += 1
+
+    async def main() -> int:
+        got, _ = await asyncio.gather(green.run(3, work), ticker())
+        return got
+
+    assert asyncio.run(main()) == 7
+    assert ticks[0] == 5
+
+
+def test_marked_routes_run_in_a_greenlet_on_postgresql_and_in_a_thread_on_sqlite(
+    http: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = new_client(engine)
+    seen: list[tuple[bool, bool]] = []
+    read = exports_service.list_client_types
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        seen.append(
+            (
+                green.in_request_greenlet(),
+                threading.current_thread().name.startswith("boxoffice-request"),
+            )
+        )
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(exports_service, "list_client_types", recorded)
+    answer = http.get(f"{client.base}/export/clienttypes", headers=client.auth)
+    assert answer.status_code == 200
+    on_postgresql = engine.dialect.name == "postgresql"
+    assert seen == [(on_postgresql, not on_postgresql)]
+
+
+def test_a_write_transaction_in_a_greenlet_commits(pg_engine: Engine) -> None:
+    def work() -> int:
+        with write_transaction(pg_engine) as tx:
+            value: int = tx.conn.execute(text("SELECT 1")).scalar_one()
+        return value
+
+    assert asyncio.run(green.run(3, work)) == 1
