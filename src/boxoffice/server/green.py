@@ -3,8 +3,9 @@
 A route's function is plain Python that blocks: it waits for each round trip to the
 database. In a request thread (threadpool.py) every request costs two hand-overs between
 threads (to the thread and back to the event loop) and, while it runs, the two threads'
-turns at Python's interpreter lock: under `make onsale` on PostgreSQL that was a quarter
-of a worker's CPU (docs/benchmarks.md, "Routes on the event loop"). Run in a greenlet on
+turns at Python's interpreter lock: taken away, the server's CPU an order of
+`bench/onsale.py` on PostgreSQL fell by 12-27% (docs/benchmarks.md, "Routes on the event
+loop"). Run in a greenlet on
 the event loop's own thread instead, the function is the same; where it would wait for a
 socket (db/pgwire.py's round trips, psycopg's own waits: db/engine.py) it switches
 back to the event loop (`wait_socket`), which awaits the socket and switches back into it
@@ -14,9 +15,9 @@ thread, and the holder goes on.
 
 What a route run this way must not do is block the thread otherwise: no call out to
 another service, no sleeping, no waiting for a lock that a greenlet waiting for the
-database may hold (`acquire` and `holding` take such a lock), no long computation (it would hold up
-every other request of the worker). Routes opt in (threadpool.on_loop); the request
-threads still run every other one.
+database may hold (`acquire` and `holding` take such a lock), no long computation (it
+would hold up every other request of the worker). Routes opt in (threadpool.on_loop);
+the request threads still run every other one.
 
 What the request thread pool guaranteed is kept (`run`): the caller's context variables
 are seen in the greenlet, at most `limit` greenlets run at once on a loop (the database's
@@ -156,7 +157,7 @@ async def _drive(call: Callable[[], T]) -> T:
         try:
             if handed is _PAUSE:
                 await asyncio.sleep(_LOCK_RETRY_SECONDS)
-                ready = 0
+                ready = 0  # what `acquire` gets back, and leaves
             else:
                 fileno, events = handed
                 try:
@@ -168,7 +169,7 @@ async def _drive(call: Callable[[], T]) -> T:
         except asyncio.CancelledError as exc:
             cancelled = exc
             continue  # the same wait again: the greenlet is not resumed before it is over
-        handed = child.switch(ready) if handed is not _PAUSE else child.switch()
+        handed = child.switch(ready)
     if cancelled is not None:
         raise cancelled
     result: T = handed
