@@ -5,13 +5,12 @@ database. In a request thread (threadpool.py) every request costs two hand-overs
 threads (to the thread and back to the event loop) and, while it runs, the two threads'
 turns at Python's interpreter lock: taken away, the server's CPU an order of
 `bench/onsale.py` on PostgreSQL fell by 12-27% (docs/benchmarks.md, "Routes on the event
-loop"). Run in a greenlet on
-the event loop's own thread instead, the function is the same; where it would wait for a
-socket (db/pgwire.py's round trips, psycopg's own waits: db/engine.py) it switches
-back to the event loop (`wait_socket`), which awaits the socket and switches back into it
-once the socket is ready. Meanwhile the loop serves other requests, other greenlets among
-them: a route waiting for a row lock another request holds waits as it did in its
-thread, and the holder goes on.
+loop"). Run in a greenlet on the event loop's own thread instead, the function is the
+same; where it would wait for a socket (db/pgwire.py's round trips, psycopg's own waits:
+db/engine.py) it switches back to the event loop (`wait_socket`), which awaits the
+socket and switches back into it once the socket is ready. Meanwhile the loop serves
+other requests, other greenlets among them: a route waiting for a row lock another
+request holds waits as it did in its thread, and the holder goes on.
 
 What a route run this way must not do is block the thread otherwise: no call out to
 another service, no sleeping, no waiting for a lock that a greenlet waiting for the

@@ -106,7 +106,7 @@ DEFAULT_SWITCH_INTERVAL = 0.005
 
 # The databases on which a route marked `on_loop` runs in a greenlet on the event loop
 # (green.py) instead of a request thread: those whose every wait is a socket's (psycopg's,
-# db/pgwire.py's). Under `make onsale` on PostgreSQL (this and the thread pool alone
+# db/pgwire.py's). Under `bench/onsale.py` on PostgreSQL (this and the thread pool alone
 # alternately, twice) the sales sold 220-269 orders/s against 173-237, at 4.6-5.6 ms of
 # the server's CPU an order against 5.2-7.1 (docs/benchmarks.md, "Routes on the event
 # loop"). SQLite's calls block: its routes stay in the threads.

@@ -156,11 +156,11 @@ def _begin(driver: Connection[Any]) -> bytes:
 def _wait(fileno: int, events: int) -> int:
     """Wait until the socket is ready for `events` (poll's flags, the GIL released); the
     events it is ready for. In a route's greenlet the event loop waits (green.py)."""
-    if green.in_request_greenlet():
-        wanted = (green.READ if events & select.POLLIN else 0) | (
-            green.WRITE if events & select.POLLOUT else 0
-        )
-        ready = green.wait_socket(fileno, wanted) or 0
+    wanted = (green.READ if events & select.POLLIN else 0) | (
+        green.WRITE if events & select.POLLOUT else 0
+    )
+    ready = green.wait_socket(fileno, wanted)
+    if ready is not None:
         return (select.POLLIN if ready & green.READ else 0) | (
             select.POLLOUT if ready & green.WRITE else 0
         )
