@@ -1,12 +1,17 @@
 """Routes on the event loop in a greenlet (green.py): the waits go to the loop, which serves
 others meanwhile; a lock, the bound, a cancelled caller; psycopg's and pgwire's waits on
-PostgreSQL; the routes marked `on_loop` run that way there and in threads on SQLite."""
+PostgreSQL; SQLite's writers' turn, waited for with the loop going on; the routes marked
+`on_loop` run that way on both."""
 
 import asyncio
 import contextvars
+import fcntl
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from boxoffice.server import green
 from boxoffice.server.db import pgwire
-from boxoffice.server.db.engine import autocommit_engine, make_engine
+from boxoffice.server.db.engine import autocommit_engine, make_engine, writer_turn
 from boxoffice.server.db.transactions import write_transaction
 from boxoffice.server.exports import service as exports_service
 from boxoffice.server.threadpool import on_loop, route_endpoint
@@ -274,7 +279,7 @@ def test_pgwires_round_trips_wait_on_the_loop(pg_engine: Engine) -> None:
     assert ticked[0] >= 1
 
 
-def test_marked_routes_run_in_a_greenlet_on_postgresql_and_in_a_thread_on_sqlite(
+def test_marked_routes_run_in_a_greenlet(
     http: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = new_client(engine)
@@ -293,8 +298,7 @@ def test_marked_routes_run_in_a_greenlet_on_postgresql_and_in_a_thread_on_sqlite
     monkeypatch.setattr(exports_service, "list_client_types", recorded)
     answer = http.get(f"{client.base}/export/clienttypes", headers=client.auth)
     assert answer.status_code == 200
-    on_postgresql = engine.dialect.name == "postgresql"
-    assert seen == [(on_postgresql, not on_postgresql)]
+    assert seen == [(True, False)]
 
 
 def test_a_write_transaction_in_a_greenlet_commits(pg_engine: Engine) -> None:
@@ -304,3 +308,124 @@ def test_a_write_transaction_in_a_greenlet_commits(pg_engine: Engine) -> None:
         return value
 
     assert asyncio.run(green.run(3, work)) == 1
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'green.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _turn_is_free(engine: Engine) -> bool:
+    """Whether a writer of another open file (another thread, another process) would get
+    the turn at once."""
+    assert engine.url.database is not None
+    fd = os.open(f"{engine.url.database}.writers", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_a_sqlite_writer_in_a_greenlet_waits_for_the_turn_with_the_loop_going_on(
+    sqlite_engine: Engine,
+) -> None:
+    """Another thread (as another process would) holds the writers' turn: the greenlet's
+    write transaction waits for it without stopping the loop, which goes on ticking, and
+    writes once the turn is given back."""
+    ticks = [0]
+    ticked: list[int] = []
+    order: list[str] = []
+    holding = threading.Event()
+
+    def other_writer() -> None:
+        with writer_turn(sqlite_engine):
+            holding.set()
+            # Given back once the loop has ticked meanwhile (or after 2 s: a loop stopped
+            # by the greenlet's wait never ticks, and the check below fails).
+            deadline = time.monotonic() + 2
+            while ticks[0] < 5 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            order.append("other lets go")
+            ticked.append(ticks[0])
+
+    def work() -> int:
+        with write_transaction(sqlite_engine) as tx:
+            order.append("greenlet writes")
+            tx.conn.execute(text("INSERT INTO t VALUES (1)"))
+        return len(order)
+
+    async def ticker() -> None:
+        while not order:
+            await asyncio.sleep(0.002)
+            ticks[0] += 1
+
+    async def main() -> int:
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        await asyncio.to_thread(holding.wait)
+        try:
+            got, _ = await asyncio.gather(green.run(4, work), ticker())
+        finally:
+            await asyncio.to_thread(thread.join)
+        return got
+
+    assert asyncio.run(asyncio.wait_for(main(), 30)) == 2
+    assert order == ["other lets go", "greenlet writes"]
+    assert ticked[0] >= 5  # the loop ran while the greenlet waited for the turn
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+    assert _turn_is_free(sqlite_engine)
+
+
+def test_the_greenlets_of_a_loop_hold_the_sqlite_turn_one_at_a_time_in_order(
+    sqlite_engine: Engine, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """Greenlets share their loop thread's open file of the lock, so the kernel cannot
+    keep them apart: the first holds the turn across a wait of the loop's (no SQLite
+    write does; this stands for any), and the others wait in the order they asked, then
+    each holds it alone. Other threads are kept out all along, and the turn is free after."""
+    left, right = pair
+    events: list[str] = []
+    free_seen: list[bool] = []
+
+    def first() -> None:
+        with writer_turn(sqlite_engine):
+            events.append("first in")
+            with writer_turn(sqlite_engine):  # the same greenlet again: no wait
+                green.wait_socket(left.fileno(), green.READ)
+                left.recv(1)
+            free_seen.append(_turn_is_free(sqlite_engine))
+            events.append("first out")
+
+    def later(name: str) -> None:
+        with writer_turn(sqlite_engine):
+            events.append(f"{name} in")
+            free_seen.append(_turn_is_free(sqlite_engine))
+            events.append(f"{name} out")
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(green.run(4, first))]
+        await asyncio.sleep(0.005)
+        for name in ("second", "third"):
+            tasks.append(asyncio.create_task(green.run(4, later, name)))
+            await asyncio.sleep(0.005)
+        while_first_waits.extend(events)
+        free_seen.append(_turn_is_free(sqlite_engine))
+        right.send(b"x")
+        await asyncio.gather(*tasks)
+
+    while_first_waits: list[str] = []
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert while_first_waits == ["first in"]
+    assert events == ["first in", "first out", "second in", "second out", "third in", "third out"]
+    assert free_seen == [False, False, False, False]
+    assert _turn_is_free(sqlite_engine)

@@ -8,9 +8,11 @@ turns at Python's interpreter lock: taken away, the server's CPU an order of
 loop"). Run in a greenlet on the event loop's own thread instead, the function is the
 same; where it would wait for a socket (db/pgwire.py's round trips, psycopg's own waits:
 db/engine.py) it switches back to the event loop (`wait_socket`), which awaits the
-socket and switches back into it once the socket is ready. Meanwhile the loop serves
-other requests, other greenlets among them: a route waiting for a row lock another
-request holds waits as it did in its thread, and the holder goes on.
+socket and switches back into it once the socket is ready. A SQLite write waits for no
+socket, only for the writers' turn, and waits for it on the loop too (db/engine.py,
+`_LoopTurn`: `wait_future`, `pause`). Meanwhile the loop serves other requests, other
+greenlets among them: a route waiting for a row lock another request holds waits as it
+did in its thread, and the holder goes on.
 
 What a route run this way must not do is block the thread otherwise: no call out to
 another service, no sleeping, no waiting for a lock that a greenlet waiting for the
@@ -36,7 +38,17 @@ from typing import ParamSpec, TypeVar
 
 import greenlet
 
-__all__ = ["READ", "WRITE", "acquire", "holding", "in_request_greenlet", "run", "wait_socket"]
+__all__ = [
+    "READ",
+    "WRITE",
+    "acquire",
+    "holding",
+    "in_request_greenlet",
+    "pause",
+    "run",
+    "wait_future",
+    "wait_socket",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -84,17 +96,34 @@ def wait_socket(fileno: int, events: int) -> int | None:
     return _to_loop(current, (fileno, events))
 
 
+def pause() -> None:
+    """In a route's greenlet: give the event loop a turn of about half a millisecond before
+    going on (a greenlet trying again for something held elsewhere). Anywhere else: nothing."""
+    current = greenlet.getcurrent()
+    if isinstance(current, _RequestGreenlet):
+        _to_loop(current, _PAUSE)
+
+
+def wait_future(future: "asyncio.Future[object]") -> None:
+    """In a route's greenlet: wait until `future` (of this event loop) is done, the loop
+    serving other requests meanwhile; its outcome is left to the caller. Not for anywhere
+    else (a future of the loop is set only by the loop's thread)."""
+    current = greenlet.getcurrent()
+    if not isinstance(current, _RequestGreenlet):
+        raise RuntimeError("wait_future waits in a route's greenlet only")
+    _to_loop(current, future)
+
+
 def acquire(lock: threading.Lock) -> None:
     """Take `lock`; in a route's greenlet without blocking the event loop's thread (a
     greenlet waiting for the database may hold it: blocking would stop that greenlet too)."""
     if lock.acquire(blocking=False):
         return
-    current = greenlet.getcurrent()
-    if not isinstance(current, _RequestGreenlet):
+    if not in_request_greenlet():
         lock.acquire()
         return
     while not lock.acquire(blocking=False):
-        _to_loop(current, _PAUSE)
+        pause()
 
 
 @contextlib.contextmanager
@@ -156,7 +185,11 @@ async def _drive(call: Callable[[], T]) -> T:
         try:
             if handed is _PAUSE:
                 await asyncio.sleep(_LOCK_RETRY_SECONDS)
-                ready = 0  # what `acquire` gets back, and leaves
+                ready = 0  # what `pause` gets back, and leaves
+            elif isinstance(handed, asyncio.Future):
+                # Waited for, never cancelled from here: whoever set it up sets it.
+                await asyncio.wait((handed,))
+                ready = 0
             else:
                 fileno, events = handed
                 try:

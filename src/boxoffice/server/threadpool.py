@@ -19,8 +19,8 @@ one hop, not two (tenancy/auth.py). What a route does first with the database
 trip; a prelude that assumed something its check then refutes has the route run again
 (`Rerun`).
 
-A route marked `on_loop` runs on the event loop in a greenlet instead, on PostgreSQL
-(`GREEN`, green.py): no hand-over between threads at all.
+A route marked `on_loop` runs on the event loop in a greenlet instead (`GREEN`,
+green.py): no hand-over between threads at all.
 
 A dependency that only reads the request (`reads_request`: the app's engine and settings,
 the request's tenant) is called by the route's endpoint itself, not solved by FastAPI.
@@ -105,12 +105,13 @@ DEFAULT_SWITCH_INTERVAL = 0.005
 
 
 # The databases on which a route marked `on_loop` runs in a greenlet on the event loop
-# (green.py) instead of a request thread: those whose every wait is a socket's (psycopg's,
-# db/pgwire.py's). Under `bench/onsale.py` on PostgreSQL (this and the thread pool alone
+# (green.py) instead of a request thread: those whose waits are a socket's (psycopg's,
+# db/pgwire.py's) or the writers' turn (SQLite's, db/engine.py, waited for with the loop
+# going on). Under `bench/onsale.py` on PostgreSQL (this and the thread pool alone
 # alternately, twice) the sales sold 220-269 orders/s against 173-237, at 4.6-5.6 ms of
 # the server's CPU an order against 5.2-7.1 (docs/benchmarks.md, "Routes on the event
-# loop"). SQLite's calls block: its routes stay in the threads.
-GREEN = frozenset({"postgresql"})
+# loop"). On SQLite a statement does not wait for anything but the disk.
+GREEN = frozenset({"postgresql", "sqlite"})
 
 
 @dataclass(slots=True)

@@ -1,14 +1,17 @@
 """Engines for SQLite and PostgreSQL, configured so both behave the same way."""
 
+import asyncio
 import fcntl
 import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import greenlet
 import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -221,6 +224,13 @@ class _WriterLock:
     waiter is woken the moment the lock is given back: the database writes back to back.
     A process that dies gives its turn back with its files. Writers that do not take it
     (other programs, the sqlite3 shell) still meet SQLite's lock and its busy timeout.
+
+    A route's greenlet on the event loop (green.py) must not wait in the kernel: the whole
+    worker would stop while another process writes. The greenlets of a loop's thread share
+    an open file of their own (`_LoopTurn`), one of them at a time, in the order they asked;
+    the one whose turn it is tries the lock without waiting (`LOCK_NB`) and gives the loop
+    half a millisecond between tries (green.pause). It takes the lock only when it runs,
+    so it holds it no longer than its transaction: a SQLite write never waits for a socket.
     """
 
     def __init__(self, path: str) -> None:
@@ -229,6 +239,13 @@ class _WriterLock:
 
     @contextmanager
     def held(self) -> Iterator[None]:
+        if green.in_request_greenlet():
+            loop_turn: _LoopTurn | None = getattr(self._local, "loop_turn", None)
+            if loop_turn is None:
+                loop_turn = self._local.loop_turn = _LoopTurn(self._path)
+            with loop_turn.held():
+                yield
+            return
         turn: _Turn | None = getattr(self._local, "turn", None)
         if turn is None:
             turn = self._local.turn = _Turn(self._path)
@@ -251,6 +268,69 @@ class _Turn:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.depth = 0
         weakref.finalize(self, os.close, self.fd)
+
+
+class _LoopTurn(_Turn):
+    """The open file of the writers' lock that the route greenlets of an event loop's
+    thread share: which greenlet has it (`owner`), and the others waiting for it, first
+    come first served, each woken by its future when it is handed the file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.owner: greenlet.greenlet | None = None
+        self.waiting: deque[tuple[greenlet.greenlet, asyncio.Future[object]]] = deque()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        current = greenlet.getcurrent()
+        if self.owner is not current:
+            self._take(current)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if self.depth == 0:
+                self._give_back()
+
+    def _take(self, current: greenlet.greenlet) -> None:
+        if self.owner is None and not self.waiting:
+            self.owner = current
+        else:
+            handed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            self.waiting.append((current, handed))
+            try:
+                green.wait_future(handed)  # the greenlet before it makes it the owner
+            except BaseException:
+                # Thrown into the greenlet (its loop closing): never leave the file to it.
+                if self.owner is current:
+                    self._hand_on()
+                else:
+                    self.waiting.remove((current, handed))
+                raise
+        try:
+            while True:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    green.pause()  # another process writes: the loop goes on meanwhile
+                else:
+                    return
+        except BaseException:
+            self._hand_on()
+            raise
+
+    def _give_back(self) -> None:
+        # The lock first, so that another process's writer may come in between.
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self.waiting:
+            self.owner, handed = self.waiting.popleft()
+            handed.set_result(None)
+        else:
+            self.owner = None
 
 
 _writer_locks: "weakref.WeakKeyDictionary[Engine, _WriterLock]" = weakref.WeakKeyDictionary()
