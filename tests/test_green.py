@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -429,3 +431,49 @@ def test_the_greenlets_of_a_loop_hold_the_sqlite_turn_one_at_a_time_in_order(
     assert events == ["first in", "first out", "second in", "second out", "third in", "third out"]
     assert free_seen == [False, False, False, False]
     assert _turn_is_free(sqlite_engine)
+
+
+def test_on_sqlite_a_read_goes_on_while_more_writers_than_threads_wait_for_the_turn(
+    app: FastAPI, engine: Engine
+) -> None:
+    """Another process (a thread here) holds SQLite's writers' turn, as the CLI loading a
+    catalog would: eight new carts, more than a worker's request threads, wait for it
+    without a connection each, and a read of the same worker is answered meanwhile. Once
+    the turn is given back every cart is made."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the writers' turn is SQLite's")
+    client = new_client(engine)
+    holding = threading.Event()
+    let_go = threading.Event()
+    let_gone = threading.Event()
+
+    def other_writer() -> None:
+        with writer_turn(engine):
+            holding.set()
+            let_go.wait(5)  # a read that never comes fails the check below, not the run
+        let_gone.set()
+
+    async def main() -> tuple[list[int], int, bool]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            carts = [
+                asyncio.create_task(http.post(f"{client.base}/cart", headers=client.auth))
+                for _ in range(8)
+            ]
+            await asyncio.sleep(0.2)  # every cart's request is waiting for the turn now
+            read = await http.get(f"{client.base}/export/clienttypes", headers=client.auth)
+            read_while_held = not let_gone.is_set()
+            let_go.set()
+            made = await asyncio.gather(*carts)
+        return [answer.status_code for answer in made], read.status_code, read_while_held
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    holding.wait()
+    try:
+        made, read, read_while_held = asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        let_go.set()
+        thread.join()
+    assert read == 200 and read_while_held
+    assert made == [201] * 8

@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_SWITCH_INTERVAL",
     "DEFAULT_THREADS",
     "GREEN",
+    "GREENLETS",
     "SWITCH_INTERVALS",
     "THREADS",
     "FirstWork",
@@ -112,6 +113,19 @@ DEFAULT_SWITCH_INTERVAL = 0.005
 # the server's CPU an order against 5.2-7.1 (docs/benchmarks.md, "Routes on the event
 # loop"). On SQLite a statement does not wait for anything but the disk.
 GREEN = frozenset({"postgresql", "sqlite"})
+
+# How many routes marked `on_loop` run at once on a worker's event loop, by database (a
+# request beyond them waits for one to finish). On PostgreSQL as many as its request
+# threads: a greenlet holds its connection across its round trips, so the pools'
+# connections stay as many as with threads. On SQLite a greenlet holds a connection only
+# while its statements run, which wait for nothing (a writer waits for the turn before
+# it takes one: db/transactions.py, write_transaction), so a read goes on while writers
+# wait for the turn that another process holds (the CLI loading a catalog), until as
+# many writers wait as the bound. As many as SQLite's pool keeps (engine.py, 20 of at
+# most 50), so that should every greenlet hold a connection while it waits (the key
+# check's, while a rate limit's lease waits for the turn), 30 are left for the request
+# threads and the streaming exports.
+GREENLETS = {"postgresql": THREADS["postgresql"], "sqlite": 20}
 
 
 @dataclass(slots=True)
@@ -222,7 +236,7 @@ def on_loop(route: F) -> F:
     """Mark a route function (plain, not async, taking the app's `engine`) whose work, its
     prelude's included, is its database round trips and a little Python: where the
     engine's database allows (GREEN) it runs on the event loop in a greenlet, its waits for
-    the database awaited (green.py), as many at once as THREADS[database]. It must not
+    the database awaited (green.py), as many at once as GREENLETS[database]. It must not
     call out, sleep, compute for long, or wait for a lock but through `green.acquire`."""
     setattr(route, _ON_LOOP, True)
     return route
@@ -329,7 +343,7 @@ def route_endpoint(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
                 database = arguments["engine"].dialect.name
                 if database in GREEN:
                     return await green.run(
-                        THREADS.get(database, DEFAULT_THREADS),
+                        GREENLETS[database],
                         _after_prelude,
                         func,
                         arguments,

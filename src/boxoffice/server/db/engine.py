@@ -25,16 +25,18 @@ PING_AFTER_IDLE_SECONDS = 1.0
 
 # Connections kept open between requests. A request holds one connection at a time, in one
 # of the request thread pool's threads (threadpool.THREADS: 3 a worker on PostgreSQL, 4 on
-# SQLite), so under load up to that many are in use at once, and a streaming export holds
-# one besides as long as it streams; a connection beyond the kept ones is opened for one
-# checkout and closed again at checkin. SQLAlchemy's default of 5 (and the 10 kept here
-# before) made a busy worker open and close a connection for most requests: on PostgreSQL
-# a new backend, on SQLite a new file handle and its four PRAGMAs (3% of the minimal
-# read's CPU at 8 requests in flight). PostgreSQL keeps 20 and opens at most 10 more (30,
-# as before); SQLite connections are cheap to keep. Last in, first out: the connection
-# returned last is handed out next, so that at a light load a few connections serve every
-# request and are never idle long enough to be pinged (first in, first out would cycle
-# through all 20 and ping each one whenever requests came less often than 20 a second).
+# SQLite) or in a greenlet on the event loop (threadpool.GREENLETS: 3 on PostgreSQL, 20 on
+# SQLite, where it holds one only while its statements run), so under load up to that
+# many are in use at once, and a streaming export holds one besides as long as it
+# streams; a connection beyond the kept ones is opened for one checkout and closed again
+# at checkin. SQLAlchemy's default of 5 (and the 10 kept here before) made a busy worker
+# open and close a connection for most requests: on PostgreSQL a new backend, on SQLite a
+# new file handle and its four PRAGMAs (3% of the minimal read's CPU at 8 requests in
+# flight). PostgreSQL keeps 20 and opens at most 10 more (30, as before); SQLite
+# connections are cheap to keep. Last in, first out: the connection returned last is
+# handed out next, so that at a light load a few connections serve every request and are
+# never idle long enough to be pinged (first in, first out would cycle through all 20 and
+# ping each one whenever requests came less often than 20 a second).
 _POSTGRES_POOL = {"pool_size": 20, "max_overflow": 10, "pool_use_lifo": True}
 _SQLITE_FILE_POOL = {"pool_size": 20, "max_overflow": 30, "pool_use_lifo": True}
 

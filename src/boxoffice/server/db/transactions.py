@@ -90,7 +90,8 @@ def write_transaction(engine: Engine) -> Iterator[Tx]:
             raise
         ahead.close(commit=True)
         return
-    with engine.connect() as raw, writer_turn(engine):
+    # SQLite: the turn first, so that a writer waiting for it holds no connection.
+    with writer_turn(engine), engine.connect() as raw:
         conn = raw.execution_options(write=True)
         with conn.begin():
             # SQLite: BEGIN IMMEDIATE has taken the write lock already.
