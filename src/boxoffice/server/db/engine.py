@@ -15,7 +15,7 @@ import greenlet
 import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from boxoffice.server import green
 
@@ -267,7 +267,12 @@ class _Turn:
     deep the thread is in write transactions (the turn is given back by the outermost)."""
 
     def __init__(self, path: str) -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # The database cannot be written (its folder gone, say): raised as the driver's
+            # connection would raise it, for callers that handle the database's errors.
+            raise OperationalError(None, None, exc) from exc
         self.depth = 0
         weakref.finalize(self, os.close, self.fd)
 
