@@ -1,5 +1,6 @@
 """create_app(): routers, middleware and error handlers."""
 
+import gc
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
@@ -185,6 +186,21 @@ def create_app(
     app.add_middleware(TrailingSlashMiddleware)
     app.openapi = lambda: build_openapi(app, documented_routes(app))  # type: ignore[method-assign]
     build_route_handlers(app)
+    return app
+
+
+def served_app() -> FastAPI:
+    """The app as `boxoffice serve` runs it in each worker process: `create_app`, then what
+    it made (the modules, the routes, the engine: some 155,000 objects) put out of the
+    garbage collector's reach (`gc.freeze`). They live as long as the process, yet every
+    full collection went over them all, stopping the worker's event loop meanwhile (30-42
+    ms a collection for these alone, `bench/gc_cost.py`), its requests holding an event's
+    row lock or waiting behind one; under an on-sale's load a worker makes one every few
+    seconds. Frozen, a full collection goes over what was made since. Only for the served
+    process: a test's app is one of many in its process, whose garbage would stay for
+    good."""
+    app = create_app()
+    gc.freeze()
     return app
 
 

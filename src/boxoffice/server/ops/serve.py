@@ -16,7 +16,7 @@ from boxoffice.server.ops.workers import SPREADS_CONNECTIONS, run_workers
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_STARTUP_SECONDS = 60
-APP = "boxoffice.server.app:create_app"
+APP = "boxoffice.server.app:served_app"
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
