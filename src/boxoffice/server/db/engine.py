@@ -239,32 +239,23 @@ class _WriterLock:
         self._path = path
         self._local = threading.local()
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self) -> AbstractContextManager[None]:
+        turn: _Turn | None
         if green.in_request_greenlet():
-            loop_turn: _LoopTurn | None = getattr(self._local, "loop_turn", None)
-            if loop_turn is None:
-                loop_turn = self._local.loop_turn = _LoopTurn(self._path)
-            with loop_turn.held():
-                yield
-            return
-        turn: _Turn | None = getattr(self._local, "turn", None)
-        if turn is None:
-            turn = self._local.turn = _Turn(self._path)
-        if turn.depth == 0:
-            fcntl.flock(turn.fd, fcntl.LOCK_EX)
-        turn.depth += 1
-        try:
-            yield
-        finally:
-            turn.depth -= 1
-            if turn.depth == 0:
-                fcntl.flock(turn.fd, fcntl.LOCK_UN)
+            turn = getattr(self._local, "loop_turn", None)
+            if turn is None:
+                turn = self._local.loop_turn = _LoopTurn(self._path)
+        else:
+            turn = getattr(self._local, "turn", None)
+            if turn is None:
+                turn = self._local.turn = _Turn(self._path)
+        return turn.held()
 
 
 class _Turn:
     """A thread's open file of the writers' lock (closed when the thread is gone), and how
-    deep the thread is in write transactions (the turn is given back by the outermost)."""
+    deep the thread is in write transactions: `held` takes the turn (`_take`) unless it
+    is the holder's already (`_mine`), and the outermost gives it back (`_give_back`)."""
 
     def __init__(self, path: str) -> None:
         try:
@@ -275,6 +266,27 @@ class _Turn:
             raise OperationalError(None, None, exc) from exc
         self.depth = 0
         weakref.finalize(self, os.close, self.fd)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._mine():
+            self._take()
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if self.depth == 0:
+                self._give_back()
+
+    def _mine(self) -> bool:
+        return self.depth > 0
+
+    def _take(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def _give_back(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 class _LoopTurn(_Turn):
@@ -287,20 +299,11 @@ class _LoopTurn(_Turn):
         self.owner: greenlet.greenlet | None = None
         self.waiting: deque[tuple[greenlet.greenlet, asyncio.Future[object]]] = deque()
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        current = greenlet.getcurrent()
-        if self.owner is not current:
-            self._take(current)
-        self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
-            if self.depth == 0:
-                self._give_back()
+    def _mine(self) -> bool:
+        return self.owner is greenlet.getcurrent()
 
-    def _take(self, current: greenlet.greenlet) -> None:
+    def _take(self) -> None:
+        current = greenlet.getcurrent()
         if self.owner is None and not self.waiting:
             self.owner = current
         else:
