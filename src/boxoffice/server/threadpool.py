@@ -111,7 +111,8 @@ DEFAULT_SWITCH_INTERVAL = 0.005
 # going on). Under `bench/onsale.py` on PostgreSQL (this and the thread pool alone
 # alternately, twice) the sales sold 220-269 orders/s against 173-237, at 4.6-5.6 ms of
 # the server's CPU an order against 5.2-7.1 (docs/benchmarks.md, "Routes on the event
-# loop"). On SQLite a statement does not wait for anything but the disk.
+# loop"); on SQLite (the same, twice) 457-582 against 374-417 ("SQLite's turn waited for
+# on the loop"), where a statement waits for nothing but the turn and the disk.
 GREEN = frozenset({"postgresql", "sqlite"})
 
 # How many routes marked `on_loop` run at once on a worker's event loop, by database (a
