@@ -240,15 +240,11 @@ class _WriterLock:
         self._local = threading.local()
 
     def held(self) -> AbstractContextManager[None]:
-        turn: _Turn | None
-        if green.in_request_greenlet():
-            turn = getattr(self._local, "loop_turn", None)
-            if turn is None:
-                turn = self._local.loop_turn = _LoopTurn(self._path)
-        else:
-            turn = getattr(self._local, "turn", None)
-            if turn is None:
-                turn = self._local.turn = _Turn(self._path)
+        name, kind = ("loop_turn", _LoopTurn) if green.in_request_greenlet() else ("turn", _Turn)
+        turn: _Turn | None = getattr(self._local, name, None)
+        if turn is None:
+            turn = kind(self._path)
+            setattr(self._local, name, turn)
         return turn.held()
 
 
@@ -304,21 +300,14 @@ class _LoopTurn(_Turn):
 
     def _take(self) -> None:
         current = greenlet.getcurrent()
-        if self.owner is None and not self.waiting:
-            self.owner = current
-        else:
-            handed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            self.waiting.append((current, handed))
-            try:
-                green.wait_future(handed)  # the greenlet before it makes it the owner
-            except BaseException:
-                # Thrown into the greenlet (its loop closing): never leave the file to it.
-                if self.owner is current:
-                    self._hand_on()
-                else:
-                    self.waiting.remove((current, handed))
-                raise
+        queued: tuple[greenlet.greenlet, asyncio.Future[object]] | None = None
         try:
+            if self.owner is None and not self.waiting:
+                self.owner = current
+            else:
+                queued = (current, asyncio.get_running_loop().create_future())
+                self.waiting.append(queued)
+                green.wait_future(queued[1])  # the greenlet before it makes it the owner
             while True:
                 try:
                     fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -327,7 +316,12 @@ class _LoopTurn(_Turn):
                 else:
                     return
         except BaseException:
-            self._hand_on()
+            # Thrown into the greenlet (its loop closing), or the lock failing: the file is
+            # never left to a greenlet that is not taking it.
+            if self.owner is current:
+                self._hand_on()
+            elif queued is not None:
+                self.waiting.remove(queued)
             raise
 
     def _give_back(self) -> None:
